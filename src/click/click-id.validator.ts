@@ -1,0 +1,29 @@
+import type { ResolvedTracker } from '../resolve-postback-options.js';
+
+// Control characters and lone surrogates can never be part of a real click ID, and bidi
+// overrides only serve to disguise one in logs and dashboards.
+const FORBIDDEN = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]/u;
+
+/** Why a value cannot be this tracker's click ID, or undefined when it can. */
+export function clickIdProblem(value: unknown, tracker: ResolvedTracker): string | undefined {
+  if (typeof value !== 'string') return 'must be a single string';
+  if (value.length === 0) return 'is empty';
+  if (FORBIDDEN.test(value)) return 'contains control or formatting characters';
+  const length = [...value].length;
+  if (length > tracker.maxClickIdLength) {
+    return `is ${length} characters long; tracker "${tracker.name}" accepts at most ${tracker.maxClickIdLength}`;
+  }
+  if (tracker.clickIdPattern && !tracker.clickIdPattern.test(value)) {
+    return `does not match tracker "${tracker.name}"'s clickIdPattern`;
+  }
+  return undefined;
+}
+
+/** Why a free-text value (order ID, sub-parameter, customer ID) is unsafe, or undefined. */
+export function textProblem(value: unknown, maxLength: number): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  if (value.length === 0) return 'is empty';
+  if (FORBIDDEN.test(value)) return 'contains control or formatting characters';
+  if ([...value].length > maxLength) return `is longer than ${maxLength} characters`;
+  return undefined;
+}

@@ -1,0 +1,208 @@
+import { randomUUID, createHash } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import type { Clock } from '../common/clock.js';
+import { InvalidInputError } from '../common/invalid-input.error.js';
+import { PostbackDatabase } from '../database/postback-database.js';
+import {
+  LANDING_PATH_MAX_LENGTH,
+  POSTBACK_CLOCK,
+  POSTBACK_RESOLVED_OPTIONS,
+  SUB_PARAM_MAX_LENGTH,
+} from '../postback.constants.js';
+import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import { clickIdProblem, textProblem } from './click-id.validator.js';
+import { Click } from './click.entity.js';
+
+/** @publicApi */
+export interface CaptureClickInput {
+  tracker: string;
+  /** Exactly as the tracker sent it (already URL-decoded once, as every query parser does). */
+  clickId: string;
+  /** Session ID or other visitor key; later events of this visitor find the click by it. */
+  visitorKey?: string;
+  customerId?: string;
+  landingPath?: string;
+  subParams?: Record<string, string>;
+}
+
+/** A click found in a landing URL's query, already validated. */
+export interface ExtractedClick {
+  tracker: string;
+  clickId: string;
+  subParams: Record<string, string>;
+}
+
+type QueryValue = string | string[] | undefined | unknown;
+
+/**
+ * Stores click IDs and finds them again for attribution. Validation happens here, so a click
+ * forwarded through the agent's API and one captured by the middleware obey the same rules.
+ */
+@Injectable()
+export class ClickService {
+  constructor(
+    private readonly db: PostbackDatabase,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
+    @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Reads every configured tracker's click parameter from a landing query. Returns the valid
+   * clicks and, for the caller to log, why others were refused.
+   */
+  extract(query: Record<string, QueryValue>): { clicks: ExtractedClick[]; problems: string[] } {
+    const clicks: ExtractedClick[] = [];
+    const problems: string[] = [];
+    for (const tracker of this.options.trackers.values()) {
+      const param = tracker.clickParams.find((p) => query[p] !== undefined);
+      if (param === undefined) continue;
+      const value = query[param];
+      const problem = clickIdProblem(value, tracker);
+      if (problem) {
+        problems.push(`click ID in "${param}" ${problem}`);
+        continue;
+      }
+      clicks.push({
+        tracker: tracker.name,
+        clickId: value as string,
+        subParams: this.subParamsOf(tracker, query, problems),
+      });
+    }
+    return { clicks, problems };
+  }
+
+  /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
+  async capture(input: CaptureClickInput): Promise<Click> {
+    const tracker = this.options.trackers.get(input.tracker);
+    const fields: Record<string, string[]> = {};
+    if (!tracker) {
+      fields.tracker = [`"${input.tracker}" is not a configured tracker`];
+    } else {
+      const problem = clickIdProblem(input.clickId, tracker);
+      if (problem) fields.clickId = [problem];
+    }
+    for (const [name, value] of Object.entries(input.subParams ?? {})) {
+      const problem = textProblem(value, SUB_PARAM_MAX_LENGTH);
+      if (problem) fields[`subParams.${name}`] = [problem];
+    }
+    if (input.customerId !== undefined) {
+      const problem = textProblem(input.customerId, 255);
+      if (problem) fields.customerId = [problem];
+    }
+    if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
+
+    const now = this.clock.now();
+    const row = {
+      id: randomUUID(),
+      tracker: input.tracker,
+      clickId: input.clickId,
+      visitorKey: normaliseVisitorKey(input.visitorKey),
+      customerId: input.customerId ?? null,
+      landingPath: (input.landingPath ?? '').slice(0, LANDING_PATH_MAX_LENGTH),
+      subParams: input.subParams && Object.keys(input.subParams).length ? input.subParams : null,
+      firstSeenAt: now,
+      lastSeenAt: now,
+    };
+    // Only overwrite what this landing actually says: a landing without sub-parameters or a
+    // known customer must not erase those of an earlier one.
+    const overwrite = ['last_seen_at', 'landing_path'];
+    if (row.customerId !== null) overwrite.push('customer_id');
+    if (row.subParams !== null) overwrite.push('sub_params');
+    return this.db.run(async (manager) => {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(Click)
+        .values(row)
+        .orUpdate(overwrite, ['tracker', 'click_id', 'visitor_key'])
+        .execute();
+      return manager.findOneByOrFail(Click, {
+        tracker: row.tracker,
+        clickId: row.clickId,
+        visitorKey: row.visitorKey,
+      });
+    });
+  }
+
+  /** The most recent click with this ID (of this tracker, when given). */
+  findByClickId(manager: EntityManager, clickId: string, tracker?: string): Promise<Click | null> {
+    return manager.findOne(Click, {
+      where: tracker ? { clickId, tracker } : { clickId },
+      order: { lastSeenAt: 'DESC' },
+    });
+  }
+
+  /** Recent clicks of a visitor or a customer, newest first, for attribution to choose from. */
+  findRecent(
+    manager: EntityManager,
+    by: { visitorKey: string } | { customerId: string },
+    since: number,
+  ): Promise<Click[]> {
+    const query = manager
+      .createQueryBuilder(Click, 'click')
+      .where('click.last_seen_at >= :since', { since })
+      .orderBy('click.last_seen_at', 'DESC')
+      .limit(20);
+    if ('visitorKey' in by) {
+      query.andWhere('click.visitor_key = :key', { key: normaliseVisitorKey(by.visitorKey) });
+    } else {
+      query.andWhere('click.customer_id = :customer', { customer: by.customerId });
+    }
+    return query.getMany();
+  }
+
+  /** Links a visitor's clicks (and one chosen click) that have no customer yet to a customer. */
+  async linkCustomer(
+    manager: EntityManager,
+    customerId: string,
+    visitorKey: string | undefined,
+    clickRowId: string | undefined,
+  ): Promise<void> {
+    const query = manager
+      .createQueryBuilder()
+      .update(Click)
+      .set({ customerId })
+      .where('customer_id IS NULL');
+    if (visitorKey && clickRowId) {
+      query.andWhere('(visitor_key = :key OR id = :id)', {
+        key: normaliseVisitorKey(visitorKey),
+        id: clickRowId,
+      });
+    } else if (visitorKey) {
+      query.andWhere('visitor_key = :key', { key: normaliseVisitorKey(visitorKey) });
+    } else if (clickRowId) {
+      query.andWhere('id = :id', { id: clickRowId });
+    } else {
+      return;
+    }
+    await query.execute();
+  }
+
+  private subParamsOf(
+    tracker: ResolvedTracker,
+    query: Record<string, QueryValue>,
+    problems: string[],
+  ): Record<string, string> {
+    const sub: Record<string, string> = {};
+    for (const name of tracker.subParams) {
+      const value = query[name];
+      if (value === undefined) continue;
+      const problem = textProblem(value, SUB_PARAM_MAX_LENGTH);
+      if (problem) problems.push(`sub-parameter "${name}" ${problem}; left out`);
+      else sub[name] = value as string;
+    }
+    return sub;
+  }
+}
+
+/**
+ * Visitor keys fit a 128-character column; a longer one (a signed cookie, say) is replaced
+ * by its SHA-256, which keeps it unique instead of truncating it into collisions.
+ */
+export function normaliseVisitorKey(key: string | undefined): string {
+  if (!key) return '';
+  return key.length <= 128 ? key : createHash('sha256').update(key).digest('hex');
+}

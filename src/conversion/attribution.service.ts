@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { clickIdProblem } from '../click/click-id.validator.js';
+import type { Click } from '../click/click.entity.js';
+import { ClickService } from '../click/click.service.js';
+import { readSessionClicks } from '../click/session-clicks.js';
+import { InvalidInputError } from '../common/invalid-input.error.js';
+import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
+import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import type { AttributionSource } from './conversion.entity.js';
+
+export interface AttributionQuery {
+  clickId?: string;
+  tracker?: string;
+  session?: Record<string, unknown> | null;
+  sessionKey?: string;
+  customerId?: string;
+  occurredAt: number;
+}
+
+export interface Attribution {
+  source: AttributionSource;
+  tracker?: ResolvedTracker;
+  clickId?: string;
+  /** The stored click, when there is one (an explicit or session click may not be stored yet). */
+  click?: Click | null;
+}
+
+/**
+ * Finds the click a conversion belongs to: the explicit click ID on the event, else the
+ * visitor's session, else the customer's latest click inside the tracker's attribution
+ * window (last click wins).
+ */
+@Injectable()
+export class AttributionService {
+  constructor(
+    private readonly clicks: ClickService,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
+  ) {}
+
+  async attribute(manager: EntityManager, query: AttributionQuery): Promise<Attribution> {
+    if (query.clickId !== undefined) return this.byExplicitClickId(manager, query);
+
+    const fromSession = this.latestSessionClick(query);
+    if (fromSession) {
+      const click = await this.clicks.findByClickId(manager, fromSession.clickId, fromSession.tracker.name);
+      return { source: 'session', tracker: fromSession.tracker, clickId: fromSession.clickId, click };
+    }
+    if (query.sessionKey) {
+      const click = await this.latestStored(manager, { visitorKey: query.sessionKey }, query.occurredAt);
+      if (click) return this.found('session', click);
+    }
+    if (query.customerId) {
+      const click = await this.latestStored(manager, { customerId: query.customerId }, query.occurredAt);
+      if (click) return this.found('customer', click);
+    }
+    return { source: 'none' };
+  }
+
+  private async byExplicitClickId(
+    manager: EntityManager,
+    query: AttributionQuery,
+  ): Promise<Attribution> {
+    const clickId = query.clickId as string;
+    let tracker = query.tracker ? this.options.trackers.get(query.tracker) : undefined;
+    if (query.tracker && !tracker) {
+      throw new InvalidInputError({ tracker: [`"${query.tracker}" is not a configured tracker`] });
+    }
+    const click = await this.clicks.findByClickId(manager, clickId, tracker?.name);
+    tracker ??= click ? this.options.trackers.get(click.tracker) : this.onlyTracker();
+    if (!tracker) {
+      throw new InvalidInputError({
+        tracker: ['is required: this click ID was never captured and several trackers are configured'],
+      });
+    }
+    const problem = clickIdProblem(clickId, tracker);
+    if (problem) throw new InvalidInputError({ clickId: [problem] });
+    return { source: 'click_id', tracker, clickId, click };
+  }
+
+  private onlyTracker(): ResolvedTracker | undefined {
+    return this.options.trackers.size === 1 ? [...this.options.trackers.values()][0] : undefined;
+  }
+
+  private latestSessionClick(query: AttributionQuery) {
+    return readSessionClicks(query.session)
+      .map((c) => ({ ...c, tracker: this.options.trackers.get(c.tracker) }))
+      .filter(
+        (c): c is typeof c & { tracker: ResolvedTracker } =>
+          c.tracker !== undefined && query.occurredAt - c.at <= c.tracker.attributionWindowMs,
+      )
+      .sort((a, b) => b.at - a.at)[0];
+  }
+
+  private async latestStored(
+    manager: EntityManager,
+    by: { visitorKey: string } | { customerId: string },
+    occurredAt: number,
+  ): Promise<Click | undefined> {
+    const widest = Math.max(
+      ...[...this.options.trackers.values()].map((t) => t.attributionWindowMs),
+    );
+    const candidates = await this.clicks.findRecent(manager, by, occurredAt - widest);
+    return candidates.find((click) => {
+      const tracker = this.options.trackers.get(click.tracker);
+      return tracker !== undefined && occurredAt - click.lastSeenAt <= tracker.attributionWindowMs;
+    });
+  }
+
+  private found(source: AttributionSource, click: Click): Attribution {
+    return {
+      source,
+      tracker: this.options.trackers.get(click.tracker),
+      clickId: click.clickId,
+      click,
+    };
+  }
+}

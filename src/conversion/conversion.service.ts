@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import type { EntityManager } from 'typeorm';
+
+import { ClickService } from '../click/click.service.js';
+import type { Clock } from '../common/clock.js';
+import { Big, toCurrencyString } from '../common/money.js';
+import { InvalidInputError } from '../common/invalid-input.error.js';
+import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
+import { OutboxFlusher } from '../outbox/outbox.flusher.js';
+import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
+import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
+import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import { type Attribution, AttributionService } from './attribution.service.js';
+import { computeCommission, type Money } from './commission.calculator.js';
+import { type AttributionSource, Conversion } from './conversion.entity.js';
+import { ConversionEventDto } from './dto/conversion-event.dto.js';
+
+/**
+ * A shop event for `ConversionService.record()`.
+ *
+ * @publicApi
+ */
+export interface ConversionEvent extends Omit<ConversionEventDto, 'occurredAt'> {
+  /** When the event happened. @default now */
+  occurredAt?: string | Date | number;
+  /** The visitor's server session (`req.session`), where the capture middleware left the click. */
+  session?: Record<string, unknown> | null;
+}
+
+/** @publicApi */
+export interface RecordResult {
+  conversionId: string;
+  /** The same (type, order ID) was recorded before; this is that conversion. */
+  duplicate: boolean;
+  attributed: boolean;
+  attribution: AttributionSource;
+  tracker?: string;
+  /** A postback was queued for the tracker. */
+  queued: boolean;
+  postbackId?: string;
+  commission?: Money;
+}
+
+/**
+ * Records shop events: validates them, attributes them to a click, computes the commission
+ * and writes the conversion with its outbox row in one transaction, then nudges the flusher.
+ * Idempotent on (type, order ID): a repeat, even a concurrent one, returns the first result.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class ConversionService {
+  private readonly logger = new Logger(ConversionService.name);
+
+  constructor(
+    private readonly db: PostbackDatabase,
+    private readonly clicks: ClickService,
+    private readonly attribution: AttributionService,
+    private readonly flusher: OutboxFlusher,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
+    @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async record(event: ConversionEvent): Promise<RecordResult> {
+    const input = this.validate(event);
+    const reference = (input.type === 'registration' && input.orderId === undefined
+      ? input.customerId
+      : input.orderId) as string;
+    let result: RecordResult;
+    try {
+      result = await this.db.transaction(async (manager) => {
+        const existing = await manager.findOneBy(Conversion, { type: input.type, reference });
+        if (existing) return this.duplicateOf(manager, existing, input);
+        return this.insert(manager, input, reference);
+      });
+    } catch (error) {
+      // A concurrent report of the same event committed first: answer with its result.
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.db.run((m) =>
+        m.findOneBy(Conversion, { type: input.type, reference }),
+      );
+      if (!existing) throw error;
+      result = await this.db.run((m) => this.duplicateOf(m, existing, input));
+    }
+    if (result.queued && !result.duplicate) this.flusher.nudge();
+    return result;
+  }
+
+  private async insert(
+    manager: EntityManager,
+    input: ValidEvent,
+    reference: string,
+  ): Promise<RecordResult> {
+    const now = this.clock.now();
+    const attribution = await this.attribution.attribute(manager, input);
+    const tracker = attribution.tracker;
+    const commission = tracker ? this.commissionFor(tracker, input) : undefined;
+    const conversion: Conversion = {
+      id: randomUUID(),
+      type: input.type,
+      reference,
+      orderId: input.orderId ?? null,
+      customerId: input.customerId ?? null,
+      visitorKey: input.sessionKey ?? null,
+      amount: input.amount ?? null,
+      currency: input.currency ?? null,
+      commission: commission?.amount ?? null,
+      commissionCurrency: commission?.currency ?? null,
+      tracker: tracker?.name ?? null,
+      clickId: attribution.clickId ?? null,
+      attribution: attribution.source,
+      occurredAt: input.occurredAt,
+      createdAt: now,
+    };
+    await manager.insert(Conversion, conversion);
+
+    let postback: Postback | undefined;
+    if (tracker && (!tracker.events || tracker.events.has(input.type))) {
+      postback = this.newPostback(conversion, attribution, commission, now);
+      await manager.insert(Postback, postback);
+    }
+    if (input.customerId) {
+      await this.clicks.linkCustomer(manager, input.customerId, input.sessionKey, attribution.click?.id);
+    }
+    return {
+      conversionId: conversion.id,
+      duplicate: false,
+      attributed: attribution.source !== 'none',
+      attribution: attribution.source,
+      tracker: tracker?.name,
+      queued: postback !== undefined,
+      postbackId: postback?.id,
+      commission,
+    };
+  }
+
+  private newPostback(
+    conversion: Conversion,
+    attribution: Attribution,
+    commission: Money | undefined,
+    now: number,
+  ): Postback {
+    // Frozen now, rendered at send time: a later change of commission rules or amounts never
+    // alters what this conversion reports.
+    const fields: PostbackFields = {
+      clickId: attribution.clickId as string,
+      eventType: conversion.type,
+      conversionId: conversion.id,
+      occurredAt: conversion.occurredAt,
+      ...(conversion.orderId !== null && { orderId: conversion.orderId }),
+      ...(conversion.customerId !== null && { customerId: conversion.customerId }),
+      ...(conversion.amount !== null && { amount: conversion.amount }),
+      ...(conversion.currency !== null && { currency: conversion.currency }),
+      ...(commission && { payout: commission.amount, payoutCurrency: commission.currency }),
+      sub: attribution.click?.subParams ?? {},
+    };
+    return {
+      id: randomUUID(),
+      conversionId: conversion.id,
+      tracker: conversion.tracker as string,
+      state: 'pending',
+      fields,
+      attempts: 0,
+      nextAttemptAt: now,
+      leaseOwner: null,
+      claimToken: null,
+      lastStatus: null,
+      lastError: null,
+      deliveredAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  private commissionFor(tracker: ResolvedTracker, input: ValidEvent): Money | undefined {
+    const rule = tracker.commission[input.type] ?? tracker.commission['*'];
+    return rule ? computeCommission(rule, input) : undefined;
+  }
+
+  private async duplicateOf(
+    manager: EntityManager,
+    existing: Conversion,
+    input: ValidEvent,
+  ): Promise<RecordResult> {
+    if (existing.amount !== (input.amount ?? null) || existing.currency !== (input.currency ?? null)) {
+      this.logger.warn(
+        `Event ${existing.type} "${existing.reference}" was reported again with another amount; the first report stands`,
+      );
+    }
+    const postback = await manager.findOneBy(Postback, { conversionId: existing.id });
+    return {
+      conversionId: existing.id,
+      duplicate: true,
+      attributed: existing.attribution !== 'none',
+      attribution: existing.attribution,
+      tracker: existing.tracker ?? undefined,
+      queued: postback !== null,
+      postbackId: postback?.id,
+      commission:
+        existing.commission !== null && existing.commissionCurrency !== null
+          ? { amount: existing.commission, currency: existing.commissionCurrency }
+          : undefined,
+    };
+  }
+
+  private validate(event: ConversionEvent): ValidEvent {
+    const { session, occurredAt, ...fields } = event ?? ({} as ConversionEvent);
+    const dto = plainToInstance(ConversionEventDto, {
+      ...fields,
+      occurredAt: occurredAt instanceof Date || typeof occurredAt === 'number' ? undefined : occurredAt,
+    });
+    const errors = validateSync(dto, { forbidUnknownValues: false });
+    const problems: Record<string, string[]> = {};
+    for (const error of errors) {
+      problems[error.property] = Object.values(error.constraints ?? {});
+    }
+    const at = occurredAt === undefined ? this.clock.now() : new Date(occurredAt).getTime();
+    if (!Number.isFinite(at)) problems.occurredAt = ['occurredAt is not a valid date'];
+    if (Object.keys(problems).length > 0) throw new InvalidInputError(problems);
+    return {
+      ...dto,
+      // "59.9" EUR becomes "59.90": validation already refused digits the currency lacks.
+      amount:
+        dto.amount === undefined
+          ? undefined
+          : toCurrencyString(new Big(String(dto.amount)), dto.currency as string),
+      occurredAt: at,
+      session: session ?? undefined,
+    };
+  }
+}
+
+type ValidEvent = Omit<ConversionEventDto, 'amount' | 'occurredAt'> & {
+  amount?: string;
+  occurredAt: number;
+  session?: Record<string, unknown>;
+};

@@ -1,0 +1,20 @@
+import { Click } from '../click/click.entity.js';
+import { Conversion } from '../conversion/conversion.entity.js';
+import { DeliveryAttempt } from '../outbox/delivery-attempt.entity.js';
+import { Postback } from '../outbox/postback.entity.js';
+import { CreatePostbackTables1764000000000 } from './migrations/1764000000000-CreatePostbackTables.js';
+
+/**
+ * The module's entities, for hosts that list entities explicitly rather than using
+ * `autoLoadEntities`.
+ *
+ * @publicApi
+ */
+export const POSTBACK_ENTITIES = [Click, Conversion, Postback, DeliveryAttempt];
+
+/**
+ * The module's migrations, in order: add them to the host's DataSource `migrations`.
+ *
+ * @publicApi
+ */
+export const POSTBACK_MIGRATIONS = [CreatePostbackTables1764000000000];

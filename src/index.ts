@@ -1,0 +1,28 @@
+export { PostbackModule } from './postback.module.js';
+export { POSTBACK_MODULE_OPTIONS, type PostbackModuleExtras } from './postback.module-definition.js';
+export * from './interfaces/index.js';
+export { PostbackConfigurationError } from './postback-configuration.error.js';
+export { InvalidInputError } from './common/invalid-input.error.js';
+export { ClickService, type CaptureClickInput } from './click/click.service.js';
+export { Click } from './click/click.entity.js';
+export {
+  ConversionService,
+  type ConversionEvent,
+  type RecordResult,
+} from './conversion/conversion.service.js';
+export { ConversionEventDto } from './conversion/dto/conversion-event.dto.js';
+export { Conversion, type AttributionSource } from './conversion/conversion.entity.js';
+export { OutboxFlusher } from './outbox/outbox.flusher.js';
+export { Postback, type PostbackState, type PostbackFields } from './outbox/postback.entity.js';
+export { DeliveryAttempt, type AttemptOutcome } from './outbox/delivery-attempt.entity.js';
+export {
+  PostbackQueryService,
+  type PostbackView,
+  type ConversionView,
+} from './outbox/postback-query.service.js';
+export {
+  verifyPostbackSignature,
+  type VerifyPostbackSignatureOptions,
+} from './postback/postback-signature.js';
+export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './database/postback-schema.js';
+export { SESSION_CLICKS_KEY } from './postback.constants.js';

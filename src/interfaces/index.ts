@@ -1,0 +1,2 @@
+export * from './postback-module-options.interface.js';
+export * from './tracker-options.interface.js';

@@ -1,0 +1,117 @@
+import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
+import type { Request } from 'express';
+
+import type { TrackerOptions } from './tracker-options.interface.js';
+
+/**
+ * Options of `PostbackModule.forRoot()` / `forRootAsync()`.
+ *
+ * @publicApi
+ */
+export interface PostbackModuleOptions {
+  /** The tracking services and networks the shop works with. At least one. */
+  trackers: TrackerOptions[];
+
+  /** Landing-page click capture. */
+  capture?: ClickCaptureOptions;
+
+  /** Outbox flushing and delivery. */
+  outbox?: OutboxOptions;
+
+  /**
+   * Names of the Nest events (from `@nestjs/event-emitter`) the module listens to, or
+   * `false` to listen to none. Emit them with `emitAsync` to learn the outcome.
+   * @default { purchase: 'postback.purchase', registration: 'postback.registration', custom: 'postback.event' }
+   */
+  events?: false | { purchase?: string; registration?: string; custom?: string };
+
+  /**
+   * Current time in epoch milliseconds. Tests inject a clock to run multi-day schedules quickly.
+   * @default Date.now
+   */
+  clock?: () => number;
+}
+
+/** @publicApi */
+export interface ClickCaptureOptions {
+  /**
+   * Register the capture middleware at all. Turn it off when the shop forwards clicks
+   * through `ClickService.capture()` itself.
+   * @default true
+   */
+  enabled?: boolean;
+
+  /**
+   * Routes the middleware runs on.
+   * @default every GET route
+   */
+  routes?: (string | RouteInfo)[];
+
+  /**
+   * Routes excluded from capture (health checks, assets).
+   * @default []
+   */
+  exclude?: (string | RouteInfo)[];
+
+  /**
+   * Keys a visitor when the host has no server session (`req.sessionID`), e.g. from a
+   * first-party cookie. Returning `undefined` stores the click without a visitor key; it can
+   * still be found by its click ID or, after registration, by the customer.
+   * @default req.sessionID
+   */
+  visitorKey?: (req: Request) => string | undefined;
+
+  /**
+   * The logged-in customer of a landing request, if any, so a click by a known customer is
+   * linked to them at once.
+   * @default none
+   */
+  customerId?: (req: Request) => string | undefined;
+}
+
+/** @publicApi */
+export interface OutboxOptions {
+  /**
+   * Start the scheduled flusher. Off is for hosts that call `OutboxFlusher.flush()`
+   * themselves (and for tests).
+   * @default true
+   */
+  enabled?: boolean;
+  /** How often the flusher looks for due postbacks; new conversions also nudge it at once. @default 5000 */
+  flushIntervalMs?: number;
+  /** Rows claimed per query. @default 50 */
+  batchSize?: number;
+  /** Postbacks in flight at once per process. @default 8 */
+  concurrency?: number;
+  /** Whole-attempt timeout (connect, response and body). @default 15000 */
+  timeoutMs?: number;
+  /** How long a claim holds a row before another worker may take it over. @default 120000 */
+  leaseMs?: number;
+  /** Response body kept per attempt, in bytes; the rest is not read. @default 1024 */
+  responseExcerptBytes?: number;
+  /** How long shutdown waits for in-flight sends before releasing them. @default 10000 */
+  shutdownGraceMs?: number;
+  /** Retry schedule of failed deliveries. */
+  retry?: RetryOptions;
+}
+
+/**
+ * Exponential backoff with jitter; the plan is stored in the outbox row (`next_attempt_at`),
+ * so it survives restarts. The defaults span about three days (14 attempts).
+ *
+ * @publicApi
+ */
+export interface RetryOptions {
+  /** Attempts before the postback is dead-lettered. @default 14 */
+  maxAttempts?: number;
+  /** Delay after the first failure. @default 10000 (10 s) */
+  initialDelayMs?: number;
+  /** Growth of the delay per attempt. @default 3 */
+  multiplier?: number;
+  /** Longest delay between two attempts. @default 43200000 (12 h) */
+  maxDelayMs?: number;
+  /** Random spread around each delay, as a fraction (0.2 = ±20 %), so failures do not retry in step. @default 0.2 */
+  jitter?: number;
+  /** Longest wait a `Retry-After` header may ask for. @default 3600000 (1 h) */
+  retryAfterCapMs?: number;
+}

@@ -1,0 +1,159 @@
+/**
+ * A tracking service or affiliate network the shop works with: where its click ID
+ * arrives, what its postback looks like, what it pays and how it is secured.
+ *
+ * @publicApi
+ */
+export interface TrackerOptions {
+  /**
+   * Unique name of the tracker in this shop (`[a-z0-9_-]`, at most 64 characters).
+   * It is stored with every click and postback, so renaming a tracker orphans its
+   * pending postbacks (they are dead-lettered with the reason).
+   */
+  name: string;
+
+  /**
+   * Landing-page query parameter(s) the tracker's click ID arrives in, e.g. `['cid']`
+   * for Voluum-style trackers or `['irclickid']` for Impact. The first one present wins.
+   */
+  clickParams: string[];
+
+  /**
+   * Further landing-page query parameters to keep with the click (e.g. `['sub1', 'aff_sub']`),
+   * available in the postback template as `{sub.<name>}`.
+   * @default []
+   */
+  subParams?: string[];
+
+  /**
+   * Longest click ID accepted, in characters. Longer values are refused at capture
+   * (and logged), never truncated: a truncated click ID would credit nobody.
+   * @default 255 (at most 512, the column size)
+   */
+  maxClickIdLength?: number;
+
+  /**
+   * Optional extra rule a click ID must match, e.g. `/^[A-Za-z0-9_-]+$/`. Control
+   * characters are always refused, whatever this says.
+   */
+  clickIdPattern?: RegExp | string;
+
+  /** How the postback is sent. */
+  postback: PostbackTemplateOptions;
+
+  /**
+   * Static values usable as `{name}` macros in the template (offer ID, goal, network ID…).
+   * Names must not shadow a built-in macro.
+   * @default {}
+   */
+  values?: Record<string, string>;
+
+  /**
+   * Event types that produce a postback for this tracker. Events of other types are still
+   * recorded and attributed, but send nothing.
+   * @default every event type
+   */
+  events?: string[];
+
+  /**
+   * Commission rules by event type; the key `'*'` applies to event types without a rule
+   * of their own. Without a rule, the `{payout}` macro is empty and a query parameter
+   * whose value is only `{payout}` is left out of the postback.
+   * @default {}
+   */
+  commission?: Record<string, CommissionRule>;
+
+  /** How the tracker can tell the postback came from this shop. @default none */
+  signing?: SigningOptions;
+
+  /**
+   * A click older than this (by its last landing) no longer earns a conversion through
+   * the session or the customer. An explicit click ID on the event is always honoured.
+   * @default 30
+   */
+  attributionWindowDays?: number;
+
+  /**
+   * Decides success beyond the status code, for networks that answer `200` to a refused
+   * postback (TUNE answers `success=false;`): the response body must contain this text or
+   * match this pattern.
+   * @default any 2xx is success
+   */
+  successBodyMatch?: string | RegExp;
+}
+
+/**
+ * The postback request. Macros are written `{name}`; see the README for the list.
+ *
+ * @publicApi
+ */
+export interface PostbackTemplateOptions {
+  /**
+   * URL template, e.g. `https://tracker.example/postback?cid={click_id}&payout={payout}`.
+   * Macros may stand in the path and in query values, never in the scheme, host or port.
+   */
+  url: string;
+
+  /** @default 'GET' */
+  method?: 'GET' | 'POST';
+
+  /** Body encoding for POST. @default 'form' */
+  format?: 'form' | 'json';
+
+  /**
+   * Body fields for POST, each a template like `'{click_id}'`. A field whose template is a
+   * single macro with no value is left out.
+   * @default {}
+   */
+  body?: Record<string, string>;
+}
+
+/**
+ * Commission due for one event type. Amounts are decimal strings (`'12.50'`), never floats.
+ *
+ * @publicApi
+ */
+export type CommissionRule =
+  | {
+      /** A fixed commission, e.g. `'2.00'`. */
+      fixed: string;
+      /** Currency of the fixed amount. @default the event's currency */
+      currency?: string;
+    }
+  | {
+      /** Percentage of the order amount, e.g. `'7.5'` for 7.5 %. */
+      percent: string;
+      /** Lower bound, in the order currency. */
+      min?: string;
+      /** Upper bound, in the order currency. */
+      max?: string;
+    };
+
+/**
+ * Secret values are read from the environment by the caller (the agent reads the variable
+ * named in its config file); they are applied at send time and never stored or logged.
+ *
+ * @publicApi
+ */
+export type SigningOptions =
+  | {
+      /** A static secret token sent as a query parameter (what most networks expect). */
+      type: 'token';
+      /** Query parameter (GET) or body field (POST) that carries the token. Leave out when the template places `{token}` itself. */
+      param?: string;
+      secret: string;
+    }
+  | {
+      /**
+       * HMAC-SHA256 with a timestamp: Standard Webhooks headers for POST, query
+       * parameters for GET. See `verifyPostbackSignature()` and the README.
+       */
+      type: 'hmac';
+      /**
+       * Signing secret(s): `whsec_<base64>` or any string. Give two during a rotation;
+       * every one signs, and a receiver holding either verifies.
+       */
+      secret: string | string[];
+      /** Query parameter names used for GET. @default { id: 'pb_id', timestamp: 'pb_ts', signature: 'pb_sig' } */
+      queryParams?: { id?: string; timestamp?: string; signature?: string };
+    };

@@ -1,0 +1,68 @@
+import type { ResolvedOutboxOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import { backoffDelay, retryAfterDelay } from './backoff.js';
+import type { SendResult } from './postback-http.client.js';
+
+/** What to do with a postback after an attempt. */
+export type DeliveryVerdict =
+  | { outcome: 'delivered' }
+  | { outcome: 'retry'; reason: string; nextAttemptAt: number }
+  | { outcome: 'dead'; reason: string };
+
+/** Statuses that say "try again later"; other 4xx say "this request will never work". */
+const RETRYABLE_STATUS = new Set([408, 425, 429]);
+
+/**
+ * Classifies an attempt: 2xx (and the body marker, where the tracker needs one) is delivered;
+ * timeouts, connection errors, 3xx, 408, 425, 429 and 5xx are retried on the backoff schedule
+ * (or after `Retry-After`, capped); any other 4xx is permanent. A retry past the last attempt
+ * is dead, with the last reason.
+ */
+export function judgeAttempt(
+  result: SendResult,
+  attempt: number,
+  tracker: ResolvedTracker,
+  outbox: ResolvedOutboxOptions,
+  now: number,
+): DeliveryVerdict {
+  const verdict = classify(result, tracker);
+  if (verdict.outcome !== 'retry') return verdict;
+  if (attempt >= outbox.retry.maxAttempts) {
+    return { outcome: 'dead', reason: `gave up after ${attempt} attempts; last: ${verdict.reason}` };
+  }
+  const delay =
+    retryAfterDelay(result.retryAfter, now, outbox.retry.retryAfterCapMs) ??
+    backoffDelay(attempt, outbox.retry);
+  // At least 1 ms, so a `Retry-After: 0` cannot make the same flush claim the row again.
+  return { outcome: 'retry', reason: verdict.reason, nextAttemptAt: now + Math.max(1, delay) };
+}
+
+type Classification =
+  | { outcome: 'delivered' }
+  | { outcome: 'retry'; reason: string }
+  | { outcome: 'dead'; reason: string };
+
+function classify(result: SendResult, tracker: ResolvedTracker): Classification {
+  const status = result.status;
+  if (status === undefined) return { outcome: 'retry', reason: result.error ?? 'no response' };
+  if (status >= 200 && status < 300) {
+    const marker = tracker.successBodyMatch;
+    if (marker === undefined || bodyMatches(result.body ?? '', marker)) {
+      return { outcome: 'delivered' };
+    }
+    return { outcome: 'dead', reason: `HTTP ${status}, but the body does not report success` };
+  }
+  if (status >= 300 && status < 400) {
+    return {
+      outcome: 'retry',
+      reason: `HTTP ${status} redirect${result.location ? ` to ${result.location}` : ''} (never followed)`,
+    };
+  }
+  if (status >= 400 && status < 500 && !RETRYABLE_STATUS.has(status)) {
+    return { outcome: 'dead', reason: `HTTP ${status}: the tracker refused the postback` };
+  }
+  return { outcome: 'retry', reason: `HTTP ${status}` };
+}
+
+function bodyMatches(body: string, marker: string | RegExp): boolean {
+  return typeof marker === 'string' ? body.includes(marker) : marker.test(body);
+}

@@ -1,0 +1,183 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+
+import type { Clock } from '../common/clock.js';
+import {
+  FLUSH_INTERVAL_NAME,
+  POSTBACK_CLOCK,
+  POSTBACK_RESOLVED_OPTIONS,
+} from '../postback.constants.js';
+import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { buildPostbackRequest } from '../postback/postback-request.builder.js';
+import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { AttemptRecord } from './outbox.store.js';
+import { OutboxStore } from './outbox.store.js';
+import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
+import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
+import type { Postback } from './postback.entity.js';
+
+/**
+ * Sends due postbacks. A tick runs on the schedule and whenever a new conversion nudges it;
+ * ticks never overlap (a nudge during a flush makes the flush run once more instead). Up to
+ * `concurrency` sends run at once, fed from claimed batches, so one hanging tracker holds one
+ * slot until its timeout, not the whole batch. A failure is recorded on the row, never thrown.
+ */
+@Injectable()
+export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('PostbackOutbox');
+  private running?: Promise<void>;
+  private again = false;
+  private stopping = false;
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly http: PostbackHttpClient,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
+    @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
+    @Optional() private readonly scheduler?: SchedulerRegistry,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.options.outbox.enabled) return;
+    if (!this.scheduler) {
+      throw new PostbackConfigurationError([
+        'the outbox flusher needs @nestjs/schedule: import ScheduleModule.forRoot() in your app module (or set outbox.enabled: false)',
+      ]);
+    }
+    const timer = setInterval(() => this.nudge(), this.options.outbox.flushIntervalMs);
+    this.scheduler.addInterval(FLUSH_INTERVAL_NAME, timer);
+    // Rows left due by a previous run (a crash, a restart) go out now, not one interval later.
+    this.nudge();
+  }
+
+  /** Asks for a flush soon; cheap to call after every commit. */
+  nudge(): void {
+    if (this.stopping) return;
+    void this.flush();
+  }
+
+  /** Sends everything due now; resolves when the outbox has nothing more due. */
+  flush(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.drain()
+      .catch((error: Error) => this.logger.error(`Outbox flush failed: ${error.message}`, error.stack))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.stopping) {
+          this.again = false;
+          void this.flush();
+        }
+      });
+    return this.running;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.scheduler?.doesExist('interval', FLUSH_INTERVAL_NAME)) {
+      this.scheduler.deleteInterval(FLUSH_INTERVAL_NAME);
+    }
+    if (!this.running) return;
+    const grace = new Promise<void>((resolve) =>
+      setTimeout(resolve, this.options.outbox.shutdownGraceMs).unref(),
+    );
+    await Promise.race([this.running, grace]);
+  }
+
+  private async drain(): Promise<void> {
+    const { batchSize, concurrency } = this.options.outbox;
+    const queue: Postback[] = [];
+    let exhausted = false;
+    let claiming: Promise<void> | undefined;
+    const refill = async () => {
+      const rows = await this.store.claimDue(batchSize);
+      if (rows.length < batchSize) exhausted = true;
+      queue.push(...rows);
+    };
+    const worker = async () => {
+      while (!this.stopping) {
+        const row = queue.shift();
+        if (row) {
+          await this.deliver(row);
+          continue;
+        }
+        if (exhausted) return;
+        claiming ??= refill().finally(() => (claiming = undefined));
+        await claiming;
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    } finally {
+      // Claimed but never attempted (shutdown, or a failed claim): hand them back now
+      // rather than leave them to wait for their lease to expire.
+      if (queue.length > 0) await this.store.release(queue.splice(0));
+    }
+  }
+
+  private async deliver(row: Postback): Promise<void> {
+    const attempt = row.attempts + 1;
+    const startedAt = this.clock.now();
+    const tracker = this.options.trackers.get(row.tracker);
+    let requestUrl = '';
+    let result: SendResult | undefined;
+    let verdict: DeliveryVerdict;
+    if (!tracker) {
+      verdict = { outcome: 'dead', reason: `tracker "${row.tracker}" is no longer configured` };
+    } else {
+      try {
+        const request = buildPostbackRequest(tracker, row.fields, row.id, startedAt);
+        requestUrl = request.redactedUrl;
+        result = await this.http.send(request);
+        verdict = judgeAttempt(result, attempt, tracker, this.options.outbox, this.clock.now());
+      } catch (error) {
+        verdict = { outcome: 'dead', reason: `cannot build the postback: ${(error as Error).message}` };
+      }
+    }
+    const record: AttemptRecord = {
+      attempt,
+      startedAt,
+      durationMs: result?.durationMs ?? 0,
+      requestUrl,
+      statusCode: result?.status ?? null,
+      outcome: verdict.outcome,
+      error: verdict.outcome === 'delivered' ? null : verdict.reason,
+      responseExcerpt:
+        result?.body?.slice(0, this.options.outbox.responseExcerptBytes) ?? null,
+    };
+    try {
+      const settled = await this.store.settle(row, record, this.changeFor(verdict, attempt, result));
+      if (!settled) {
+        this.logger.warn(
+          `Postback ${row.id}: the lease expired during the attempt and another worker owns it now; its outcome stands`,
+        );
+      } else if (verdict.outcome === 'dead') {
+        this.logger.error(`Postback ${row.id} to "${row.tracker}" is dead: ${verdict.reason}`);
+      }
+    } catch (error) {
+      // The row stays in flight and falls due again when its lease expires.
+      this.logger.error(`Postback ${row.id}: could not record the attempt: ${(error as Error).message}`);
+    }
+  }
+
+  private changeFor(verdict: DeliveryVerdict, attempt: number, result?: SendResult): Partial<Postback> {
+    const common = { attempts: attempt, lastStatus: result?.status ?? null };
+    switch (verdict.outcome) {
+      case 'delivered':
+        return { ...common, state: 'delivered', deliveredAt: this.clock.now(), lastError: null };
+      case 'retry':
+        return { ...common, state: 'pending', nextAttemptAt: verdict.nextAttemptAt, lastError: verdict.reason };
+      case 'dead':
+        return { ...common, state: 'dead', lastError: verdict.reason };
+    }
+  }
+}

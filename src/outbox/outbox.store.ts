@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import { Inject, Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+
+import type { Clock } from '../common/clock.js';
+import { PostbackDatabase } from '../database/postback-database.js';
+import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
+import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { DeliveryAttempt } from './delivery-attempt.entity.js';
+import { Postback } from './postback.entity.js';
+
+export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
+
+/**
+ * Claims and settles outbox rows. A claim is a lease: the rows go `in_flight` with a fresh
+ * claim token and `next_attempt_at` set to the lease expiry, so a crashed worker's rows fall
+ * due again by themselves. Settling checks the token, so a worker whose lease was taken over
+ * cannot overwrite the newer owner's outcome.
+ */
+@Injectable()
+export class OutboxStore {
+  /** Who holds a lease, for operators reading the table. */
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`.slice(0, 64);
+
+  constructor(
+    private readonly db: PostbackDatabase,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
+    @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Claims up to `limit` due rows: pending ones whose time has come and expired leases. */
+  claimDue(limit: number): Promise<Postback[]> {
+    return this.db.transaction(async (manager) => {
+      const now = this.clock.now();
+      const query = manager
+        .createQueryBuilder(Postback, 'p')
+        .where('p.state IN (:...states)', { states: ['pending', 'in_flight'] })
+        .andWhere('p.next_attempt_at <= :now', { now })
+        .orderBy('p.next_attempt_at', 'ASC')
+        .limit(limit);
+      // Competing instances skip each other's locked rows instead of waiting on them.
+      if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const rows = await query.getMany();
+      if (rows.length === 0) return rows;
+      const lease = {
+        state: 'in_flight' as const,
+        leaseOwner: this.workerId,
+        claimToken: randomUUID(),
+        nextAttemptAt: now + this.options.outbox.leaseMs,
+        updatedAt: now,
+      };
+      await manager.update(Postback, { id: In(rows.map((r) => r.id)) }, lease);
+      return rows.map((row) => Object.assign(row, lease));
+    });
+  }
+
+  /**
+   * Records an attempt and the row's new state in one transaction. Returns false when the
+   * claim was lost (the lease expired and another worker took the row): the attempt is still
+   * recorded, the row is left to its new owner.
+   */
+  settle(
+    row: Postback,
+    attempt: AttemptRecord,
+    change: Partial<Postback>,
+  ): Promise<boolean> {
+    return this.db.transaction(async (manager) => {
+      await manager.insert(DeliveryAttempt, { ...attempt, id: randomUUID(), postbackId: row.id });
+      const result = await manager.update(
+        Postback,
+        { id: row.id, claimToken: row.claimToken as string },
+        { ...change, leaseOwner: null, claimToken: null, updatedAt: this.clock.now() },
+      );
+      return (result.affected ?? 0) > 0;
+    });
+  }
+
+  /** Hands claimed rows that were never attempted back, due at once (used at shutdown). */
+  async release(rows: Postback[]): Promise<void> {
+    const now = this.clock.now();
+    for (const token of new Set(rows.map((r) => r.claimToken as string))) {
+      const ids = rows.filter((r) => r.claimToken === token).map((r) => r.id);
+      await this.db.run((manager) =>
+        manager.update(
+          Postback,
+          { id: In(ids), claimToken: token },
+          { state: 'pending', leaseOwner: null, claimToken: null, nextAttemptAt: now, updatedAt: now },
+        ),
+      );
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/** @internal Options after validation, defaults and template compilation. */
+export const POSTBACK_RESOLVED_OPTIONS = 'POSTBACK:RESOLVED_OPTIONS';
+/** @internal The clock every time-dependent provider reads. */
+export const POSTBACK_CLOCK = 'POSTBACK:CLOCK';
+/** @internal The axios instance that sends postbacks. */
+export const POSTBACK_HTTP_CLIENT = 'POSTBACK:HTTP_CLIENT';
+
+/** Key under which captured clicks live in `req.session`. */
+export const SESSION_CLICKS_KEY = 'postbackClicks';
+
+export const FLUSH_INTERVAL_NAME = 'postback-outbox-flush';
+
+export const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 30;
+export const DEFAULT_MAX_CLICK_ID_LENGTH = 255;
+/** Size of the click_id column; `maxClickIdLength` cannot exceed it. */
+export const CLICK_ID_COLUMN_LENGTH = 512;
+export const SUB_PARAM_MAX_LENGTH = 255;
+export const LANDING_PATH_MAX_LENGTH = 2048;
+export const REFERENCE_MAX_LENGTH = 255;

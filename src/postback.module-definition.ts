@@ -1,0 +1,42 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+
+import { PostbackDatabase } from './database/postback-database.js';
+import { POSTBACK_ENTITIES } from './database/postback-schema.js';
+import type { PostbackModuleOptions } from './interfaces/index.js';
+
+/** Registration-time settings that cannot wait for async options. */
+export interface PostbackModuleExtras {
+  /** Register the module's services for the whole app. @default true */
+  isGlobal?: boolean;
+  /** Name of the host's TypeORM DataSource holding the postback tables. @default the default DataSource */
+  dataSource?: string;
+}
+
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: POSTBACK_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<PostbackModuleOptions>({ moduleName: 'Postback' })
+  .setClassMethodName('forRoot')
+  .setExtras<PostbackModuleExtras>({ isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal ?? true,
+    imports: [
+      ...(definition.imports ?? []),
+      // Registers the entities with the host's DataSource (and its autoLoadEntities).
+      TypeOrmModule.forFeature(POSTBACK_ENTITIES, extras.dataSource),
+    ],
+    providers: [
+      ...(definition.providers ?? []),
+      {
+        provide: PostbackDatabase,
+        useFactory: (dataSource: DataSource) => new PostbackDatabase(dataSource),
+        inject: [getDataSourceToken(extras.dataSource)],
+      },
+    ],
+    exports: [...(definition.exports ?? []), PostbackDatabase],
+  }))
+  .build();

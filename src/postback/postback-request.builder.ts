@@ -1,0 +1,124 @@
+import type { PostbackFields } from '../outbox/postback.entity.js';
+import type { ResolvedTracker } from '../resolve-postback-options.js';
+import { DEFAULT_SIGNATURE_QUERY_PARAMS, signContent } from './postback-signature.js';
+import {
+  encodeValue,
+  type MacroValues,
+  renderFields,
+  renderUrl,
+} from './postback-template.js';
+
+/** One HTTP request, ready to send. */
+export interface PostbackRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The URL with token and signature replaced by `[redacted]`, for the attempt log. */
+  redactedUrl: string;
+}
+
+export const REDACTED = '[redacted]';
+
+/** The value of every macro for one postback. */
+export function macroValues(
+  tracker: ResolvedTracker,
+  fields: PostbackFields,
+  eventId: string,
+  token: string | undefined,
+): MacroValues {
+  const builtIn: Record<string, string | undefined> = {
+    click_id: fields.clickId,
+    payout: fields.payout,
+    payout_currency: fields.payoutCurrency,
+    amount: fields.amount,
+    currency: fields.currency,
+    order_id: fields.orderId,
+    customer_id: fields.customerId,
+    event_type: fields.eventType,
+    conversion_id: fields.conversionId,
+    event_id: eventId,
+    timestamp: String(Math.floor(fields.occurredAt / 1000)),
+    occurred_at: new Date(fields.occurredAt).toISOString(),
+    token,
+  };
+  return (name) => {
+    if (name.startsWith('sub.')) return fields.sub?.[name.slice(4)];
+    if (Object.prototype.hasOwnProperty.call(builtIn, name)) return builtIn[name];
+    return tracker.values[name];
+  };
+}
+
+/**
+ * Renders a postback for one attempt: the tracker's template over the frozen fields, then the
+ * secret token or a signature with this attempt's timestamp (a retry two days later still
+ * passes a receiver's ±5 min window). Called at send time, so secrets never reach the database.
+ */
+export function buildPostbackRequest(
+  tracker: ResolvedTracker,
+  fields: PostbackFields,
+  eventId: string,
+  sentAt: number,
+): PostbackRequest {
+  const real = build(tracker, fields, eventId, sentAt, false);
+  return { ...real, redactedUrl: build(tracker, fields, eventId, sentAt, true).url };
+}
+
+function build(
+  tracker: ResolvedTracker,
+  fields: PostbackFields,
+  eventId: string,
+  sentAt: number,
+  redact: boolean,
+): Omit<PostbackRequest, 'redactedUrl'> {
+  const signing = tracker.signing;
+  const token = signing?.type === 'token' ? (redact ? REDACTED : signing.secret) : undefined;
+  const values = macroValues(tracker, fields, eventId, token);
+  const timestamp = Math.floor(sentAt / 1000);
+
+  if (tracker.method === 'GET') {
+    const extra = token !== undefined && signing?.type === 'token' && signing.param
+      ? [`${signing.param}=${encodeValue(token)}`]
+      : [];
+    if (signing?.type !== 'hmac') {
+      return { method: 'GET', url: renderUrl(tracker.url, values, extra), headers: {} };
+    }
+    const names = { ...DEFAULT_SIGNATURE_QUERY_PARAMS, ...signing.queryParams };
+    const unsigned = renderUrl(tracker.url, values, [
+      ...extra,
+      `${names.id}=${encodeValue(eventId)}`,
+      `${names.timestamp}=${timestamp}`,
+    ]);
+    const pathAndQuery = unsigned.slice(tracker.url.origin.length);
+    const signature = redact
+      ? REDACTED
+      : signContent(signing.secret, eventId, timestamp, pathAndQuery);
+    const separator = unsigned.includes('?') ? '&' : '?';
+    return {
+      method: 'GET',
+      url: `${unsigned}${separator}${names.signature}=${encodeValue(signature)}`,
+      headers: {},
+    };
+  }
+
+  const bodyFields = renderFields(tracker.body, values);
+  if (token !== undefined && signing?.type === 'token' && signing.param) {
+    bodyFields[signing.param] = token;
+  }
+  const body =
+    tracker.format === 'json'
+      ? JSON.stringify(bodyFields)
+      : new URLSearchParams(bodyFields).toString();
+  const headers: Record<string, string> = {
+    'content-type':
+      tracker.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
+  };
+  if (signing?.type === 'hmac') {
+    headers['webhook-id'] = eventId;
+    headers['webhook-timestamp'] = String(timestamp);
+    headers['webhook-signature'] = redact
+      ? REDACTED
+      : signContent(signing.secret, eventId, timestamp, body);
+  }
+  return { method: 'POST', url: renderUrl(tracker.url, values), headers, body };
+}

@@ -1,0 +1,399 @@
+import { RequestMethod } from '@nestjs/common';
+import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
+import type { Request } from 'express';
+
+import { type Clock, systemClock } from './common/clock.js';
+import { amountProblem, isCurrencyCode, isDecimalString } from './common/money.js';
+import type {
+  CommissionRule,
+  PostbackModuleOptions,
+  RetryOptions,
+  SigningOptions,
+  TrackerOptions,
+} from './interfaces/index.js';
+import {
+  CLICK_ID_COLUMN_LENGTH,
+  DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+  DEFAULT_MAX_CLICK_ID_LENGTH,
+} from './postback.constants.js';
+import { PostbackConfigurationError } from './postback-configuration.error.js';
+import { DEFAULT_SIGNATURE_QUERY_PARAMS } from './postback/postback-signature.js';
+import {
+  macrosOf,
+  parseParts,
+  parseUrlTemplate,
+  type TemplatePart,
+  type UrlTemplate,
+  urlTemplateMacros,
+} from './postback/postback-template.js';
+
+/** Macros every tracker can use; `sub.<param>`, static values and `token` come on top. */
+export const BUILT_IN_MACROS = [
+  'click_id',
+  'payout',
+  'payout_currency',
+  'amount',
+  'currency',
+  'order_id',
+  'customer_id',
+  'event_type',
+  'conversion_id',
+  'event_id',
+  'timestamp',
+  'occurred_at',
+] as const;
+
+export interface ResolvedTracker {
+  name: string;
+  clickParams: string[];
+  subParams: string[];
+  maxClickIdLength: number;
+  clickIdPattern?: RegExp;
+  method: 'GET' | 'POST';
+  format: 'form' | 'json';
+  url: UrlTemplate;
+  body: Record<string, TemplatePart[]>;
+  values: Record<string, string>;
+  /** Undefined: every event type is posted. */
+  events?: Set<string>;
+  commission: Record<string, CommissionRule>;
+  signing?: SigningOptions;
+  attributionWindowMs: number;
+  successBodyMatch?: string | RegExp;
+}
+
+export interface ResolvedOutboxOptions {
+  enabled: boolean;
+  flushIntervalMs: number;
+  batchSize: number;
+  concurrency: number;
+  timeoutMs: number;
+  leaseMs: number;
+  responseExcerptBytes: number;
+  shutdownGraceMs: number;
+  retry: Required<RetryOptions>;
+}
+
+export interface ResolvedPostbackOptions {
+  trackers: Map<string, ResolvedTracker>;
+  capture: {
+    enabled: boolean;
+    routes: (string | RouteInfo)[];
+    exclude: (string | RouteInfo)[];
+    visitorKey: (req: Request) => string | undefined;
+    customerId: (req: Request) => string | undefined;
+  };
+  outbox: ResolvedOutboxOptions;
+  events: false | { purchase: string; registration: string; custom: string };
+  clock: Clock;
+}
+
+export const DEFAULT_RETRY: Required<RetryOptions> = {
+  maxAttempts: 14,
+  initialDelayMs: 10_000,
+  multiplier: 3,
+  maxDelayMs: 12 * 60 * 60 * 1000,
+  jitter: 0.2,
+  retryAfterCapMs: 60 * 60 * 1000,
+};
+
+const TRACKER_NAME = /^[a-z0-9_-]{1,64}$/;
+const PARAM_NAME = /^[A-Za-z0-9_.\-[\]]{1,64}$/;
+const VALUE_NAME = /^[a-z_][a-z0-9_]*$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function sessionIdOf(req: Request): string | undefined {
+  return (req as Request & { sessionID?: string }).sessionID;
+}
+
+/**
+ * Validates the options and fills in defaults, collecting every problem so the merchant
+ * fixes the whole configuration in one go. Throws `PostbackConfigurationError`.
+ */
+export function resolvePostbackOptions(options: PostbackModuleOptions): ResolvedPostbackOptions {
+  const problems: string[] = [];
+  const trackers = new Map<string, ResolvedTracker>();
+  const paramOwners = new Map<string, string>();
+
+  if (!Array.isArray(options?.trackers) || options.trackers.length === 0) {
+    problems.push('at least one tracker must be configured (options.trackers)');
+  }
+  for (const [index, tracker] of (options?.trackers ?? []).entries()) {
+    const label = `tracker "${tracker?.name ?? `#${index}`}"`;
+    const resolved = resolveTracker(tracker, (p) => problems.push(`${label}: ${p}`));
+    if (!resolved) continue;
+    if (trackers.has(resolved.name)) problems.push(`${label}: the name is used twice`);
+    for (const param of resolved.clickParams) {
+      const owner = paramOwners.get(param);
+      if (owner && owner !== resolved.name) {
+        problems.push(
+          `${label}: click parameter "${param}" is also tracker "${owner}"'s; a landing could not tell them apart`,
+        );
+      }
+      paramOwners.set(param, resolved.name);
+    }
+    trackers.set(resolved.name, resolved);
+  }
+
+  const outbox = resolveOutbox(options?.outbox ?? {}, (p) => problems.push(`outbox: ${p}`));
+  if (problems.length > 0) throw new PostbackConfigurationError(problems);
+
+  const capture = options.capture ?? {};
+  const events =
+    options.events === false
+      ? false
+      : {
+          purchase: 'postback.purchase',
+          registration: 'postback.registration',
+          custom: 'postback.event',
+          ...options.events,
+        };
+  return {
+    trackers,
+    capture: {
+      enabled: capture.enabled ?? true,
+      routes: capture.routes ?? [{ path: '*path', method: RequestMethod.GET }],
+      exclude: capture.exclude ?? [],
+      visitorKey: capture.visitorKey ?? sessionIdOf,
+      customerId: capture.customerId ?? (() => undefined),
+    },
+    outbox,
+    events,
+    clock: options.clock ? { now: options.clock } : systemClock,
+  };
+}
+
+function resolveTracker(
+  tracker: TrackerOptions,
+  problem: (text: string) => void,
+): ResolvedTracker | undefined {
+  if (!tracker || typeof tracker !== 'object') {
+    problem('must be an object');
+    return undefined;
+  }
+  const found: string[] = [];
+  const counted = (text: string) => found.push(text);
+  if (typeof tracker.name !== 'string' || !TRACKER_NAME.test(tracker.name)) {
+    counted('name must be 1-64 characters of a-z, 0-9, "_" or "-"');
+  }
+  const clickParams = tracker.clickParams ?? [];
+  if (!Array.isArray(clickParams) || clickParams.length === 0) {
+    counted('clickParams must name at least one landing-page query parameter');
+  }
+  const subParams = tracker.subParams ?? [];
+  for (const param of [...clickParams, ...subParams]) {
+    if (typeof param !== 'string' || !PARAM_NAME.test(param)) {
+      counted(`"${param}" is not a valid query parameter name`);
+    }
+  }
+  const maxClickIdLength = tracker.maxClickIdLength ?? DEFAULT_MAX_CLICK_ID_LENGTH;
+  if (!Number.isInteger(maxClickIdLength) || maxClickIdLength < 1 || maxClickIdLength > CLICK_ID_COLUMN_LENGTH) {
+    counted(`maxClickIdLength must be a whole number from 1 to ${CLICK_ID_COLUMN_LENGTH}`);
+  }
+  let clickIdPattern: RegExp | undefined;
+  try {
+    clickIdPattern =
+      tracker.clickIdPattern === undefined ? undefined : new RegExp(tracker.clickIdPattern, 'u');
+  } catch (error) {
+    counted(`clickIdPattern is not a valid regular expression: ${(error as Error).message}`);
+  }
+
+  const values = tracker.values ?? {};
+  for (const [name, value] of Object.entries(values)) {
+    if (!VALUE_NAME.test(name) || (BUILT_IN_MACROS as readonly string[]).includes(name) || name === 'token') {
+      counted(`values.${name}: the name must be lowercase [a-z0-9_] and not a built-in macro`);
+    }
+    if (typeof value !== 'string') counted(`values.${name} must be a string`);
+  }
+
+  const postback = tracker.postback;
+  const method = postback?.method ?? 'GET';
+  const format = postback?.format ?? 'form';
+  let url: UrlTemplate | undefined;
+  const body: Record<string, TemplatePart[]> = {};
+  if (!postback || typeof postback.url !== 'string') {
+    counted('postback.url is required');
+  } else {
+    try {
+      url = parseUrlTemplate(postback.url);
+    } catch (error) {
+      counted(`postback.url: ${(error as Error).message}`);
+    }
+    for (const [field, template] of Object.entries(postback.body ?? {})) {
+      try {
+        body[field] = parseParts(String(template));
+      } catch (error) {
+        counted(`postback.body.${field}: ${(error as Error).message}`);
+      }
+    }
+  }
+  if (method !== 'GET' && method !== 'POST') counted('postback.method must be GET or POST');
+  if (format !== 'form' && format !== 'json') counted('postback.format must be form or json');
+  if (method === 'GET' && Object.keys(body).length > 0) {
+    counted('postback.body is only sent with method POST');
+  }
+
+  const signing = tracker.signing;
+  checkSigning(signing, method, counted);
+  const usedMacros = [
+    ...(url ? urlTemplateMacros(url) : []),
+    ...Object.values(body).flatMap(macrosOf),
+  ];
+  for (const macro of new Set(usedMacros)) {
+    const problemText = macroProblem(macro, subParams, values, signing);
+    if (problemText) counted(problemText);
+  }
+  if (signing?.type === 'token' && !signing.param && !usedMacros.includes('token')) {
+    counted('signing: a token needs signing.param or a {token} macro in the template, or it is never sent');
+  }
+
+  const commission = tracker.commission ?? {};
+  for (const [eventType, rule] of Object.entries(commission)) {
+    const ruleProblem = commissionRuleProblem(rule);
+    if (ruleProblem) counted(`commission.${eventType}: ${ruleProblem}`);
+  }
+  const windowDays = tracker.attributionWindowDays ?? DEFAULT_ATTRIBUTION_WINDOW_DAYS;
+  if (!(typeof windowDays === 'number' && windowDays > 0)) {
+    counted('attributionWindowDays must be a positive number');
+  }
+  if (tracker.events !== undefined && !Array.isArray(tracker.events)) {
+    counted('events must be a list of event types');
+  }
+
+  found.forEach(problem);
+  if (found.length > 0 || !url) return undefined;
+  return {
+    name: tracker.name,
+    clickParams,
+    subParams,
+    maxClickIdLength,
+    clickIdPattern,
+    method,
+    format,
+    url,
+    body,
+    values,
+    events: tracker.events ? new Set(tracker.events) : undefined,
+    commission,
+    signing,
+    attributionWindowMs: windowDays * DAY_MS,
+    successBodyMatch: tracker.successBodyMatch,
+  };
+}
+
+function macroProblem(
+  macro: string,
+  subParams: string[],
+  values: Record<string, string>,
+  signing: SigningOptions | undefined,
+): string | undefined {
+  if ((BUILT_IN_MACROS as readonly string[]).includes(macro)) return undefined;
+  if (macro.startsWith('sub.')) {
+    const param = macro.slice(4);
+    return subParams.includes(param)
+      ? undefined
+      : `{${macro}} is never filled: add "${param}" to subParams`;
+  }
+  if (macro === 'token') {
+    return signing?.type === 'token' ? undefined : '{token} needs signing of type "token"';
+  }
+  if (macro in values) return undefined;
+  return `unknown macro {${macro}}; known: ${[...BUILT_IN_MACROS, 'token', 'sub.<param>', ...Object.keys(values)].join(', ')}`;
+}
+
+function checkSigning(
+  signing: SigningOptions | undefined,
+  method: string,
+  problem: (text: string) => void,
+): void {
+  if (signing === undefined) return;
+  const secrets = [signing.secret].flat();
+  if (secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length === 0)) {
+    // Never echo the value: only say that it is missing.
+    problem('signing.secret is empty (is its environment variable set?)');
+  }
+  if (signing.type === 'token') {
+    if (signing.param !== undefined && !PARAM_NAME.test(signing.param)) {
+      problem('signing.param is not a valid parameter name');
+    }
+    if (secrets.length > 1) problem('a token signing takes exactly one secret');
+  } else if (signing.type === 'hmac') {
+    if (secrets.some((s) => typeof s === 'string' && s.length > 0 && s.length < 16)) {
+      problem('signing.secret of an HMAC signature must be at least 16 characters');
+    }
+    if (method === 'GET') {
+      const names = { ...DEFAULT_SIGNATURE_QUERY_PARAMS, ...signing.queryParams };
+      if (Object.values(names).some((n) => !PARAM_NAME.test(n))) {
+        problem('signing.queryParams must be valid parameter names');
+      }
+    }
+  } else {
+    problem('signing.type must be "token" or "hmac"');
+  }
+}
+
+function commissionRuleProblem(rule: CommissionRule): string | undefined {
+  if (!rule || typeof rule !== 'object') return 'must be { fixed } or { percent }';
+  if ('fixed' in rule) {
+    if (rule.currency !== undefined && !isCurrencyCode(rule.currency)) {
+      return `"${rule.currency}" is not an ISO 4217 currency code`;
+    }
+    if (typeof rule.fixed !== 'string') return 'fixed must be a decimal string such as "2.00"';
+    return rule.currency ? amountProblem(rule.fixed, rule.currency) : isDecimalString(rule.fixed) ? undefined : 'fixed must be a decimal string such as "2.00"';
+  }
+  if ('percent' in rule) {
+    for (const key of ['percent', 'min', 'max'] as const) {
+      const value = rule[key];
+      if (value !== undefined && (typeof value !== 'string' || !isDecimalString(value))) {
+        return `${key} must be a non-negative decimal string such as "7.5"`;
+      }
+    }
+    if (Number(rule.percent) > 100) return 'percent cannot exceed 100';
+    if (rule.min !== undefined && rule.max !== undefined && Number(rule.min) > Number(rule.max)) {
+      return 'min is greater than max';
+    }
+    return undefined;
+  }
+  return 'must be { fixed } or { percent }';
+}
+
+function resolveOutbox(
+  outbox: NonNullable<PostbackModuleOptions['outbox']>,
+  problem: (text: string) => void,
+): ResolvedOutboxOptions {
+  const resolved: ResolvedOutboxOptions = {
+    enabled: outbox.enabled ?? true,
+    flushIntervalMs: outbox.flushIntervalMs ?? 5_000,
+    batchSize: outbox.batchSize ?? 50,
+    concurrency: outbox.concurrency ?? 8,
+    timeoutMs: outbox.timeoutMs ?? 15_000,
+    leaseMs: outbox.leaseMs ?? 120_000,
+    responseExcerptBytes: outbox.responseExcerptBytes ?? 1024,
+    shutdownGraceMs: outbox.shutdownGraceMs ?? 10_000,
+    retry: { ...DEFAULT_RETRY, ...outbox.retry },
+  };
+  const positive = { ...resolved, ...resolved.retry } as Record<string, unknown>;
+  for (const key of [
+    'flushIntervalMs',
+    'batchSize',
+    'concurrency',
+    'timeoutMs',
+    'leaseMs',
+    'responseExcerptBytes',
+    'maxAttempts',
+    'initialDelayMs',
+    'maxDelayMs',
+    'retryAfterCapMs',
+  ]) {
+    const value = positive[key];
+    if (typeof value !== 'number' || !(value > 0)) problem(`${key} must be a positive number`);
+  }
+  if (!(resolved.retry.multiplier >= 1)) problem('retry.multiplier must be at least 1');
+  if (!(resolved.retry.jitter >= 0 && resolved.retry.jitter < 1)) {
+    problem('retry.jitter must be at least 0 and below 1');
+  }
+  if (resolved.leaseMs <= resolved.timeoutMs) {
+    problem('leaseMs must be longer than timeoutMs, or a lease could expire during a send');
+  }
+  return resolved;
+}

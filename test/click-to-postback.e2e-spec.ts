@@ -1,0 +1,85 @@
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+
+import { Conversion, Postback, verifyPostbackSignature } from '../src/index.js';
+import { PostbackDatabase } from '../src/database/postback-database.js';
+import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { startShopApp } from './fixtures/shop-app.js';
+import { eventually, tempDir } from './utils/sqlite.js';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+// Everything a click ID could hold that would break a naively built URL.
+const HOSTILE_CLICK_ID = 'a&b=c#d e+f%20?x=/é😀';
+
+describe('from click to signed postback', () => {
+  let tracker: FakeTracker;
+  let app: INestApplication;
+  let dir: ReturnType<typeof tempDir>;
+
+  beforeEach(async () => {
+    tracker = await new FakeTracker().start();
+    dir = tempDir();
+    app = await startShopApp({
+      databaseUrl: `sqlite:${dir.path}/shop.sqlite`,
+      options: {
+        trackers: [
+          {
+            name: 'voluum',
+            clickParams: ['cid'],
+            subParams: ['sub1'],
+            postback: {
+              url: `${tracker.url('/postback')}?cid={click_id}&payout={payout}&txid={order_id}&currency={payout_currency}&s1={sub.sub1}`,
+            },
+            events: ['purchase'],
+            commission: { purchase: { percent: '7.5' } },
+            signing: { type: 'hmac', secret: SECRET },
+          },
+        ],
+      },
+    });
+  });
+
+  afterEach(async () => {
+    await app.close();
+    await tracker.stop();
+    dir.remove();
+  });
+
+  it('delivers one signed postback with the click ID byte-identical, from a purchase in another session', async () => {
+    const landingVisitor = request.agent(app.getHttpServer());
+    await landingVisitor
+      .get('/landing')
+      .query({ cid: HOSTILE_CLICK_ID, sub1: 'banner&top' })
+      .expect(200, 'welcome');
+    await landingVisitor.post('/register').send({ customerId: 'cust-1' }).expect(200);
+
+    // Cookies gone, another device: only the customer ID links the purchase to the click.
+    const purchase = await request(app.getHttpServer())
+      .post('/checkout')
+      .send({ orderId: 'ORDER-1', amount: '59.97', currency: 'EUR', customerId: 'cust-1' })
+      .expect(200);
+    expect(purchase.body).toMatchObject({ attributed: true, attribution: 'customer', queued: true });
+
+    const [received] = await tracker.waitForRequests(1);
+    const query = new URL(received.url, 'http://x').searchParams;
+    expect(query.get('cid')).toBe(HOSTILE_CLICK_ID);
+    expect(query.get('payout')).toBe('4.50'); // 59.97 × 7.5 % = 4.49775, half up
+    expect(query.get('txid')).toBe('ORDER-1');
+    expect(query.get('currency')).toBe('EUR');
+    expect(query.get('s1')).toBe('banner&top');
+    expect([...query.keys()]).toEqual(['cid', 'payout', 'txid', 'currency', 's1', 'pb_id', 'pb_ts', 'pb_sig']);
+    expect(verifyPostbackSignature({ secret: SECRET, url: received.url })).toBe(true);
+    expect(verifyPostbackSignature({ secret: 'whsec_b3RoZXItc2VjcmV0LWtleQ==', url: received.url })).toBe(false);
+
+    const db = app.get(PostbackDatabase);
+    await eventually(
+      () => db.run((m) => m.findOneBy(Postback, { state: 'delivered' })),
+      5_000,
+      'the postback to be marked delivered',
+    );
+    // Only the purchase is posted; the registration is recorded all the same.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(tracker.received).toHaveLength(1);
+    expect(await db.run((m) => m.count(Conversion))).toBe(2);
+  });
+});
