@@ -21,6 +21,7 @@ export function clickIdProblem(value: unknown, tracker: ResolvedTracker): string
 
 /** Why a free-text value (order ID, sub-parameter, customer ID) is unsafe, or undefined. */
 export function textProblem(value: unknown, maxLength: number): string | undefined {
+  if (value === undefined || value === null) return 'is required';
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'is empty';
   if (FORBIDDEN.test(value)) return 'contains control or formatting characters';

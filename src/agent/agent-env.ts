@@ -1,0 +1,70 @@
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+
+import { DEFAULT_DATABASE_URL } from '../database/data-source-options.js';
+
+/**
+ * The agent's environment, validated once at start-up. Secrets (the API key, tracker secrets
+ * named in the config file) only ever come from here.
+ */
+export class AgentEnv {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT: number = 3000;
+
+  /** Interface to listen on. Without an API key only loopback is allowed. */
+  @IsOptional()
+  @IsString()
+  HOST?: string;
+
+  /** Bearer key every API call must present. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'POSTBACK_API_KEY must be at least 16 characters' })
+  POSTBACK_API_KEY?: string;
+
+  @IsString()
+  POSTBACK_CONFIG: string = './config/postback.yaml';
+
+  @IsString()
+  DATABASE_URL: string = DEFAULT_DATABASE_URL;
+
+  @IsIn(['FULL', 'NORMAL'])
+  SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL' = 'FULL';
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || host.startsWith('127.');
+}
+
+/** Reads and checks the environment; throws one error naming every problem. */
+export function loadAgentEnv(environment: NodeJS.ProcessEnv): AgentEnv {
+  const raw = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(AgentEnv, {
+    ...raw,
+    ...(raw.PORT !== undefined && { PORT: Number(raw.PORT) }),
+  });
+  const problems = validateSync(env, { forbidUnknownValues: false }).flatMap((error) =>
+    Object.values(error.constraints ?? {}),
+  );
+  if (!env.POSTBACK_API_KEY && env.HOST && !isLoopback(env.HOST)) {
+    problems.push(
+      `HOST=${env.HOST} would expose the API without a key: set POSTBACK_API_KEY, or listen on loopback`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new Error(`The agent's environment is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+  return env;
+}
+
+/** Where to listen: the given host, else all interfaces with a key and loopback without. */
+export function listenHost(env: AgentEnv): string {
+  return env.HOST ?? (env.POSTBACK_API_KEY ? '0.0.0.0' : '127.0.0.1');
+}

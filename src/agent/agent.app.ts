@@ -1,0 +1,65 @@
+import { type DynamicModule, type INestApplication, Logger, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { postbackDataSourceOptions } from '../database/data-source-options.js';
+import type { PostbackModuleOptions } from '../interfaces/index.js';
+import { PostbackModule } from '../postback.module.js';
+import type { AgentEnv } from './agent-env.js';
+import { ApiKeyGuard } from './api-key.guard.js';
+import { ClicksController } from './clicks.controller.js';
+import { EventsController } from './events.controller.js';
+import { HealthController } from './health.controller.js';
+import { InvalidInputFilter } from './invalid-input.filter.js';
+import { OutboxController } from './outbox.controller.js';
+import { agentValidationPipe } from './validation.pipe.js';
+
+/** Largest request body; a bigger one is refused with 413 before it is parsed. */
+const BODY_LIMIT = '64kb';
+
+/**
+ * The standalone agent: the same PostbackModule in a small Nest app, for shops that are not
+ * NestJS apps. Clicks arrive through `POST /v1/clicks` instead of a middleware.
+ */
+export function agentModule(env: AgentEnv, options: PostbackModuleOptions): DynamicModule {
+  @Module({})
+  class PostbackAgentModule {}
+  return {
+    module: PostbackAgentModule,
+    imports: [
+      TypeOrmModule.forRoot(
+        postbackDataSourceOptions({ url: env.DATABASE_URL, sqliteSynchronous: env.SQLITE_SYNCHRONOUS }),
+      ),
+      ScheduleModule.forRoot(),
+      PostbackModule.forRoot({ ...options, capture: { ...options.capture, enabled: false } }),
+    ],
+    controllers: [ClicksController, EventsController, OutboxController, HealthController],
+    providers: [
+      {
+        provide: APP_GUARD,
+        useFactory: (reflector: Reflector) => new ApiKeyGuard(reflector, env.POSTBACK_API_KEY),
+        inject: [Reflector],
+      },
+      { provide: APP_FILTER, useClass: InvalidInputFilter },
+    ],
+  };
+}
+
+/** Creates (but does not start listening) the agent app; `main.ts` and the tests use it. */
+export async function createAgentApp(
+  env: AgentEnv,
+  options: PostbackModuleOptions,
+  logger: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[] = ['log', 'error', 'warn', 'fatal'],
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(agentModule(env, options), {
+    logger,
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useGlobalPipes(agentValidationPipe());
+  app.enableShutdownHooks();
+  if (logger !== false) new Logger('PostbackAgent').debug('Agent created');
+  return app;
+}

@@ -1,0 +1,42 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+
+import { ClickService } from '../click/click.service.js';
+import { CaptureClickDto } from './dto/capture-click.dto.js';
+
+/** Clicks forwarded by a shop that is not a NestJS app. */
+@Controller('v1/clicks')
+export class ClicksController {
+  constructor(private readonly clicks: ClickService) {}
+
+  /**
+   * Stores the click ID(s) found in a landing URL, or one given explicitly. Answers which
+   * clicks were captured and why anything in the URL was ignored.
+   */
+  @Post()
+  @HttpCode(200)
+  async capture(@Body() dto: CaptureClickDto) {
+    const visitor = { visitorKey: dto.sessionKey, customerId: dto.customerId };
+    if (dto.clickId !== undefined) {
+      const click = await this.clicks.capture({
+        ...visitor,
+        tracker: dto.tracker as string,
+        clickId: dto.clickId,
+        subParams: dto.subParams,
+      });
+      return { captured: [{ id: click.id, tracker: click.tracker, clickId: click.clickId }], ignored: [] };
+    }
+    const url = new URL(dto.landingUrl as string);
+    const query: Record<string, string | string[]> = {};
+    for (const key of new Set(url.searchParams.keys())) {
+      const values = url.searchParams.getAll(key);
+      query[key] = values.length === 1 ? values[0] : values;
+    }
+    const { clicks, problems } = this.clicks.extract(query);
+    const captured = [];
+    for (const found of clicks) {
+      const click = await this.clicks.capture({ ...found, ...visitor, landingPath: url.pathname });
+      captured.push({ id: click.id, tracker: click.tracker, clickId: click.clickId });
+    }
+    return { captured, ignored: problems };
+  }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Logger } from '@nestjs/common';
+
+import { createAgentApp } from './agent.app.js';
+import { loadAgentConfig } from './agent-config.loader.js';
+import { listenHost, loadAgentEnv } from './agent-env.js';
+
+async function main(): Promise<void> {
+  const logger = new Logger('PostbackAgent');
+  const env = loadAgentEnv(process.env);
+  const options = loadAgentConfig(env.POSTBACK_CONFIG, process.env);
+  const app = await createAgentApp(env, options);
+  const host = listenHost(env);
+  await app.listen(env.PORT, host);
+  const where = `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT}`;
+  const database = env.DATABASE_URL.replace(/\/\/[^@/]*@/, '//***@'); // hide credentials
+  logger.log(`Listening on ${where} (database ${database}, config ${env.POSTBACK_CONFIG})`);
+  logger.log(`Trackers: ${options.trackers.map((t) => t.name).join(', ')}`);
+  if (!env.POSTBACK_API_KEY) {
+    logger.warn(
+      'POSTBACK_API_KEY is not set: the API accepts any caller, so the agent listens on loopback only. Set a key to listen on other interfaces.',
+    );
+  }
+}
+
+main().catch((error: Error) => {
+  // Configuration errors are for a person to read: the message, not a stack trace.
+  console.error(`nestjs-postback agent could not start:\n${error.message}`);
+  process.exit(1);
+});
