@@ -192,8 +192,15 @@ function resolveTracker(
   }
   let clickIdPattern: RegExp | undefined;
   try {
+    const pattern = tracker.clickIdPattern;
+    // Keep a RegExp's own flags (an /i must stay case-insensitive) but drop g and y, whose
+    // lastIndex state would make test() alternate between true and false.
     clickIdPattern =
-      tracker.clickIdPattern === undefined ? undefined : new RegExp(tracker.clickIdPattern, 'u');
+      pattern === undefined
+        ? undefined
+        : typeof pattern === 'string'
+          ? new RegExp(pattern, 'u')
+          : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
   } catch (error) {
     counted(`clickIdPattern is not a valid regular expression: ${(error as Error).message}`);
   }
@@ -297,7 +304,7 @@ function macroProblem(
   if (macro === 'token') {
     return signing?.type === 'token' ? undefined : '{token} needs signing of type "token"';
   }
-  if (macro in values) return undefined;
+  if (Object.hasOwn(values, macro)) return undefined;
   return `unknown macro {${macro}}; known: ${[...BUILT_IN_MACROS, 'token', 'sub.<param>', ...Object.keys(values)].join(', ')}`;
 }
 

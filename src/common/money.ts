@@ -1,7 +1,8 @@
 import Big from 'big.js';
 
-// Every money value in the module is a decimal string; big.js does the arithmetic so that
-// 19.99 × 3 is 59.97 and not 59.970000000000006.
+// Every money value in the module is a decimal string; big.js does the arithmetic, because
+// binary floats cannot hold most decimal fractions (0.1 + 0.2 is 0.30000000000000004) and a
+// commission computed through them can round to the wrong cent.
 const DECIMAL = /^\d{1,15}(\.\d{1,8})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 

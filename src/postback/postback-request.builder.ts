@@ -44,8 +44,8 @@ export function macroValues(
   };
   return (name) => {
     if (name.startsWith('sub.')) return fields.sub?.[name.slice(4)];
-    if (Object.prototype.hasOwnProperty.call(builtIn, name)) return builtIn[name];
-    return tracker.values[name];
+    if (Object.hasOwn(builtIn, name)) return builtIn[name];
+    return Object.hasOwn(tracker.values, name) ? tracker.values[name] : undefined;
   };
 }
 
@@ -89,14 +89,16 @@ function build(
       `${names.id}=${encodeValue(eventId)}`,
       `${names.timestamp}=${timestamp}`,
     ]);
-    const pathAndQuery = unsigned.slice(tracker.url.origin.length);
+    // Sign the path and query exactly as an HTTP client will send them: a template without a
+    // path goes out as "/", and a non-ASCII literal percent-encoded.
+    const sent = new URL(unsigned);
+    const pathAndQuery = `${sent.pathname}${sent.search}`;
     const signature = redact
       ? REDACTED
       : signContent(signing.secret, eventId, timestamp, pathAndQuery);
-    const separator = unsigned.includes('?') ? '&' : '?';
     return {
       method: 'GET',
-      url: `${unsigned}${separator}${names.signature}=${encodeValue(signature)}`,
+      url: `${sent.origin}${pathAndQuery}&${names.signature}=${encodeValue(signature)}`,
       headers: {},
     };
   }

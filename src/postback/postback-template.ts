@@ -120,12 +120,23 @@ export function renderQueryPairs(template: UrlTemplate, values: MacroValues): st
     .map((pair) => `${pair.key}=${renderParts(pair.value, values, encodeValue)}`);
 }
 
+/**
+ * Encodes a value placed in the path. `.` and `..` are refused: every URL parser resolves them
+ * (even percent-encoded) as dot segments, so `/pb/{click_id}/done` with `..` would become `/done`.
+ */
+function encodePathValue(value: string): string {
+  if (value === '.' || value === '..') {
+    throw new Error(`"${value}" cannot be placed in a URL path`);
+  }
+  return encodeValue(value);
+}
+
 export function renderUrl(
   template: UrlTemplate,
   values: MacroValues,
   extraPairs: string[] = [],
 ): string {
-  const path = renderParts(template.path, values, encodeValue);
+  const path = renderParts(template.path, values, encodePathValue);
   const pairs = [...renderQueryPairs(template, values), ...extraPairs];
   return `${template.origin}${path}${pairs.length ? `?${pairs.join('&')}` : ''}`;
 }

@@ -1,0 +1,130 @@
+import type { TrackerOptions } from '../interfaces/index.js';
+import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { judgeAttempt } from './delivery-verdict.js';
+import type { SendResult } from './postback-http.client.js';
+
+const NOW = 1_700_000_000_000;
+
+function setup(options: Partial<TrackerOptions> = {}) {
+  const resolved = resolvePostbackOptions({
+    trackers: [
+      {
+        name: 'net',
+        clickParams: ['cid'],
+        postback: { url: 'https://tracker.example/pb?cid={click_id}' },
+        ...options,
+      },
+    ],
+  });
+  return { tracker: resolved.trackers.get('net')!, outbox: resolved.outbox };
+}
+
+function judge(result: Partial<SendResult>, attempt = 1, options: Partial<TrackerOptions> = {}) {
+  const { tracker, outbox } = setup(options);
+  return judgeAttempt({ durationMs: 12, ...result }, attempt, tracker, outbox, NOW);
+}
+
+function expectRetry(verdict: ReturnType<typeof judge>) {
+  expect(verdict.outcome).toBe('retry');
+  if (verdict.outcome !== 'retry') throw new Error('not a retry');
+  expect(verdict.nextAttemptAt).toBeGreaterThan(NOW);
+  return verdict;
+}
+
+describe('judgeAttempt', () => {
+  it.each([200, 201, 204, 299])('delivers on HTTP %i', (status) => {
+    expect(judge({ status })).toEqual({ outcome: 'delivered' });
+  });
+
+  describe('successBodyMatch', () => {
+    it('is dead when a 2xx body lacks the marker', () => {
+      const verdict = judge({ status: 200, body: 'success=false;' }, 1, {
+        successBodyMatch: 'success=true',
+      });
+      expect(verdict.outcome).toBe('dead');
+      expect(verdict).toMatchObject({ reason: expect.stringMatching(/HTTP 200.*body/) });
+    });
+
+    it('delivers when the body holds the marker', () => {
+      expect(
+        judge({ status: 200, body: 'success=true;' }, 1, { successBodyMatch: 'success=true' }),
+      ).toEqual({ outcome: 'delivered' });
+    });
+
+    it('matches a RegExp marker', () => {
+      const options = { successBodyMatch: /"status"\s*:\s*"ok"/ };
+      expect(judge({ status: 200, body: '{"status": "ok"}' }, 1, options).outcome).toBe('delivered');
+      expect(judge({ status: 200, body: '{"status": "error"}' }, 1, options).outcome).toBe('dead');
+    });
+
+    it('is dead when a 2xx has no body at all', () => {
+      expect(judge({ status: 204 }, 1, { successBodyMatch: 'success=true' }).outcome).toBe('dead');
+    });
+  });
+
+  it.each([500, 502, 503, 504, 429, 408, 425])('retries HTTP %i later', (status) => {
+    const verdict = expectRetry(judge({ status }));
+    expect(verdict.reason).toBe(`HTTP ${status}`);
+  });
+
+  it('retries a timeout or connection error, with the error as reason', () => {
+    const verdict = expectRetry(judge({ error: 'timeout of 15000ms exceeded', durationMs: 15_000 }));
+    expect(verdict.reason).toBe('timeout of 15000ms exceeded');
+  });
+
+  it('retries on the backoff schedule, within the default jitter', () => {
+    const first = expectRetry(judge({ status: 503 }, 1));
+    expect(first.nextAttemptAt - NOW).toBeGreaterThanOrEqual(8_000);
+    expect(first.nextAttemptAt - NOW).toBeLessThanOrEqual(12_000);
+
+    const third = expectRetry(judge({ status: 503 }, 3));
+    expect(third.nextAttemptAt - NOW).toBeGreaterThanOrEqual(72_000);
+    expect(third.nextAttemptAt - NOW).toBeLessThanOrEqual(108_000);
+  });
+
+  it('waits as long as Retry-After asks', () => {
+    const verdict = expectRetry(judge({ status: 429, retryAfter: '120' }));
+    expect(verdict.nextAttemptAt).toBeGreaterThanOrEqual(NOW + 120_000);
+    expect(verdict.nextAttemptAt).toBe(NOW + 120_000);
+  });
+
+  it('caps a Retry-After of two days at retryAfterCapMs', () => {
+    const { outbox } = setup();
+    const verdict = expectRetry(judge({ status: 503, retryAfter: String(2 * 24 * 60 * 60) }));
+    expect(verdict.nextAttemptAt).toBe(NOW + outbox.retry.retryAfterCapMs);
+  });
+
+  it('never schedules a retry for the same instant, even on Retry-After: 0', () => {
+    expect(expectRetry(judge({ status: 429, retryAfter: '0' })).nextAttemptAt).toBe(NOW + 1);
+  });
+
+  it.each([301, 302, 307, 308])('retries a %i redirect without following it', (status) => {
+    const verdict = expectRetry(judge({ status, location: 'https://elsewhere.example/' }));
+    expect(verdict.reason).toMatch(/redirect/);
+    expect(verdict.reason).toContain('https://elsewhere.example/');
+  });
+
+  it.each([400, 401, 403, 404, 410, 422])('is dead on HTTP %i', (status) => {
+    const verdict = judge({ status });
+    expect(verdict.outcome).toBe('dead');
+    expect(verdict).toMatchObject({ reason: expect.stringContaining(`HTTP ${status}`) });
+  });
+
+  it('gives up on a retry at the last attempt', () => {
+    const { outbox } = setup();
+    const last = outbox.retry.maxAttempts;
+    const verdict = judge({ status: 503 }, last);
+    expect(verdict.outcome).toBe('dead');
+    expect(verdict).toMatchObject({ reason: expect.stringMatching(new RegExp(`gave up after ${last} attempts.*HTTP 503`)) });
+  });
+
+  it('still retries at the attempt before the last', () => {
+    const { outbox } = setup();
+    expectRetry(judge({ status: 503 }, outbox.retry.maxAttempts - 1));
+  });
+
+  it('delivers a 2xx even at the last attempt', () => {
+    const { outbox } = setup();
+    expect(judge({ status: 200 }, outbox.retry.maxAttempts)).toEqual({ outcome: 'delivered' });
+  });
+});

@@ -1,0 +1,246 @@
+import type { PostbackModuleOptions, TrackerOptions } from './interfaces/index.js';
+import { PostbackConfigurationError } from './postback-configuration.error.js';
+import { DEFAULT_RETRY, resolvePostbackOptions } from './resolve-postback-options.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function tracker(overrides: Partial<TrackerOptions> = {}): TrackerOptions {
+  return {
+    name: 'net',
+    clickParams: ['cid'],
+    postback: { url: 'https://tracker.example/pb?cid={click_id}&payout={payout}' },
+    ...overrides,
+  };
+}
+
+/** The configuration error thrown for these options (fails the test if none is thrown). */
+function errorOf(options: PostbackModuleOptions): PostbackConfigurationError {
+  try {
+    resolvePostbackOptions(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PostbackConfigurationError);
+    return error as PostbackConfigurationError;
+  }
+  throw new Error('expected a PostbackConfigurationError');
+}
+
+function problemsOf(...trackers: TrackerOptions[]): string[] {
+  return errorOf({ trackers }).problems;
+}
+
+describe('resolvePostbackOptions', () => {
+  describe('valid options', () => {
+    it('resolves with defaults', () => {
+      const resolved = resolvePostbackOptions({ trackers: [tracker()] });
+      const net = resolved.trackers.get('net')!;
+
+      expect(resolved.outbox).toMatchObject({
+        enabled: true,
+        flushIntervalMs: 5_000,
+        batchSize: 50,
+        concurrency: 8,
+        timeoutMs: 15_000,
+        leaseMs: 120_000,
+        retry: DEFAULT_RETRY,
+      });
+      expect(net.attributionWindowMs).toBe(30 * DAY_MS);
+      expect(net.method).toBe('GET');
+      expect(net.format).toBe('form');
+      expect(net.maxClickIdLength).toBe(255);
+      expect(net.subParams).toEqual([]);
+      expect(net.values).toEqual({});
+      expect(net.events).toBeUndefined();
+      expect(net.url.origin).toBe('https://tracker.example');
+      expect(resolved.events).toEqual({
+        purchase: 'postback.purchase',
+        registration: 'postback.registration',
+        custom: 'postback.event',
+      });
+      expect(resolved.capture.enabled).toBe(true);
+    });
+
+    it('keeps explicit settings', () => {
+      const resolved = resolvePostbackOptions({
+        trackers: [tracker({ attributionWindowDays: 7, events: ['purchase'] })],
+        outbox: { flushIntervalMs: 1_000, concurrency: 2, retry: { maxAttempts: 3 } },
+        events: false,
+        clock: () => 42,
+      });
+      const net = resolved.trackers.get('net')!;
+      expect(net.attributionWindowMs).toBe(7 * DAY_MS);
+      expect(net.events).toEqual(new Set(['purchase']));
+      expect(resolved.outbox.flushIntervalMs).toBe(1_000);
+      expect(resolved.outbox.concurrency).toBe(2);
+      expect(resolved.outbox.retry).toEqual({ ...DEFAULT_RETRY, maxAttempts: 3 });
+      expect(resolved.events).toBe(false);
+      expect(resolved.clock.now()).toBe(42);
+    });
+
+    it('resolves several trackers by name', () => {
+      const resolved = resolvePostbackOptions({
+        trackers: [tracker({ name: 'a', clickParams: ['aid'] }), tracker({ name: 'b', clickParams: ['bid'] })],
+      });
+      expect([...resolved.trackers.keys()]).toEqual(['a', 'b']);
+    });
+  });
+
+  describe('problems', () => {
+    it('requires at least one tracker', () => {
+      expect(errorOf({ trackers: [] }).problems).toEqual([
+        'at least one tracker must be configured (options.trackers)',
+      ]);
+      expect(() => resolvePostbackOptions({} as PostbackModuleOptions)).toThrow(
+        PostbackConfigurationError,
+      );
+    });
+
+    it('names an unknown macro', () => {
+      const problems = problemsOf(
+        tracker({ postback: { url: 'https://tracker.example/pb?cid={click_id}&p={payuot}' } }),
+      );
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain('tracker "net"');
+      expect(problems[0]).toContain('unknown macro {payuot}');
+    });
+
+    it('refuses a {sub.x} macro whose parameter is not captured', () => {
+      const problems = problemsOf(
+        tracker({
+          subParams: ['sub1'],
+          postback: { url: 'https://tracker.example/pb?cid={click_id}&a={sub.aff}' },
+        }),
+      );
+      expect(problems).toEqual([expect.stringContaining('add "aff" to subParams')]);
+    });
+
+    it('refuses {token} without token signing', () => {
+      expect(
+        problemsOf(tracker({ postback: { url: 'https://tracker.example/{token}/pb?cid={click_id}' } })),
+      ).toEqual([expect.stringContaining('{token} needs signing of type "token"')]);
+    });
+
+    it('refuses a token that is never sent', () => {
+      expect(problemsOf(tracker({ signing: { type: 'token', secret: 'abc' } }))).toEqual([
+        expect.stringContaining('never sent'),
+      ]);
+    });
+
+    it('refuses a macro in the host', () => {
+      expect(
+        problemsOf(tracker({ postback: { url: 'https://{sub.host}.example/pb?cid={click_id}' } })),
+      ).toEqual([expect.stringMatching(/postback\.url: .*no macro in the host/)]);
+    });
+
+    it('refuses a macro name that is an Object.prototype member', () => {
+      const problems = problemsOf(
+        tracker({ postback: { url: 'https://tracker.example/pb?cid={click_id}&x={constructor}' } }),
+      );
+      expect(problems).toEqual([expect.stringContaining('unknown macro {constructor}')]);
+    });
+
+    it('refuses duplicate tracker names', () => {
+      expect(problemsOf(tracker({ clickParams: ['a'] }), tracker({ clickParams: ['b'] }))).toEqual([
+        'tracker "net": the name is used twice',
+      ]);
+    });
+
+    it('refuses two trackers sharing a click parameter', () => {
+      const problems = problemsOf(
+        tracker({ name: 'one', clickParams: ['cid', 'x'] }),
+        tracker({ name: 'two', clickParams: ['y', 'cid'] }),
+      );
+      expect(problems).toEqual([
+        expect.stringMatching(/tracker "two": click parameter "cid" is also tracker "one"'s/),
+      ]);
+    });
+
+    it.each([
+      ['a negative percent', { percent: '-1' }, /percent must be a non-negative decimal/],
+      ['a percent above 100', { percent: '120' }, /cannot exceed 100/],
+      ['min above max', { percent: '5', min: '10', max: '2' }, /min is greater than max/],
+      ['a non-decimal max', { percent: '5', max: '1e3' }, /max must be a non-negative decimal/],
+      ['a bad currency', { fixed: '2.00', currency: 'eur' }, /"eur" is not an ISO 4217 currency code/],
+      ['an unknown currency', { fixed: '2.00', currency: 'ZZZ' }, /ISO 4217/],
+      ['too many decimals for the currency', { fixed: '2.5', currency: 'JPY' }, /more decimals than JPY/],
+      ['a non-decimal fixed amount', { fixed: '2,00' }, /fixed must be a decimal string/],
+    ])('refuses a commission with %s', (_label, rule, message) => {
+      const problems = problemsOf(
+        tracker({ commission: { purchase: rule as NonNullable<TrackerOptions['commission']>[string] } }),
+      );
+      expect(problems).toEqual([expect.stringMatching(/commission\.purchase: /)]);
+      expect(problems[0]).toMatch(message);
+    });
+
+    it('refuses an HMAC secret shorter than 16 characters without echoing it', () => {
+      const secret = 'tooShort-XyZ123';
+      const error = errorOf({ trackers: [tracker({ signing: { type: 'hmac', secret } })] });
+      expect(error.problems).toEqual([expect.stringContaining('at least 16 characters')]);
+      expect(error.message).not.toContain(secret);
+    });
+
+    it('refuses a short secret among rotated ones without echoing any', () => {
+      const good = 'a-long-enough-secret-123';
+      const short = 'short-SeCrEt';
+      const error = errorOf({ trackers: [tracker({ signing: { type: 'hmac', secret: [good, short] } })] });
+      expect(error.problems).toEqual([expect.stringContaining('at least 16 characters')]);
+      expect(error.message).not.toContain(short);
+      expect(error.message).not.toContain(good);
+    });
+
+    it.each([
+      ['hmac', { type: 'hmac' as const, secret: '' }],
+      ['token', { type: 'token' as const, param: 'key', secret: '' }],
+    ])('refuses an empty %s secret', (_label, signing) => {
+      expect(problemsOf(tracker({ signing }))).toEqual([
+        expect.stringContaining('signing.secret is empty'),
+      ]);
+    });
+
+    it('refuses leaseMs not longer than timeoutMs', () => {
+      const { problems } = errorOf({
+        trackers: [tracker()],
+        outbox: { leaseMs: 10_000, timeoutMs: 10_000 },
+      });
+      expect(problems).toEqual([expect.stringMatching(/^outbox: leaseMs must be longer than timeoutMs/)]);
+    });
+
+    it('lists every problem at once', () => {
+      const error = errorOf({
+        trackers: [
+          tracker({ name: 'one', clickParams: ['cid'] }),
+          tracker({ name: 'one', clickParams: ['other'] }),
+          tracker({ name: 'two', clickParams: ['cid'] }),
+          tracker({
+            name: 'bad',
+            clickParams: ['bad_id'],
+            postback: { url: 'https://tracker.example/{token}/pb?cid={click_id}&p={payuot}&s={sub.aff}' },
+            commission: { purchase: { percent: '-1' }, '*': { fixed: '1', currency: 'XYZ1' } },
+            signing: { type: 'hmac', secret: 'sh0rt-S3CR3T' },
+          }),
+          tracker({ name: 'hosty', clickParams: ['h'], postback: { url: 'https://{sub.host}/pb' } }),
+        ],
+        outbox: { leaseMs: 1_000, timeoutMs: 2_000 },
+      });
+
+      const expected = [
+        /tracker "one": the name is used twice/,
+        /tracker "two": click parameter "cid" is also tracker "one"'s/,
+        /tracker "bad": signing\.secret of an HMAC signature must be at least 16/,
+        /tracker "bad": \{token\} needs signing of type "token"/,
+        /tracker "bad": unknown macro \{payuot\}/,
+        /tracker "bad": \{sub\.aff\} is never filled/,
+        /tracker "bad": commission\.purchase: percent must be/,
+        /tracker "bad": commission\.\*: "XYZ1" is not an ISO 4217/,
+        /tracker "hosty": postback\.url: .*no macro in the host/,
+        /outbox: leaseMs must be longer than timeoutMs/,
+      ];
+      expect(error.problems).toHaveLength(expected.length);
+      for (const pattern of expected) {
+        expect(error.problems).toContainEqual(expect.stringMatching(pattern));
+        expect(error.message).toMatch(pattern);
+      }
+      expect(error.message).not.toContain('sh0rt-S3CR3T');
+      expect(error.name).toBe('PostbackConfigurationError');
+    });
+  });
+});
