@@ -57,9 +57,9 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     this.nudge();
   }
 
-  /** Asks for a flush soon; cheap to call after every commit. */
+  /** Asks for a flush soon; cheap to call after every commit. No-op when the outbox is off. */
   nudge(): void {
-    if (this.stopping) return;
+    if (this.stopping || !this.options.outbox.enabled) return;
     void this.flush();
   }
 
