@@ -3,7 +3,7 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import axios, { type AxiosError, type AxiosInstance } from 'axios';
 import axiosRetry, { isNetworkError } from 'axios-retry';
 
@@ -35,7 +35,7 @@ const BODY_READ_LIMIT = 64 * 1024;
  * status code, so a 5xx is one recorded attempt, not several hidden ones.
  */
 @Injectable()
-export class PostbackHttpClient implements OnModuleDestroy {
+export class PostbackHttpClient implements OnApplicationShutdown {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly axios: AxiosInstance;
@@ -94,7 +94,9 @@ export class PostbackHttpClient implements OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): void {
+  // Not onModuleDestroy: that runs before the flusher's beforeApplicationShutdown, and would
+  // cut the connections of the sends it is waiting for.
+  onApplicationShutdown(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
