@@ -169,4 +169,17 @@ describe('outbox delivery', () => {
     expect(await store.settle(stale, { ...attempt, statusCode: 500, outcome: 'retry', error: 'HTTP 500' }, { state: 'pending' })).toBe(false);
     expect((await postbackOf(agent, postbackId)).state).toBe('delivered');
   });
+
+  it('lets a send in flight finish on shutdown and records its outcome', async () => {
+    tracker.respondWith({ status: 200, delayMs: 700 });
+    const agent = await start();
+    const { postbackId } = await record(agent, 'O-shutdown');
+    await tracker.waitForRequests(1); // the tracker has the request; its answer is 700 ms away
+    await agent.app.close();
+    agents.splice(agents.indexOf(agent), 1);
+
+    const reopened = await start({ ...FAST_OUTBOX, enabled: false });
+    expect(await postbackOf(reopened, postbackId)).toMatchObject({ state: 'delivered', attempts: 1 });
+    expect(tracker.received).toHaveLength(1);
+  });
 });
