@@ -35,6 +35,8 @@ describe('from click to signed postback', () => {
             signing: { type: 'hmac', secret: SECRET },
           },
         ],
+        // Far beyond the test's patience: only the nudge after commit can deliver in time.
+        outbox: { flushIntervalMs: 60_000 },
       },
     });
   });
@@ -54,13 +56,15 @@ describe('from click to signed postback', () => {
     await landingVisitor.post('/register').send({ customerId: 'cust-1' }).expect(200);
 
     // Cookies gone, another device: only the customer ID links the purchase to the click.
+    const purchasedAt = Date.now();
     const purchase = await request(app.getHttpServer())
       .post('/checkout')
       .send({ orderId: 'ORDER-1', amount: '59.97', currency: 'EUR', customerId: 'cust-1' })
       .expect(200);
     expect(purchase.body).toMatchObject({ attributed: true, attribution: 'customer', queued: true });
 
-    const [received] = await tracker.waitForRequests(1);
+    const [received] = await tracker.waitForRequests(1, 2_000);
+    expect(received.receivedAt - purchasedAt).toBeLessThan(2_000);
     const query = new URL(received.url, 'http://x').searchParams;
     expect(query.get('cid')).toBe(HOSTILE_CLICK_ID);
     expect(query.get('payout')).toBe('4.50'); // 59.97 × 7.5 % = 4.49775, half up
