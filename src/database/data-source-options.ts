@@ -20,6 +20,8 @@ export interface PostbackDataSourceSettings {
    * @default 'FULL'
    */
   sqliteSynchronous?: SqliteSynchronous;
+  /** How long SQLite waits for a lock before giving up. @default 5000 */
+  sqliteBusyTimeoutMs?: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/postback.sqlite';
@@ -53,9 +55,37 @@ export function postbackDataSourceOptions(
     type: 'better-sqlite3',
     database,
     enableWAL: !memory,
-    timeout: 5_000,
-    prepareDatabase: (db: { pragma(source: string): unknown }) => {
-      db.pragma(`synchronous = ${synchronous}`);
+    timeout: settings.sqliteBusyTimeoutMs ?? 5_000,
+    prepareDatabase: (db: SqliteConnection) => {
+      try {
+        db.pragma(`synchronous = ${synchronous}`);
+        if (!memory) lockForThisProcess(db);
+      } catch (error) {
+        if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+          throw new Error(
+            `SQLite database ${database} is in use by another process. One process per SQLite ` +
+              'file: run several instances on PostgreSQL or MySQL/MariaDB (DATABASE_URL).',
+          );
+        }
+        throw error;
+      }
     },
   };
+}
+
+interface SqliteConnection {
+  pragma(source: string): unknown;
+  exec(source: string): unknown;
+}
+
+/**
+ * One process per SQLite file. Two agents on one file would each claim the same due rows (a
+ * claim there is a plain UPDATE: SQLite has no SKIP LOCKED), so the second is refused at
+ * start-up. EXCLUSIVE locking mode keeps the lock from the first transaction until the
+ * connection closes; the operating system drops it if the process dies, so a crash never
+ * leaves a stale lock behind.
+ */
+function lockForThisProcess(db: SqliteConnection): void {
+  db.pragma('locking_mode = EXCLUSIVE');
+  db.exec('BEGIN EXCLUSIVE; COMMIT;');
 }

@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+
+import { DataSource } from 'typeorm';
+
+import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { tempDir } from './utils/sqlite.js';
+
+describe('SQLite: one process per database file', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => (dir = tempDir()));
+  afterEach(() => dir.remove());
+
+  it('refuses a second connection on a file in use, and allows it once the first is closed', async () => {
+    const url = `sqlite:${dir.path}/shared.sqlite`;
+    const first = await new DataSource(postbackDataSourceOptions({ url })).initialize();
+    const second = new DataSource(postbackDataSourceOptions({ url, sqliteBusyTimeoutMs: 200 }));
+    await expect(second.initialize()).rejects.toThrow(/in use by another process/);
+
+    await first.destroy();
+    const third = await new DataSource(postbackDataSourceOptions({ url })).initialize();
+    expect(await third.query('SELECT COUNT(*) AS n FROM postback_outbox')).toEqual([{ n: 0 }]);
+    await third.destroy();
+  });
+
+  it('refuses another operating-system process while the file is in use', async () => {
+    const file = `${dir.path}/other.sqlite`;
+    const holder = await new DataSource(postbackDataSourceOptions({ url: `sqlite:${file}` })).initialize();
+    try {
+      // A plain better-sqlite3 writer in a child process, as a second agent would be.
+      const child = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(file)}, { timeout: 200 });
+           try { db.exec("INSERT INTO postback_migrations (timestamp, name) VALUES (1, 'x')"); console.log('wrote'); }
+           catch (e) { console.log(e.code); }`,
+        ],
+        { encoding: 'utf8', cwd: process.cwd() },
+      );
+      expect(child.stdout.trim()).toMatch(/^SQLITE_BUSY/);
+    } finally {
+      await holder.destroy();
+    }
+  });
+});
