@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 
 import { PostbackDatabase } from './database/postback-database.js';
 import { POSTBACK_ENTITIES } from './database/postback-schema.js';
+import { assertSupportedEngine } from './database/supported-engines.js';
 import type { PostbackModuleOptions } from './interfaces/index.js';
 
 /** Registration-time settings that cannot wait for async options. */
@@ -33,7 +34,10 @@ export const {
       ...(definition.providers ?? []),
       {
         provide: PostbackDatabase,
-        useFactory: (dataSource: DataSource) => new PostbackDatabase(dataSource),
+        useFactory: async (dataSource: DataSource) => {
+          await assertSupportedEngine(dataSource);
+          return new PostbackDatabase(dataSource);
+        },
         inject: [getDataSourceToken(extras.dataSource)],
       },
     ],
