@@ -60,6 +60,7 @@ export interface ResolvedTracker {
   signing?: SigningOptions;
   attributionWindowMs: number;
   successBodyMatch?: string | RegExp;
+  retry: Required<RetryOptions>;
 }
 
 export interface ResolvedOutboxOptions {
@@ -95,6 +96,7 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
   maxDelayMs: 12 * 60 * 60 * 1000,
   jitter: 0.2,
   retryAfterCapMs: 60 * 60 * 1000,
+  permanentFailureAttempts: 1,
 };
 
 const TRACKER_NAME = /^[a-z0-9_-]{1,64}$/;
@@ -118,9 +120,10 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
   if (!Array.isArray(options?.trackers) || options.trackers.length === 0) {
     problems.push('at least one tracker must be configured (options.trackers)');
   }
+  const outbox = resolveOutbox(options?.outbox ?? {}, (p) => problems.push(`outbox: ${p}`));
   for (const [index, tracker] of (options?.trackers ?? []).entries()) {
     const label = `tracker "${tracker?.name ?? `#${index}`}"`;
-    const resolved = resolveTracker(tracker, (p) => problems.push(`${label}: ${p}`));
+    const resolved = resolveTracker(tracker, outbox.retry, (p) => problems.push(`${label}: ${p}`));
     if (!resolved) continue;
     if (trackers.has(resolved.name)) problems.push(`${label}: the name is used twice`);
     for (const param of resolved.clickParams) {
@@ -135,7 +138,6 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
     trackers.set(resolved.name, resolved);
   }
 
-  const outbox = resolveOutbox(options?.outbox ?? {}, (p) => problems.push(`outbox: ${p}`));
   if (problems.length > 0) throw new PostbackConfigurationError(problems);
 
   const capture = options.capture ?? {};
@@ -165,6 +167,7 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
 
 function resolveTracker(
   tracker: TrackerOptions,
+  outboxRetry: Required<RetryOptions>,
   problem: (text: string) => void,
 ): ResolvedTracker | undefined {
   if (!tracker || typeof tracker !== 'object') {
@@ -266,6 +269,8 @@ function resolveTracker(
   if (tracker.events !== undefined && !Array.isArray(tracker.events)) {
     counted('events must be a list of event types');
   }
+  const retry = { ...outboxRetry, ...tracker.retry };
+  retryProblems(retry).forEach((p) => counted(`retry: ${p}`));
 
   found.forEach(problem);
   if (found.length > 0 || !url) return undefined;
@@ -285,6 +290,7 @@ function resolveTracker(
     signing,
     attributionWindowMs: windowDays * DAY_MS,
     successBodyMatch: tracker.successBodyMatch,
+    retry,
   };
 }
 
@@ -379,7 +385,7 @@ function resolveOutbox(
     shutdownGraceMs: outbox.shutdownGraceMs ?? 10_000,
     retry: { ...DEFAULT_RETRY, ...outbox.retry },
   };
-  const positive = { ...resolved, ...resolved.retry } as Record<string, unknown>;
+  const positive = resolved as unknown as Record<string, unknown>;
   for (const key of [
     'flushIntervalMs',
     'batchSize',
@@ -387,20 +393,27 @@ function resolveOutbox(
     'timeoutMs',
     'leaseMs',
     'responseExcerptBytes',
-    'maxAttempts',
-    'initialDelayMs',
-    'maxDelayMs',
-    'retryAfterCapMs',
   ]) {
     const value = positive[key];
     if (typeof value !== 'number' || !(value > 0)) problem(`${key} must be a positive number`);
   }
-  if (!(resolved.retry.multiplier >= 1)) problem('retry.multiplier must be at least 1');
-  if (!(resolved.retry.jitter >= 0 && resolved.retry.jitter < 1)) {
-    problem('retry.jitter must be at least 0 and below 1');
-  }
+  retryProblems(resolved.retry).forEach((p) => problem(`retry: ${p}`));
   if (resolved.leaseMs <= resolved.timeoutMs) {
     problem('leaseMs must be longer than timeoutMs, or a lease could expire during a send');
   }
   return resolved;
+}
+
+function retryProblems(retry: Required<RetryOptions>): string[] {
+  const problems: string[] = [];
+  for (const key of ['maxAttempts', 'initialDelayMs', 'maxDelayMs', 'retryAfterCapMs'] as const) {
+    if (typeof retry[key] !== 'number' || !(retry[key] > 0)) problems.push(`${key} must be a positive number`);
+  }
+  if (!(retry.multiplier >= 1)) problems.push('multiplier must be at least 1');
+  if (!(retry.jitter >= 0 && retry.jitter < 1)) problems.push('jitter must be at least 0 and below 1');
+  const permanent = retry.permanentFailureAttempts;
+  if (!Number.isInteger(permanent) || permanent < 1 || permanent > 3) {
+    problems.push('permanentFailureAttempts must be 1, 2 or 3');
+  }
+  return problems;
 }

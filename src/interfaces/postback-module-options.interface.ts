@@ -114,4 +114,11 @@ export interface RetryOptions {
   jitter?: number;
   /** Longest wait a `Retry-After` header may ask for. @default 3600000 (1 h) */
   retryAfterCapMs?: number;
+  /**
+   * Attempts a postback gets when the tracker refuses it outright (a 4xx other than 408, 425
+   * and 429, or a 2xx whose body does not report success) before it is dead-lettered; 1 to 3.
+   * More than 1 only helps with trackers that refuse a click ID they have not yet recorded.
+   * @default 1
+   */
+  permanentFailureAttempts?: number;
 }

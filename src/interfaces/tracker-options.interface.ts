@@ -1,3 +1,5 @@
+import type { RetryOptions } from './postback-module-options.interface.js';
+
 /**
  * A tracking service or affiliate network the shop works with: where its click ID
  * arrives, what its postback looks like, what it pays and how it is secured.
@@ -80,6 +82,9 @@ export interface TrackerOptions {
    * @default any 2xx is success
    */
   successBodyMatch?: string | RegExp;
+
+  /** This tracker's retry schedule, over `outbox.retry`. @default outbox.retry */
+  retry?: RetryOptions;
 }
 
 /**

@@ -12,6 +12,7 @@ const RETRY: Required<RetryOptions> = {
   maxDelayMs: 10_000,
   jitter: 0.25,
   retryAfterCapMs: 60_000,
+  permanentFailureAttempts: 1,
 };
 
 describe('backoffDelay', () => {

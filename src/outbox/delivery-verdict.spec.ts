@@ -20,8 +20,8 @@ function setup(options: Partial<TrackerOptions> = {}) {
 }
 
 function judge(result: Partial<SendResult>, attempt = 1, options: Partial<TrackerOptions> = {}) {
-  const { tracker, outbox } = setup(options);
-  return judgeAttempt({ durationMs: 12, ...result }, attempt, tracker, outbox, NOW);
+  const { tracker } = setup(options);
+  return judgeAttempt({ durationMs: 12, ...result }, attempt, tracker, NOW);
 }
 
 function expectRetry(verdict: ReturnType<typeof judge>) {
@@ -126,5 +126,29 @@ describe('judgeAttempt', () => {
   it('delivers a 2xx even at the last attempt', () => {
     const { outbox } = setup();
     expect(judge({ status: 200 }, outbox.retry.maxAttempts)).toEqual({ outcome: 'delivered' });
+  });
+});
+
+describe('judgeAttempt with permanentFailureAttempts and per-tracker retry', () => {
+  const trackerWith = (retry: Record<string, number>) =>
+    resolvePostbackOptions({
+      trackers: [{ name: 'net', clickParams: ['c'], postback: { url: 'https://t.example/pb' }, retry }],
+    }).trackers.get('net')!;
+
+  it('retries a refusal until the configured count, then dead-letters it', () => {
+    const tracker = trackerWith({ permanentFailureAttempts: 2 });
+    const first = judgeAttempt({ status: 404, durationMs: 1 }, 1, tracker, NOW);
+    expect(first).toMatchObject({ outcome: 'retry', reason: expect.stringContaining('HTTP 404') });
+    expect(judgeAttempt({ status: 404, durationMs: 1 }, 2, tracker, NOW)).toMatchObject({ outcome: 'dead' });
+  });
+
+  it("uses the tracker's own schedule over the outbox default", () => {
+    const tracker = trackerWith({ initialDelayMs: 7_000, jitter: 0, maxAttempts: 2 });
+    expect(judgeAttempt({ status: 500, durationMs: 1 }, 1, tracker, NOW)).toEqual({
+      outcome: 'retry',
+      reason: 'HTTP 500',
+      nextAttemptAt: NOW + 7_000,
+    });
+    expect(judgeAttempt({ status: 500, durationMs: 1 }, 2, tracker, NOW)).toMatchObject({ outcome: 'dead' });
   });
 });

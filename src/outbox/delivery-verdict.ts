@@ -1,4 +1,4 @@
-import type { ResolvedOutboxOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../resolve-postback-options.js';
 import { backoffDelay, retryAfterDelay } from './backoff.js';
 import type { SendResult } from './postback-http.client.js';
 
@@ -13,25 +13,26 @@ const RETRYABLE_STATUS = new Set([408, 425, 429]);
 
 /**
  * Classifies an attempt: 2xx (and the body marker, where the tracker needs one) is delivered;
- * timeouts, connection errors, 3xx, 408, 425, 429 and 5xx are retried on the backoff schedule
- * (or after `Retry-After`, capped); any other 4xx is permanent. A retry past the last attempt
- * is dead, with the last reason.
+ * timeouts, connection errors, 3xx, 408, 425, 429 and 5xx are retried on the tracker's backoff
+ * schedule (or after `Retry-After`, capped); a refusal (any other 4xx, or a body without the
+ * success marker) is dead once `permanentFailureAttempts` is reached. A retry past the last
+ * attempt is dead, with the last reason.
  */
 export function judgeAttempt(
   result: SendResult,
   attempt: number,
   tracker: ResolvedTracker,
-  outbox: ResolvedOutboxOptions,
   now: number,
 ): DeliveryVerdict {
+  const retry = tracker.retry;
   const verdict = classify(result, tracker);
-  if (verdict.outcome !== 'retry') return verdict;
-  if (attempt >= outbox.retry.maxAttempts) {
+  if (verdict.outcome === 'delivered') return verdict;
+  if (verdict.outcome === 'dead' && attempt >= retry.permanentFailureAttempts) return verdict;
+  if (attempt >= retry.maxAttempts) {
     return { outcome: 'dead', reason: `gave up after ${attempt} attempts; last: ${verdict.reason}` };
   }
   const delay =
-    retryAfterDelay(result.retryAfter, now, outbox.retry.retryAfterCapMs) ??
-    backoffDelay(attempt, outbox.retry);
+    retryAfterDelay(result.retryAfter, now, retry.retryAfterCapMs) ?? backoffDelay(attempt, retry);
   // At least 1 ms, so a `Retry-After: 0` cannot make the same flush claim the row again.
   return { outcome: 'retry', reason: verdict.reason, nextAttemptAt: now + Math.max(1, delay) };
 }

@@ -138,7 +138,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         const request = buildPostbackRequest(tracker, row.fields, row.id, startedAt);
         requestUrl = request.redactedUrl;
         result = await this.http.send(request);
-        verdict = judgeAttempt(result, attempt, tracker, this.options.outbox, this.clock.now());
+        verdict = judgeAttempt(result, attempt, tracker, this.clock.now());
       } catch (error) {
         verdict = { outcome: 'dead', reason: `cannot build the postback: ${(error as Error).message}` };
       }

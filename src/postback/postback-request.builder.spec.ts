@@ -106,7 +106,10 @@ describe('buildPostbackRequest', () => {
 
       expect(request.method).toBe('POST');
       expect(request.url).toBe('https://tracker.example/pb');
-      expect(request.headers).toEqual({ 'content-type': 'application/json' });
+      expect(request.headers).toEqual({
+        'content-type': 'application/json',
+        'idempotency-key': EVENT_ID,
+      });
       expect(request.body).toBe('{"clickid":"a\\"b\\\\c&d","sum":"4.50","order":"order-1"}');
       expect(JSON.parse(request.body!)).toEqual({ clickid: 'a"b\\c&d', sum: '4.50', order: 'order-1' });
     });
@@ -122,7 +125,10 @@ describe('buildPostbackRequest', () => {
         SENT_AT,
       );
 
-      expect(request.headers).toEqual({ 'content-type': 'application/x-www-form-urlencoded' });
+      expect(request.headers).toEqual({
+        'content-type': 'application/x-www-form-urlencoded',
+        'idempotency-key': EVENT_ID,
+      });
       expect(request.body).toBe('clickid=a%26b%3Dc+d&sum=4.50&order=order-1');
       expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
         clickid: 'a&b=c d',

@@ -114,6 +114,8 @@ function build(
   const headers: Record<string, string> = {
     'content-type':
       tracker.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
+    // The same on every attempt: a receiver that dedupes on it applies a retried POST once.
+    'idempotency-key': eventId,
   };
   if (signing?.type === 'hmac') {
     headers['webhook-id'] = eventId;
