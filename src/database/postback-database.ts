@@ -23,9 +23,26 @@ export class PostbackDatabase {
     return this.exclusive(() => work(this.dataSource.manager));
   }
 
-  /** Runs `work` in one transaction: everything it writes commits together, or nothing. */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.exclusive(() => this.dataSource.transaction(work));
+  /**
+   * Runs `work` in one transaction: everything it writes commits together, or nothing.
+   *
+   * On PostgreSQL and MySQL/MariaDB the isolation is READ COMMITTED. Under InnoDB's default
+   * REPEATABLE READ, a claim's `SELECT … FOR UPDATE SKIP LOCKED` locks the gaps of the due
+   * index, and a checkout inserting its outbox row into such a gap deadlocks with it. A
+   * transaction the server still picks as a deadlock victim is run again (a few times):
+   * `work` must therefore be safe to repeat, which every caller's is (idempotency keys,
+   * claim tokens).
+   */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (this.serialised) return this.exclusive(() => this.dataSource.transaction(work));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction('READ COMMITTED', work);
+      } catch (error) {
+        if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -34,6 +51,22 @@ export class PostbackDatabase {
     this.tail = result.catch(() => undefined);
     return result;
   }
+}
+
+const MAX_TRANSACTION_ATTEMPTS = 4;
+
+/** A deadlock or serialization failure: the server rolled the transaction back; rerun it. */
+export function isTransientConflict(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: string; errno?: number } })?.driverError;
+  const code = driverError?.code ?? (error as { code?: string })?.code;
+  return (
+    code === '40P01' || // PostgreSQL deadlock_detected
+    code === '40001' || // serialization_failure
+    code === 'ER_LOCK_DEADLOCK' ||
+    driverError?.errno === 1213 ||
+    code === 'ER_LOCK_WAIT_TIMEOUT' ||
+    driverError?.errno === 1205
+  );
 }
 
 /** A unique-index violation, on any of the supported engines. */
