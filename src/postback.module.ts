@@ -5,6 +5,7 @@ import { ClickService } from './click/click.service.js';
 import { AttributionService } from './conversion/attribution.service.js';
 import { ConversionEventsListener } from './conversion/conversion-events.listener.js';
 import { ConversionService } from './conversion/conversion.service.js';
+import { OutboxAdminService } from './outbox/outbox-admin.service.js';
 import { OutboxFlusher } from './outbox/outbox.flusher.js';
 import { OutboxStore } from './outbox/outbox.store.js';
 import { PostbackHttpClient } from './outbox/postback-http.client.js';
@@ -41,8 +42,15 @@ import { type ResolvedPostbackOptions, resolvePostbackOptions } from './resolve-
     PostbackHttpClient,
     OutboxFlusher,
     PostbackQueryService,
+    OutboxAdminService,
   ],
-  exports: [ClickService, ConversionService, OutboxFlusher, PostbackQueryService],
+  exports: [
+    ClickService,
+    ConversionService,
+    OutboxFlusher,
+    PostbackQueryService,
+    OutboxAdminService,
+  ],
 })
 export class PostbackModule extends ConfigurableModuleClass implements NestModule {
   constructor(

@@ -25,6 +25,12 @@ export class AgentEnv {
   @MinLength(16, { message: 'POSTBACK_API_KEY must be at least 16 characters' })
   POSTBACK_API_KEY?: string;
 
+  /** Bearer key of the outbox operations (replay, cancel, purge); they are off without it. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'POSTBACK_ADMIN_KEY must be at least 16 characters' })
+  POSTBACK_ADMIN_KEY?: string;
+
   @IsString()
   POSTBACK_CONFIG: string = './config/postback.yaml';
 

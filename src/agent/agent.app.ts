@@ -7,6 +7,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { postbackDataSourceOptions } from '../database/data-source-options.js';
 import type { PostbackModuleOptions } from '../interfaces/index.js';
 import { PostbackModule } from '../postback.module.js';
+import { AdminController } from './admin.controller.js';
 import type { AgentEnv } from './agent-env.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ClicksController } from './clicks.controller.js';
@@ -35,11 +36,12 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
       ScheduleModule.forRoot(),
       PostbackModule.forRoot({ ...options, capture: { ...options.capture, enabled: false } }),
     ],
-    controllers: [ClicksController, EventsController, OutboxController, HealthController],
+    controllers: [ClicksController, EventsController, OutboxController, AdminController, HealthController],
     providers: [
       {
         provide: APP_GUARD,
-        useFactory: (reflector: Reflector) => new ApiKeyGuard(reflector, env.POSTBACK_API_KEY),
+        useFactory: (reflector: Reflector) =>
+          new ApiKeyGuard(reflector, { apiKey: env.POSTBACK_API_KEY, adminKey: env.POSTBACK_ADMIN_KEY }),
         inject: [Reflector],
       },
       { provide: APP_FILTER, useClass: InvalidInputFilter },

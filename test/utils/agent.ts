@@ -39,10 +39,12 @@ export async function startAgent(settings: {
   trackers: TrackerOptions[];
   outbox?: OutboxOptions;
   apiKey?: string;
+  adminKey?: string;
 }): Promise<TestAgent> {
   const env = loadAgentEnv({
     DATABASE_URL: settings.databaseUrl,
     ...(settings.apiKey && { POSTBACK_API_KEY: settings.apiKey }),
+    ...(settings.adminKey && { POSTBACK_ADMIN_KEY: settings.adminKey }),
   });
   const app = await createAgentApp(
     env,
