@@ -61,6 +61,7 @@ export interface ResolvedTracker {
   attributionWindowMs: number;
   successBodyMatch?: string | RegExp;
   retry: Required<RetryOptions>;
+  concurrency: number;
 }
 
 export interface ResolvedOutboxOptions {
@@ -73,6 +74,7 @@ export interface ResolvedOutboxOptions {
   responseExcerptBytes: number;
   shutdownGraceMs: number;
   retry: Required<RetryOptions>;
+  circuitBreaker: { failureThreshold: number; cooldownMs: number; maxCooldownMs: number };
 }
 
 export interface ResolvedPostbackOptions {
@@ -123,7 +125,11 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
   const outbox = resolveOutbox(options?.outbox ?? {}, (p) => problems.push(`outbox: ${p}`));
   for (const [index, tracker] of (options?.trackers ?? []).entries()) {
     const label = `tracker "${tracker?.name ?? `#${index}`}"`;
-    const resolved = resolveTracker(tracker, outbox.retry, (p) => problems.push(`${label}: ${p}`));
+    const defaultConcurrency =
+      options.trackers.length > 1 ? Math.ceil(outbox.concurrency / 2) : outbox.concurrency;
+    const resolved = resolveTracker(tracker, outbox.retry, defaultConcurrency, (p) =>
+      problems.push(`${label}: ${p}`),
+    );
     if (!resolved) continue;
     if (trackers.has(resolved.name)) problems.push(`${label}: the name is used twice`);
     for (const param of resolved.clickParams) {
@@ -168,6 +174,7 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
 function resolveTracker(
   tracker: TrackerOptions,
   outboxRetry: Required<RetryOptions>,
+  defaultConcurrency: number,
   problem: (text: string) => void,
 ): ResolvedTracker | undefined {
   if (!tracker || typeof tracker !== 'object') {
@@ -271,6 +278,10 @@ function resolveTracker(
   }
   const retry = { ...outboxRetry, ...tracker.retry };
   retryProblems(retry).forEach((p) => counted(`retry: ${p}`));
+  const concurrency = tracker.concurrency ?? defaultConcurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    counted('concurrency must be a whole number of at least 1');
+  }
 
   found.forEach(problem);
   if (found.length > 0 || !url) return undefined;
@@ -291,6 +302,7 @@ function resolveTracker(
     attributionWindowMs: windowDays * DAY_MS,
     successBodyMatch: tracker.successBodyMatch,
     retry,
+    concurrency,
   };
 }
 
@@ -384,6 +396,12 @@ function resolveOutbox(
     responseExcerptBytes: outbox.responseExcerptBytes ?? 1024,
     shutdownGraceMs: outbox.shutdownGraceMs ?? 10_000,
     retry: { ...DEFAULT_RETRY, ...outbox.retry },
+    circuitBreaker: {
+      failureThreshold: 5,
+      cooldownMs: 30_000,
+      maxCooldownMs: 10 * 60_000,
+      ...outbox.circuitBreaker,
+    },
   };
   const positive = resolved as unknown as Record<string, unknown>;
   for (const key of [
@@ -398,6 +416,9 @@ function resolveOutbox(
     if (typeof value !== 'number' || !(value > 0)) problem(`${key} must be a positive number`);
   }
   retryProblems(resolved.retry).forEach((p) => problem(`retry: ${p}`));
+  for (const [key, value] of Object.entries(resolved.circuitBreaker)) {
+    if (typeof value !== 'number' || !(value > 0)) problem(`circuitBreaker.${key} must be a positive number`);
+  }
   if (resolved.leaseMs <= resolved.timeoutMs) {
     problem('leaseMs must be longer than timeoutMs, or a lease could expire during a send');
   }

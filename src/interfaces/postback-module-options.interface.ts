@@ -93,6 +93,18 @@ export interface OutboxOptions {
   shutdownGraceMs?: number;
   /** Retry schedule of failed deliveries. */
   retry?: RetryOptions;
+  /**
+   * Pauses a tracker that keeps failing, so its postbacks wait in the database rather than in
+   * send slots; after the cooldown one probe goes out, and success resumes normal sending.
+   */
+  circuitBreaker?: {
+    /** Consecutive failed attempts (no answer, timeout, 408/425/429, 5xx) that open it. @default 5 */
+    failureThreshold?: number;
+    /** First pause; doubles after each failed probe. @default 30000 */
+    cooldownMs?: number;
+    /** Longest pause. @default 600000 (10 min) */
+    maxCooldownMs?: number;
+  };
 }
 
 /**

@@ -85,6 +85,13 @@ export interface TrackerOptions {
 
   /** This tracker's retry schedule, over `outbox.retry`. @default outbox.retry */
   retry?: RetryOptions;
+
+  /**
+   * Sends to this tracker in flight at once (per process), so that a slow or hanging tracker
+   * cannot hold every slot.
+   * @default outbox.concurrency with one tracker; half of it (rounded up) with several
+   */
+  concurrency?: number;
 }
 
 /**

@@ -22,18 +22,23 @@ import { OutboxStore } from './outbox.store.js';
 import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
 import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
 import type { Postback } from './postback.entity.js';
+import { healthOf, TrackerGate, type TrackerHealth } from './tracker-gate.js';
 
 /**
  * Sends due postbacks. A tick runs on the schedule and whenever a new conversion nudges it;
- * ticks never overlap (a nudge during a flush makes the flush run once more instead). Up to
- * `concurrency` sends run at once, fed from claimed batches, so one hanging tracker holds one
- * slot until its timeout, not the whole batch. A failure is recorded on the row, never thrown.
+ * ticks never overlap (a nudge during a flush wakes the running one to claim again). Up to
+ * `concurrency` sends run at once, each tracker within its own limit and circuit breaker
+ * (see TrackerGate), so a hanging tracker holds a few slots until its timeout, never all of
+ * them. A failure is recorded on the row, never thrown.
  */
 @Injectable()
 export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PostbackOutbox');
+  private readonly gate: TrackerGate;
   private running?: Promise<void>;
   private again = false;
+  /** Wakes a drain that waits on sends in flight, so it claims what a nudge announced. */
+  private wake?: () => void;
   private stopping = false;
 
   constructor(
@@ -42,7 +47,12 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
     @Optional() private readonly scheduler?: SchedulerRegistry,
-  ) {}
+  ) {
+    this.gate = new TrackerGate(
+      (tracker) => options.trackers.get(tracker)?.concurrency ?? 1,
+      options.outbox.circuitBreaker,
+    );
+  }
 
   onApplicationBootstrap(): void {
     if (!this.options.outbox.enabled) return;
@@ -67,6 +77,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   flush(): Promise<void> {
     if (this.running) {
       this.again = true;
+      this.wake?.();
       return this.running;
     }
     this.running = this.drain()
@@ -93,30 +104,51 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     await Promise.race([this.running, grace]);
   }
 
+  /**
+   * Keeps up to `concurrency` sends in flight, each tracker within its own limit, refilling
+   * from claims that skip trackers with no free slot or an open circuit. Rows of a tracker
+   * whose circuit opens while they wait go back to the database, due when it may close.
+   */
   private async drain(): Promise<void> {
     const { batchSize, concurrency } = this.options.outbox;
     const queue: Postback[] = [];
+    const inFlight = new Set<Promise<void>>();
     let exhausted = false;
-    let claiming: Promise<void> | undefined;
-    const refill = async () => {
-      const rows = await this.store.claimDue(batchSize);
-      if (rows.length < batchSize) exhausted = true;
-      queue.push(...rows);
-    };
-    const worker = async () => {
-      while (!this.stopping) {
-        const row = queue.shift();
-        if (row) {
-          await this.deliver(row);
-          continue;
-        }
-        if (exhausted) return;
-        claiming ??= refill().finally(() => (claiming = undefined));
-        await claiming;
-      }
-    };
     try {
-      await Promise.all(Array.from({ length: concurrency }, worker));
+      while (!this.stopping) {
+        if (this.again) {
+          // New rows were announced while this drain runs: look again, now.
+          this.again = false;
+          exhausted = false;
+        }
+        const now = this.clock.now();
+        for (let i = 0; i < queue.length && inFlight.size < concurrency; ) {
+          const row = queue[i];
+          if (!this.gate.tryStart(row.tracker, now)) {
+            i++;
+            continue;
+          }
+          queue.splice(i, 1);
+          const send: Promise<void> = this.deliver(row)
+            .catch((): TrackerHealth => 'up') // deliver() records its own failures
+            .then((health) => {
+              this.gate.finish(row.tracker, health, this.clock.now());
+              inFlight.delete(send);
+            });
+          inFlight.add(send);
+        }
+        await this.parkPaused(queue, now);
+        if (!exhausted && inFlight.size < concurrency && queue.length < batchSize) {
+          const rows = await this.store.claimDue(batchSize - queue.length, this.gate.unavailable(now));
+          if (rows.length === 0) exhausted = true;
+          queue.push(...rows);
+          if (rows.length > 0) continue;
+        }
+        if (inFlight.size === 0) break;
+        await Promise.race([...inFlight, new Promise<void>((resolve) => (this.wake = resolve))]);
+        this.wake = undefined;
+      }
+      await Promise.all(inFlight);
     } finally {
       // Claimed but never attempted (shutdown, or a failed claim): hand them back now
       // rather than leave them to wait for their lease to expire.
@@ -124,7 +156,19 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  private async deliver(row: Postback): Promise<void> {
+  /** Sends back to the database, due when the circuit may close, rows of paused trackers. */
+  private async parkPaused(queue: Postback[], now: number): Promise<void> {
+    const byResume = new Map<number, Postback[]>();
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const until = this.gate.openUntil(queue[i].tracker, now);
+      if (until === undefined) continue;
+      byResume.set(until, [...(byResume.get(until) ?? []), ...queue.splice(i, 1)]);
+    }
+    for (const [until, rows] of byResume) await this.store.release(rows, until);
+  }
+
+  /** Sends one postback and records the outcome; says whether the tracker answered. */
+  private async deliver(row: Postback): Promise<TrackerHealth> {
     const attempt = row.attempts + 1;
     const startedAt = this.clock.now();
     const tracker = this.options.trackers.get(row.tracker);
@@ -167,6 +211,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       // The row stays in flight and falls due again when its lease expires.
       this.logger.error(`Postback ${row.id}: could not record the attempt: ${(error as Error).message}`);
     }
+    return result ? healthOf(result.status) : 'up';
   }
 
   private changeFor(verdict: DeliveryVerdict, attempt: number, result?: SendResult): Partial<Postback> {

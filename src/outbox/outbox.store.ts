@@ -30,8 +30,11 @@ export class OutboxStore {
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** Claims up to `limit` due rows: pending ones whose time has come and expired leases. */
-  claimDue(limit: number): Promise<Postback[]> {
+  /**
+   * Claims up to `limit` due rows: pending ones whose time has come and expired leases,
+   * leaving out the trackers named in `skipTrackers` (circuit open, or no free slot).
+   */
+  claimDue(limit: number, skipTrackers: string[] = []): Promise<Postback[]> {
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
       const query = manager
@@ -40,6 +43,7 @@ export class OutboxStore {
         .andWhere('p.next_attempt_at <= :now', { now })
         .orderBy('p.next_attempt_at', 'ASC')
         .limit(limit);
+      if (skipTrackers.length > 0) query.andWhere('p.tracker NOT IN (:...skip)', { skip: skipTrackers });
       // Competing instances skip each other's locked rows instead of waiting on them.
       if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
       const rows = await query.getMany();
@@ -77,8 +81,8 @@ export class OutboxStore {
     });
   }
 
-  /** Hands claimed rows that were never attempted back, due at once (used at shutdown). */
-  async release(rows: Postback[]): Promise<void> {
+  /** Hands claimed rows that were never attempted back, due at `dueAt` (default: now). */
+  async release(rows: Postback[], dueAt?: number): Promise<void> {
     const now = this.clock.now();
     for (const token of new Set(rows.map((r) => r.claimToken as string))) {
       const ids = rows.filter((r) => r.claimToken === token).map((r) => r.id);
@@ -86,7 +90,7 @@ export class OutboxStore {
         manager.update(
           Postback,
           { id: In(ids), claimToken: token },
-          { state: 'pending', leaseOwner: null, claimToken: null, nextAttemptAt: now, updatedAt: now },
+          { state: 'pending', leaseOwner: null, claimToken: null, nextAttemptAt: dueAt ?? now, updatedAt: now },
         ),
       );
     }
