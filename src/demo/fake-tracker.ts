@@ -9,6 +9,8 @@ export interface ReceivedPostback {
   headers: http.IncomingHttpHeaders;
   body: string;
   receivedAt: number;
+  /** The status it was answered with; undefined while unanswered, or when hung up on. */
+  status?: number;
 }
 
 /** How the fake tracker answers one request. */
@@ -86,13 +88,14 @@ export class FakeTracker {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      this.received.push({
+      const received: ReceivedPostback = {
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
-      });
+      };
+      this.received.push(received);
       this.waiters.splice(0).forEach((wake) => wake());
       const response = this.script.shift() ?? this.fallback;
       if (response.hang) return;
@@ -101,7 +104,8 @@ export class FakeTracker {
         return;
       }
       const answer = () => {
-        res.writeHead(response.status ?? 200, response.headers ?? {});
+        received.status = response.status ?? 200;
+        res.writeHead(received.status, response.headers ?? {});
         res.end(response.body ?? '');
       };
       if (response.delayMs) setTimeout(answer, response.delayMs);

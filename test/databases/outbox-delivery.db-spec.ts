@@ -1,0 +1,267 @@
+import request from 'supertest';
+
+import { DeliveryAttempt, OutboxAdminService, Postback, verifyPostbackSignature } from '../../src/index.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
+import { OutboxStore } from '../../src/outbox/outbox.store.js';
+import type { OutboxOptions } from '../../src/interfaces/index.js';
+import { FAST_OUTBOX, HMAC_SECRET, startAgent, type TestAgent, testTracker } from '../utils/agent.js';
+import { eventually } from '../utils/sqlite.js';
+import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+
+const HOUR_MS = 60 * 60 * 1000;
+const eventIdOf = (r: ReceivedPostback) => new URL(r.url, 'http://x').searchParams.get('pb_id');
+const orderOf = (r: ReceivedPostback) => new URL(r.url, 'http://x').searchParams.get('txid');
+const purchase = (orderId: string, tracker?: string) => ({
+  type: 'purchase',
+  orderId,
+  amount: '30.00',
+  currency: 'EUR',
+  clickId: `click-of-${orderId}`,
+  ...(tracker && { tracker }),
+});
+
+/**
+ * Delivery under tracker faults, crashes and restarts, on every engine: the same agent code
+ * on SQLite, PostgreSQL and MariaDB. Retry schedules run in milliseconds.
+ */
+describeEachDatabase(await testDatabases(), (database) => {
+  let tracker: FakeTracker;
+  let url: string;
+  let drop: () => Promise<void>;
+  const agents: TestAgent[] = [];
+
+  const start = async (outbox: OutboxOptions = FAST_OUTBOX, trackers = [testTracker(tracker.url())]) => {
+    const agent = await startAgent({ databaseUrl: url, trackers, outbox });
+    agents.push(agent);
+    return agent;
+  };
+  const stop = async (agent: TestAgent) => {
+    agents.splice(agents.indexOf(agent), 1);
+    await agent.app.close();
+  };
+  const record = async (agent: TestAgent, orderId: string, trackerName?: string) =>
+    (await request(agent.server as never).post('/v1/events').send(purchase(orderId, trackerName)).expect(202)).body;
+  const rowOf = (agent: TestAgent, id: string) => agent.db.run((m) => m.findOneByOrFail(Postback, { id }));
+  const attemptsOf = (agent: TestAgent, postbackId: string) =>
+    agent.db.run((m) => m.find(DeliveryAttempt, { where: { postbackId }, order: { startedAt: 'ASC', attempt: 'ASC' } }));
+  const settled = (agent: TestAgent, id: string, state: Postback['state'], timeoutMs = 10_000) =>
+    eventually(async () => (await rowOf(agent, id)).state === state, timeoutMs, `postback ${state}`);
+  const countIn = (agent: TestAgent, state: Postback['state']) => agent.db.run((m) => m.countBy(Postback, { state }));
+
+  beforeEach(async () => {
+    tracker = await new FakeTracker().start();
+    ({ url, drop } = await database.create());
+  });
+
+  afterEach(async () => {
+    for (const agent of agents.splice(0)) await agent.app.close();
+    await tracker.stop();
+    await drop();
+  });
+
+  it('delivers every postback after a 503 outage, each event ID answered 2xx exactly once', async () => {
+    tracker.setDefault({ status: 503, body: 'maintenance' });
+    const agent = await start({
+      ...FAST_OUTBOX,
+      retry: { initialDelayMs: 50, multiplier: 1, jitter: 0.5, maxAttempts: 1_000 },
+      circuitBreaker: { failureThreshold: 5, cooldownMs: 200, maxCooldownMs: 400 },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) ids.push((await record(agent, `OUT-${i}`)).postbackId);
+    // The outage: five failures open the circuit, then single probes keep failing.
+    await tracker.waitForRequests(8);
+    expect(tracker.received.every((r) => r.status === 503)).toBe(true);
+    tracker.setDefault({ status: 200 });
+    await eventually(async () => (await countIn(agent, 'delivered')) === 30, 15_000, '30 delivered');
+
+    const accepted = tracker.received.filter((r) => r.status === 200).map(eventIdOf);
+    expect(accepted.sort()).toEqual([...ids].sort());
+    for (const received of tracker.received) {
+      expect(eventIdOf(received)).toBe(ids[Number(orderOf(received)?.split('-')[1])]);
+    }
+    const attempts = await agent.db.run((m) => m.count(DeliveryAttempt));
+    expect(attempts).toBe(tracker.received.length);
+  }, 30_000);
+
+  it('delivers on the third attempt after two 503s, recording every attempt with the same event ID', async () => {
+    tracker.respondWith({ status: 503, body: 'down' }, { status: 503, body: 'still down' });
+    const agent = await start();
+    const { postbackId } = await record(agent, 'O-503');
+    await settled(agent, postbackId, 'delivered');
+
+    const attempts = await attemptsOf(agent, postbackId);
+    expect(attempts.map((a) => [a.attempt, a.statusCode, a.outcome])).toEqual([
+      [1, 503, 'retry'],
+      [2, 503, 'retry'],
+      [3, 200, 'delivered'],
+    ]);
+    expect(attempts[0].responseExcerpt).toBe('down');
+    expect(new Set(tracker.received.map(eventIdOf))).toEqual(new Set([postbackId]));
+    for (const received of tracker.received) {
+      expect(verifyPostbackSignature({ secret: HMAC_SECRET, url: received.url })).toBe(true);
+    }
+  });
+
+  it('persists Retry-After in the row, capped, instead of waiting in memory', async () => {
+    const twoDays = new Date(Date.now() + 2 * 24 * HOUR_MS).toUTCString();
+    tracker.respondWith({ status: 429, headers: { 'retry-after': '120' } }, { status: 503, headers: { 'retry-after': twoDays } });
+    const agent = await start();
+    const before = Date.now();
+    const first = (await record(agent, 'O-429')).postbackId;
+    const second = (await record(agent, 'O-2days')).postbackId;
+    const failedOnce = async (id: string) => {
+      const row = await rowOf(agent, id);
+      return row.attempts === 1 && row.state === 'pending' ? row : undefined;
+    };
+    const [a, b] = [await eventually(() => failedOnce(first)), await eventually(() => failedOnce(second))];
+    expect(a.nextAttemptAt).toBeGreaterThanOrEqual(before + 120_000);
+    expect(a.nextAttemptAt).toBeLessThan(Date.now() + 121_000);
+    // Two days asked, one hour (the default cap) granted.
+    expect(b.nextAttemptAt).toBeGreaterThanOrEqual(before + HOUR_MS);
+    expect(b.nextAttemptAt).toBeLessThanOrEqual(Date.now() + HOUR_MS);
+  });
+
+  it('ends an attempt on a hanging tracker at the timeout, frees the slot and retries', async () => {
+    tracker.respondWith({ hang: true });
+    const agent = await start({ ...FAST_OUTBOX, timeoutMs: 300, leaseMs: 2_000 });
+    const { postbackId } = await record(agent, 'O-hang');
+    await settled(agent, postbackId, 'delivered');
+    const [first, second] = await attemptsOf(agent, postbackId);
+    expect(first).toMatchObject({ outcome: 'retry', statusCode: null, error: 'timed out after 300 ms' });
+    expect(first.durationMs).toBeGreaterThanOrEqual(250);
+    expect(first.durationMs).toBeLessThan(2_000);
+    expect(second).toMatchObject({ outcome: 'delivered', statusCode: 200 });
+  });
+
+  it('dead-letters a permanent 400 after the configured count, then replays it with the same event ID', async () => {
+    tracker.setDefault({ status: 400, body: 'unknown click id' });
+    const agent = await start({ ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, permanentFailureAttempts: 2 } });
+    const { postbackId } = await record(agent, 'O-400');
+    await settled(agent, postbackId, 'dead');
+    expect(tracker.received).toHaveLength(2);
+    const row = await rowOf(agent, postbackId);
+    expect(row).toMatchObject({ lastStatus: 400, lastError: expect.stringContaining('HTTP 400') });
+    expect((await attemptsOf(agent, postbackId)).map((a) => [a.statusCode, a.responseExcerpt, a.outcome])).toEqual([
+      [400, 'unknown click id', 'retry'],
+      [400, 'unknown click id', 'dead'],
+    ]);
+
+    tracker.setDefault({ status: 200 });
+    expect(await agent.app.get(OutboxAdminService).replay({ ids: [postbackId] })).toBe(1);
+    await settled(agent, postbackId, 'delivered');
+    expect(tracker.received.map(eventIdOf)).toEqual([postbackId, postbackId, postbackId]);
+  });
+
+  it('gives up after the last attempt and says why', async () => {
+    tracker.setDefault({ status: 500 });
+    const agent = await start();
+    const { postbackId } = await record(agent, 'O-500');
+    await settled(agent, postbackId, 'dead');
+    expect(await rowOf(agent, postbackId)).toMatchObject({
+      attempts: FAST_OUTBOX.retry?.maxAttempts,
+      lastError: expect.stringMatching(/gave up after 5 attempts; last: HTTP 500/),
+    });
+    expect(tracker.received).toHaveLength(5);
+  });
+
+  it('delivers after a restart a postback whose tracker was down', async () => {
+    const port = tracker.port;
+    await tracker.stop();
+    const down = `http://127.0.0.1:${port}/postback`;
+    const first = await start({ ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, initialDelayMs: 300 } }, [testTracker(down)]);
+    const { postbackId } = await record(first, 'O-restart');
+    await eventually(async () => (await attemptsOf(first, postbackId)).length >= 1, 5_000, 'a failed attempt');
+    expect((await attemptsOf(first, postbackId))[0].error).toMatch(/ECONNREFUSED/);
+    await stop(first);
+
+    tracker = await new FakeTracker().start(port);
+    const second = await start(FAST_OUTBOX, [testTracker(down)]);
+    await settled(second, postbackId, 'delivered');
+    expect(tracker.received.map(orderOf)).toEqual(['O-restart']);
+  });
+
+  it('re-sends, with the same event ID, a postback claimed by a worker that died', async () => {
+    const crashed = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
+    const { postbackId } = await record(crashed, 'O-crash');
+    const [claimed] = await crashed.app.get(OutboxStore).claimDue(10);
+    expect(claimed).toMatchObject({ id: postbackId, state: 'in_flight' });
+    await stop(crashed); // died after claiming, before sending
+
+    const survivor = await start({ ...FAST_OUTBOX, leaseMs: 2_500 });
+    await settled(survivor, postbackId, 'delivered');
+    expect(tracker.received.map(eventIdOf)).toEqual([postbackId]);
+  });
+
+  it('refuses to let a worker whose lease was taken over record its outcome', async () => {
+    const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
+    const { postbackId } = await record(agent, 'O-lease');
+    const store = agent.app.get(OutboxStore);
+    const [stale] = await store.claimDue(10);
+    // The lease runs out (a stalled process); another worker claims the row and delivers it.
+    await agent.db.run((m) => m.update(Postback, { id: postbackId }, { nextAttemptAt: Date.now() - 1 }));
+    const [current] = await store.claimDue(10);
+    expect(current.claimToken).not.toBe(stale.claimToken);
+    const attempt = { attempt: 1, startedAt: Date.now(), durationMs: 1, requestUrl: 'x', responseExcerpt: null };
+    expect(await store.settle(current, { ...attempt, statusCode: 200, outcome: 'delivered', error: null }, { state: 'delivered' })).toBe(true);
+    expect(await store.settle(stale, { ...attempt, statusCode: 500, outcome: 'retry', error: 'HTTP 500' }, { state: 'pending' })).toBe(false);
+    expect((await rowOf(agent, postbackId)).state).toBe('delivered');
+  });
+
+  it('lets a send in flight finish on shutdown and records its outcome', async () => {
+    tracker.respondWith({ status: 200, delayMs: 700 });
+    const agent = await start();
+    const { postbackId } = await record(agent, 'O-shutdown');
+    await tracker.waitForRequests(1); // the tracker has the request; its answer is 700 ms away
+    await stop(agent);
+
+    const reopened = await start({ ...FAST_OUTBOX, enabled: false });
+    expect(await rowOf(reopened, postbackId)).toMatchObject({ state: 'delivered', attempts: 1 });
+    expect(tracker.received).toHaveLength(1);
+  });
+
+  it('keeps delivering to a healthy tracker while another hangs, and pauses the hanging one', async () => {
+    const TIMEOUT_MS = 1_500;
+    const hanging = await new FakeTracker().start();
+    hanging.setDefault({ hang: true });
+    try {
+      const agent = await start(
+        {
+          flushIntervalMs: 50,
+          concurrency: 4, // two slots per tracker
+          timeoutMs: TIMEOUT_MS,
+          leaseMs: 5_000,
+          retry: { initialDelayMs: 10, multiplier: 1, jitter: 0, maxAttempts: 50 },
+          circuitBreaker: { failureThreshold: 4, cooldownMs: 60_000 },
+        },
+        [
+          testTracker(tracker.url(), { name: 'healthy', clickParams: ['h'] }),
+          testTracker(hanging.url(), { name: 'hanging', clickParams: ['x'] }),
+        ],
+      );
+      for (let i = 0; i < 20; i++) await record(agent, `hanging-${i}`, 'hanging');
+      await hanging.waitForRequests(2, 2_000); // both of its slots are now held
+
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) await record(agent, `healthy-${i}`, 'healthy');
+      await tracker.waitForRequests(20, TIMEOUT_MS);
+      // All delivered before the hanging tracker's first attempts could even time out.
+      expect(Date.now() - started).toBeLessThan(TIMEOUT_MS);
+
+      // After four timeouts in a row its circuit opens: no further requests for the cooldown;
+      // its rows wait in the database, pending (claims skip the paused tracker), not in a slot.
+      const inFlight = () => agent.db.run((m) => m.countBy(Postback, { tracker: 'hanging', state: 'in_flight' }));
+      await eventually(async () => hanging.received.length >= 4 && (await inFlight()) === 0, 5 * TIMEOUT_MS, 'a pause');
+      const sent = hanging.received.length;
+      // The fourth failure opens it; a send that started before then may still be one more.
+      expect(sent).toBeGreaterThanOrEqual(4);
+      expect(sent).toBeLessThanOrEqual(4 + 2 - 1);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(hanging.received.length).toBe(sent);
+      const waiting = await agent.db.run((m) => m.findBy(Postback, { tracker: 'hanging' }));
+      expect(waiting.map((p) => p.state)).toEqual(Array(20).fill('pending'));
+    } finally {
+      for (const agent of agents.splice(0)) await agent.app.close();
+      await hanging.stop();
+    }
+  }, 20_000);
+});
