@@ -1,0 +1,79 @@
+import type { INestApplication } from '@nestjs/common';
+
+import { ConversionService, DeliveryAttempt, OutboxFlusher, Postback } from '../src/index.js';
+import { PostbackDatabase } from '../src/database/postback-database.js';
+import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { startShopApp } from './fixtures/shop-app.js';
+import { testTracker } from './utils/agent.js';
+import { tempDir } from './utils/sqlite.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+describe('the default retry schedule, run on an injected clock', () => {
+  let tracker: FakeTracker;
+  let app: INestApplication;
+  let dir: ReturnType<typeof tempDir>;
+  let now = Date.UTC(2026, 10, 1);
+
+  beforeEach(async () => {
+    tracker = await new FakeTracker().start();
+    dir = tempDir();
+    app = await startShopApp({
+      databaseUrl: `sqlite:${dir.path}/schedule.sqlite`,
+      options: {
+        trackers: [testTracker(tracker.url())],
+        // Flushed by hand, at the times the outbox asks for; the defaults are left alone.
+        outbox: { enabled: false },
+        clock: () => now,
+      },
+    });
+  });
+  afterEach(async () => {
+    await app.close();
+    await tracker.stop();
+    dir.remove();
+  });
+
+  it('spreads 14 attempts over about three days, then dead-letters with the reason', async () => {
+    tracker.setDefault({ status: 500, body: 'boom' });
+    const db = app.get(PostbackDatabase);
+    const flusher = app.get(OutboxFlusher);
+    const { postbackId } = await app.get(ConversionService).record({
+      type: 'purchase', orderId: 'LONG-1', amount: '10.00', currency: 'EUR', clickId: 'c-1',
+    });
+    const first = now;
+    for (let i = 0; i < 20; i++) {
+      await flusher.flush();
+      const row = await db.run((m) => m.findOneByOrFail(Postback, { id: postbackId as string }));
+      if (row.state === 'dead') break;
+      expect(row.state).toBe('pending');
+      now = row.nextAttemptAt; // jump to the next planned attempt
+    }
+
+    const row = await db.run((m) => m.findOneByOrFail(Postback, { id: postbackId as string }));
+    expect(row).toMatchObject({ state: 'dead', attempts: 14, lastStatus: 500 });
+    expect(row.lastError).toBe('gave up after 14 attempts; last: HTTP 500');
+    expect(tracker.received).toHaveLength(14);
+
+    const attempts = await db.run((m) => m.find(DeliveryAttempt, { order: { attempt: 'ASC' } }));
+    const span = attempts[13].startedAt - first;
+    expect(span).toBeGreaterThan(2.3 * DAY_MS);
+    expect(span).toBeLessThan(3.5 * DAY_MS);
+    const gaps = attempts.slice(1).map((a, i) => a.startedAt - attempts[i].startedAt);
+    expect(gaps[0]).toBeGreaterThanOrEqual(8_000); // 10 s ± 20 %
+    expect(gaps[0]).toBeLessThanOrEqual(12_000);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(12 * 60 * 60 * 1000 * 1.2);
+  });
+
+  it('reads a huge answer only up to the cap and keeps a short excerpt', async () => {
+    tracker.setDefault({ status: 200, body: 'x'.repeat(5 * 1024 * 1024) });
+    const { postbackId } = await app.get(ConversionService).record({
+      type: 'purchase', orderId: 'BIG-1', amount: '10.00', currency: 'EUR', clickId: 'c-2',
+    });
+    await app.get(OutboxFlusher).flush();
+    const db = app.get(PostbackDatabase);
+    const [attempt] = await db.run((m) => m.findBy(DeliveryAttempt, { postbackId: postbackId as string }));
+    expect(attempt).toMatchObject({ outcome: 'delivered', statusCode: 200 });
+    expect(attempt.responseExcerpt).toBe('x'.repeat(1024));
+  });
+});
