@@ -104,10 +104,10 @@ export const postgres: DbEngine = {
       });
       try {
         await client.connect();
-        const { rows } = await client.query<{ version: string }>(
+        const { rows } = await client.query<{ server_version: string }>(
           'SHOW server_version',
         );
-        return { ok: true, user, version: rows[0]?.version };
+        return { ok: true, user, version: rows[0]?.server_version };
       } catch (error) {
         failures.push(`${user}: ${message(error)}`);
       } finally {
