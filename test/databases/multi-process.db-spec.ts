@@ -275,8 +275,10 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
   // Outside CI a server that does not answer skips its engine (probeEngines printed why);
   // in CI the tests run and fail in beforeAll with the reason.
   const describeIf = target.unavailable && !isCI ? describe.skip : describe;
-  const itOn = (...kinds: EngineKind[]) =>
-    kinds.includes(target.kind) ? it : it.skip;
+  // A test that does not apply to an engine (three processes on SQLite, which admits one;
+  // the outage, which uses PostgreSQL's ALLOW_CONNECTIONS) is not declared for it at all.
+  const notDeclared = (() => undefined) as unknown as typeof it;
+  const itOn = (...kinds: EngineKind[]) => (kinds.includes(target.kind) ? it : notDeclared);
 
   describeIf(target.heading, () => {
     const cleanups: (() => Promise<unknown>)[] = [];
