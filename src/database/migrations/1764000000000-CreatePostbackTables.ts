@@ -1,4 +1,10 @@
-import { type MigrationInterface, type QueryRunner, Table, type TableColumnOptions } from 'typeorm';
+import {
+  type MigrationInterface,
+  type QueryRunner,
+  Table,
+  type TableColumnOptions,
+  type TableOptions,
+} from 'typeorm';
 
 // Written with TypeORM's Table API rather than generated SQL, so that one migration creates
 // the same schema on SQLite, PostgreSQL and MySQL/MariaDB.
@@ -30,12 +36,38 @@ const longText = (name: string, nullable = true): TableColumnOptions => ({
   isNullable: nullable,
 });
 
+/**
+ * MySQL and MariaDB compare text case- and accent-insensitively by default (and ignore
+ * trailing spaces under PAD SPACE collations): "ORD-A" would be a duplicate of "ord-a", and
+ * click "AbCdE" would merge with "abcde". Every text column there gets a binary, no-pad
+ * collation, so IDs compare byte for byte as on SQLite and PostgreSQL.
+ */
+async function exactCollation(queryRunner: QueryRunner): Promise<string | undefined> {
+  const type = queryRunner.connection.driver.options.type;
+  if (type !== 'mysql' && type !== 'mariadb') return undefined;
+  const [row] = await queryRunner.query('SELECT VERSION() AS version');
+  return /mariadb/i.test(String(row.version)) ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';
+}
+
+function withCollation(table: TableOptions, collation: string | undefined): Table {
+  if (!collation) return new Table(table);
+  return new Table({
+    ...table,
+    columns: table.columns?.map((column) =>
+      column.type === 'varchar' || column.type === 'text'
+        ? { ...column, charset: 'utf8mb4', collation }
+        : column,
+    ),
+  });
+}
+
 export class CreatePostbackTables1764000000000 implements MigrationInterface {
   name = 'CreatePostbackTables1764000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    const collation = await exactCollation(queryRunner);
     await queryRunner.createTable(
-      new Table({
+      withCollation({
         name: 'postback_clicks',
         columns: [
           id(),
@@ -58,10 +90,10 @@ export class CreatePostbackTables1764000000000 implements MigrationInterface {
           { name: 'IDX_postback_clicks_visitor_seen', columnNames: ['visitor_key', 'last_seen_at'] },
           { name: 'IDX_postback_clicks_customer_seen', columnNames: ['customer_id', 'last_seen_at'] },
         ],
-      }),
+      }, collation),
     );
     await queryRunner.createTable(
-      new Table({
+      withCollation({
         name: 'postback_conversions',
         columns: [
           id(),
@@ -88,10 +120,10 @@ export class CreatePostbackTables1764000000000 implements MigrationInterface {
           },
           { name: 'IDX_postback_conversions_customer', columnNames: ['customer_id'] },
         ],
-      }),
+      }, collation),
     );
     await queryRunner.createTable(
-      new Table({
+      withCollation({
         name: 'postback_outbox',
         columns: [
           id(),
@@ -117,10 +149,10 @@ export class CreatePostbackTables1764000000000 implements MigrationInterface {
             isUnique: true,
           },
         ],
-      }),
+      }, collation),
     );
     await queryRunner.createTable(
-      new Table({
+      withCollation({
         name: 'postback_attempts',
         columns: [
           id(),
@@ -140,7 +172,7 @@ export class CreatePostbackTables1764000000000 implements MigrationInterface {
             columnNames: ['postback_id', 'started_at'],
           },
         ],
-      }),
+      }, collation),
     );
   }
 

@@ -1,0 +1,58 @@
+import type { INestApplication } from '@nestjs/common';
+
+import { Click, ClickService, Conversion, ConversionService } from '../../src/index.js';
+import { PostbackDatabase } from '../../src/database/postback-database.js';
+import { startShopApp } from '../fixtures/shop-app.js';
+import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+
+/**
+ * IDs compare byte for byte on every engine. MySQL and MariaDB's default collations would
+ * make "ORD-A" a duplicate of "ord-a" (a purchase swallowed) and merge click "AbCdE" into
+ * "abcde" (a postback with the wrong click ID).
+ */
+describeEachDatabase(await testDatabases(), (database) => {
+  let app: INestApplication;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const created = await database.create();
+    drop = created.drop;
+    app = await startShopApp({
+      databaseUrl: created.url,
+      options: {
+        trackers: [{ name: 'net', clickParams: ['cid'], postback: { url: 'http://127.0.0.1:9/pb?c={click_id}' } }],
+        outbox: { enabled: false },
+      },
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await drop?.();
+  });
+
+  it.each([
+    ['case', 'ord-a', 'ORD-A'],
+    ['accents', 'cafe', 'café'],
+    ['trailing space', 'ord-b', 'ord-b '],
+  ])('keeps orders apart that differ only by %s', async (_what, first, second) => {
+    const conversions = app.get(ConversionService);
+    const event = { type: 'purchase', amount: '10.00', currency: 'EUR', clickId: `click-${first}` };
+    const a = await conversions.record({ ...event, orderId: first });
+    const b = await conversions.record({ ...event, orderId: second, amount: '99.00' });
+    expect([a.duplicate, b.duplicate]).toEqual([false, false]);
+    expect(b.conversionId).not.toBe(a.conversionId);
+    const stored = await app.get(PostbackDatabase).run((m) => m.findOneByOrFail(Conversion, { id: b.conversionId }));
+    expect(stored.reference).toBe(second);
+  });
+
+  it('keeps clicks apart that differ only by case, and finds each exactly', async () => {
+    const clicks = app.get(ClickService);
+    await clicks.capture({ tracker: 'net', clickId: 'AbCdE', visitorKey: 'v1' });
+    await clicks.capture({ tracker: 'net', clickId: 'abcde', visitorKey: 'v1' });
+    const db = app.get(PostbackDatabase);
+    const rows = await db.run((m) => m.find(Click, { where: { visitorKey: 'v1' } }));
+    expect(rows.map((r) => r.clickId).sort()).toEqual(['AbCdE', 'abcde']);
+    const found = await db.run((m) => clicks.findByClickId(m, 'abcde', 'net'));
+    expect(found?.clickId).toBe('abcde');
+  });
+});
