@@ -300,7 +300,11 @@ function resolveTracker(
     commission,
     signing,
     attributionWindowMs: windowDays * DAY_MS,
-    successBodyMatch: tracker.successBodyMatch,
+    // Without g and y, whose lastIndex state would make every other match fail.
+    successBodyMatch:
+      tracker.successBodyMatch instanceof RegExp
+        ? new RegExp(tracker.successBodyMatch.source, tracker.successBodyMatch.flags.replace(/[gy]/g, ''))
+        : tracker.successBodyMatch,
     retry,
     concurrency,
   };

@@ -152,3 +152,13 @@ describe('judgeAttempt with permanentFailureAttempts and per-tracker retry', () 
     expect(judgeAttempt({ status: 500, durationMs: 1 }, 2, tracker, NOW)).toMatchObject({ outcome: 'dead' });
   });
 });
+
+describe('judgeAttempt with a global success pattern', () => {
+  it('matches every body, not every other one (a /g RegExp keeps lastIndex)', () => {
+    const tracker = resolvePostbackOptions({
+      trackers: [{ name: 'net', clickParams: ['c'], postback: { url: 'https://t.example/pb' }, successBodyMatch: /status=ok/gi }],
+    }).trackers.get('net')!;
+    const outcomes = [1, 2, 3, 4].map(() => judgeAttempt({ status: 200, body: 'status=ok', durationMs: 1 }, 1, tracker, NOW).outcome);
+    expect(outcomes).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+  });
+});

@@ -55,7 +55,8 @@ function classify(result: SendResult, tracker: ResolvedTracker): Classification 
   if (status >= 300 && status < 400) {
     return {
       outcome: 'retry',
-      reason: `HTTP ${status} redirect${result.location ? ` to ${result.location}` : ''} (never followed)`,
+      // Where to, without the query: a redirect usually keeps it, token included.
+      reason: `HTTP ${status} redirect${result.location ? ` to ${result.location.split(/[?#]/)[0]}` : ''} (never followed)`,
     };
   }
   if (status >= 400 && status < 500 && !RETRYABLE_STATUS.has(status)) {
@@ -65,5 +66,8 @@ function classify(result: SendResult, tracker: ResolvedTracker): Classification 
 }
 
 function bodyMatches(body: string, marker: string | RegExp): boolean {
-  return typeof marker === 'string' ? body.includes(marker) : marker.test(body);
+  if (typeof marker === 'string') return body.includes(marker);
+  // A fresh match every time: a /g or /y pattern's lastIndex would fail every other body.
+  marker.lastIndex = 0;
+  return marker.test(body);
 }

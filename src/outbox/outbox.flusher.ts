@@ -16,6 +16,7 @@ import {
 } from '../postback.constants.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
 import { buildPostbackRequest } from '../postback/postback-request.builder.js';
+import { secretRedactor } from '../postback/secret-redactor.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import type { AttemptRecord } from './outbox.store.js';
 import { OutboxStore } from './outbox.store.js';
@@ -187,6 +188,10 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         verdict = { outcome: 'dead', reason: `cannot build the postback: ${(error as Error).message}` };
       }
     }
+    // Nothing the tracker sent back is stored or logged before its secrets are taken out.
+    const redact = secretRedactor(tracker);
+    if (verdict.outcome !== 'delivered') verdict = { ...verdict, reason: redact(verdict.reason) };
+    const excerpt = result?.body?.slice(0, this.options.outbox.responseExcerptBytes);
     const record: AttemptRecord = {
       attempt,
       startedAt,
@@ -195,8 +200,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       statusCode: result?.status ?? null,
       outcome: verdict.outcome,
       error: verdict.outcome === 'delivered' ? null : verdict.reason,
-      responseExcerpt:
-        result?.body?.slice(0, this.options.outbox.responseExcerptBytes) ?? null,
+      responseExcerpt: excerpt === undefined ? null : redact(excerpt),
     };
     try {
       const settled = await this.store.settle(row, record, this.changeFor(verdict, attempt, result));
