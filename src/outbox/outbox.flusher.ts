@@ -36,6 +36,8 @@ import { healthOf, TrackerGate, type TrackerHealth } from './tracker-gate.js';
 export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PostbackOutbox');
   private readonly gate: TrackerGate;
+  /** A queued row is only sent with at least this much of its lease left. */
+  private readonly minimumLeaseLeftMs: number;
   private running?: Promise<void>;
   private again = false;
   /** Wakes a drain that waits on sends in flight, so it claims what a nudge announced. */
@@ -49,6 +51,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
     @Optional() private readonly scheduler?: SchedulerRegistry,
   ) {
+    const { leaseMs, timeoutMs } = options.outbox;
+    this.minimumLeaseLeftMs = timeoutMs + Math.min(1_000, (leaseMs - timeoutMs) / 2);
     this.gate = new TrackerGate(
       (tracker) => options.trackers.get(tracker)?.concurrency ?? 1,
       options.outbox.circuitBreaker,
@@ -123,8 +127,15 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           exhausted = false;
         }
         const now = this.clock.now();
+        const expiring: Postback[] = [];
         for (let i = 0; i < queue.length && inFlight.size < concurrency; ) {
           const row = queue[i];
+          // Its lease would run out during the send: another instance could take the row over
+          // and send it too. Hand it back instead; a fresh claim renews the lease.
+          if (row.nextAttemptAt - now < this.minimumLeaseLeftMs) {
+            expiring.push(...queue.splice(i, 1));
+            continue;
+          }
           if (!this.gate.tryStart(row.tracker, now)) {
             i++;
             continue;
@@ -138,12 +149,19 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
             });
           inFlight.add(send);
         }
+        if (expiring.length > 0) await this.store.release(expiring);
         await this.parkPaused(queue, now);
-        if (!exhausted && inFlight.size < concurrency && queue.length < batchSize) {
-          const rows = await this.store.claimDue(batchSize - queue.length, this.gate.unavailable(now));
-          if (rows.length === 0) exhausted = true;
+        // Claim no more than about two rounds of sends: a claimed row's lease runs while it
+        // waits here, so a deep local queue would let leases expire before their turn.
+        const room = Math.min(batchSize, 2 * concurrency) - queue.length - inFlight.size;
+        if (!exhausted && room > 0) {
+          const skipped = this.gate.unavailable(now);
+          const rows = await this.store.claimDue(room, skipped);
           queue.push(...rows);
           if (rows.length > 0) continue;
+          // Nothing claimable. Unless trackers were skipped for want of a free slot (a send
+          // finishing below reopens them), the outbox has nothing more due for now.
+          if (skipped.length === 0) exhausted = true;
         }
         if (inFlight.size === 0) break;
         await Promise.race([...inFlight, new Promise<void>((resolve) => (this.wake = resolve))]);
