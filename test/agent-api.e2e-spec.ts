@@ -182,6 +182,25 @@ describe('agent HTTP API', () => {
       expect(await count(Postback)).toBe(0);
     });
 
+    it('answers 400, not 500, to a landing URL that passes IsUrl but does not parse', async () => {
+      const response = await api().post('/v1/clicks').send({ landingUrl: 'http://xn--a.com/?cid=x' }).expect(400);
+      expect(response.body.fields.landingUrl).toBeDefined();
+    });
+
+    it('applies the catch-all commission to a custom event called "constructor"', async () => {
+      await agent.app.close();
+      agent = await startAgent({
+        databaseUrl: `sqlite:${dir.path}/agent.sqlite`,
+        trackers: [testTracker(tracker.url(), { commission: { '*': { fixed: '1.50' } } })],
+        apiKey: API_KEY,
+      });
+      const event = await api()
+        .post('/v1/events')
+        .send({ type: 'constructor', orderId: 'X-1', amount: '10.00', currency: 'EUR', clickId: 'c1' })
+        .expect(202);
+      expect(event.body.commission).toEqual({ amount: '1.50', currency: 'EUR' });
+    });
+
     it('answers 404 for an unknown conversion and 400 for a bad state filter', async () => {
       await api().get('/v1/conversions/00000000-0000-4000-8000-000000000000').expect(404);
       await api().get('/v1/postbacks?state=lost').expect(400);

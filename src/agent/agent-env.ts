@@ -74,3 +74,18 @@ export function loadAgentEnv(environment: NodeJS.ProcessEnv): AgentEnv {
 export function listenHost(env: AgentEnv): string {
   return env.HOST ?? (env.POSTBACK_API_KEY ? '0.0.0.0' : '127.0.0.1');
 }
+
+/** The database URL for the log: no password, in the user part or in the query. */
+export function withoutCredentials(databaseUrl: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl)) return databaseUrl; // a SQLite path
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password) url.password = '***';
+    for (const key of [...url.searchParams.keys()]) {
+      if (/pass|secret|token|key/i.test(key)) url.searchParams.set(key, '***');
+    }
+    return url.toString();
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 
 import { ClickService } from '../click/click.service.js';
+import { InvalidInputError } from '../common/invalid-input.error.js';
 import { CaptureClickDto } from './dto/capture-click.dto.js';
 
 /** Clicks forwarded by a shop that is not a NestJS app. */
@@ -25,7 +26,13 @@ export class ClicksController {
       });
       return { captured: [{ id: click.id, tracker: click.tracker, clickId: click.clickId }], ignored: [] };
     }
-    const url = new URL(dto.landingUrl as string);
+    let url: URL;
+    try {
+      url = new URL(dto.landingUrl as string);
+    } catch {
+      // class-validator's IsUrl accepts a few URLs that WHATWG parsing refuses (xn--a.com).
+      throw new InvalidInputError({ landingUrl: ['landingUrl is not a URL that can be parsed'] });
+    }
     const query: Record<string, string | string[]> = {};
     for (const key of new Set(url.searchParams.keys())) {
       const values = url.searchParams.getAll(key);

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 
 import { createAgentApp } from './agent.app.js';
 import { loadAgentConfig } from './agent-config.loader.js';
-import { listenHost, loadAgentEnv } from './agent-env.js';
+import { listenHost, loadAgentEnv, withoutCredentials } from './agent-env.js';
 
 async function main(): Promise<void> {
   const logger = new Logger('PostbackAgent');
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const host = listenHost(env);
   await app.listen(env.PORT, host);
   const where = `http://${host.includes(':') ? `[${host}]` : host}:${env.PORT}`;
-  const database = env.DATABASE_URL.replace(/\/\/[^@/]*@/, '//***@'); // hide credentials
+  const database = withoutCredentials(env.DATABASE_URL);
   logger.log(`Listening on ${where} (database ${database}, config ${env.POSTBACK_CONFIG})`);
   logger.log(`Trackers: ${options.trackers.map((t) => t.name).join(', ')}`);
   if (!env.POSTBACK_API_KEY) {

@@ -177,7 +177,9 @@ export class ConversionService {
   }
 
   private commissionFor(tracker: ResolvedTracker, input: ValidEvent): Money | undefined {
-    const rule = tracker.commission[input.type] ?? tracker.commission['*'];
+    // Own keys only: a custom event type such as "constructor" must not find Object's.
+    const rules = tracker.commission;
+    const rule = Object.hasOwn(rules, input.type) ? rules[input.type] : Object.hasOwn(rules, '*') ? rules['*'] : undefined;
     return rule ? computeCommission(rule, input) : undefined;
   }
 
