@@ -66,6 +66,7 @@ describe('agent HTTP API', () => {
       ['an unknown field (typo)', { type: 'purchase', order_id: 'O', amount: '1.00', currency: 'EUR' }, 'order_id'],
       ['a bad event type', { type: 'Purchase!', orderId: 'O' }, 'type'],
       ['an invalid date', { type: 'purchase', orderId: 'O', amount: '1.00', currency: 'EUR', occurredAt: 'yesterday' }, 'occurredAt'],
+      ['a time without a zone', { type: 'purchase', orderId: 'O', amount: '1.00', currency: 'EUR', occurredAt: '2026-11-25T10:00:00' }, 'occurredAt'],
     ];
     it.each(cases)('answers 400 naming the field for %s, and writes no row', async (_name, body, field) => {
       const response = await api().post('/v1/events').send(body).expect(400);

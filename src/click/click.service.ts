@@ -135,6 +135,16 @@ export class ClickService {
     });
   }
 
+  /** The row of this click for this visitor, if they landed with it. */
+  findForVisitor(
+    manager: EntityManager,
+    clickId: string,
+    tracker: string,
+    visitorKey: string,
+  ): Promise<Click | null> {
+    return manager.findOneBy(Click, { clickId, tracker, visitorKey: normaliseVisitorKey(visitorKey) });
+  }
+
   /** Recent clicks of a visitor or a customer, newest first, for attribution to choose from. */
   findRecent(
     manager: EntityManager,

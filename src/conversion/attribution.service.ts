@@ -44,7 +44,12 @@ export class AttributionService {
 
     const fromSession = this.latestSessionClick(query);
     if (fromSession) {
-      const click = await this.clicks.findByClickId(manager, fromSession.clickId, fromSession.tracker.name);
+      // This visitor's own row first: another visitor's landing with the same click ID has
+      // other sub-parameters.
+      const click =
+        (query.sessionKey &&
+          (await this.clicks.findForVisitor(manager, fromSession.clickId, fromSession.tracker.name, query.sessionKey))) ||
+        (await this.clicks.findByClickId(manager, fromSession.clickId, fromSession.tracker.name));
       return { source: 'session', tracker: fromSession.tracker, clickId: fromSession.clickId, click };
     }
     if (query.sessionKey) {

@@ -39,9 +39,11 @@ export class ConversionEventDto {
   @IsCurrencyCode()
   currency?: string;
 
-  /** When the event happened (ISO 8601). @default now */
+  /** When the event happened (ISO 8601 with a time zone, e.g. `2026-11-25T10:00:00Z`). @default now */
   @IsOptional()
   @IsISO8601({ strict: true })
+  // Without an offset the time would be read in the server's zone: a silent shift of hours.
+  @Matches(/(Z|[+-]\d{2}:?\d{2})$/i, { message: 'occurredAt needs a time zone: Z or ±hh:mm' })
   occurredAt?: string;
 
   /** The click ID, when the shop kept it itself; it beats session and customer. */
