@@ -1,54 +1,38 @@
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 
 import { Conversion, Postback, verifyPostbackSignature } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
-import { startShopApp } from './fixtures/shop-app.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { useShop } from './fixtures/shop-app.js';
+import { eventually } from './utils/sqlite.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 // Everything a click ID could hold that would break a naively built URL.
 const HOSTILE_CLICK_ID = 'a&b=c#d e+f%20?x=/é😀';
 
 describe('from click to signed postback', () => {
-  let tracker: FakeTracker;
-  let app: INestApplication;
-  let dir: ReturnType<typeof tempDir>;
-
-  beforeEach(async () => {
-    tracker = await new FakeTracker().start();
-    dir = tempDir();
-    app = await startShopApp({
-      databaseUrl: `sqlite:${dir.path}/shop.sqlite`,
-      options: {
-        trackers: [
-          {
-            name: 'voluum',
-            clickParams: ['cid'],
-            subParams: ['sub1'],
-            postback: {
-              url: `${tracker.url('/postback')}?cid={click_id}&payout={payout}&txid={order_id}&currency={payout_currency}&s1={sub.sub1}`,
-            },
-            events: ['purchase'],
-            commission: { purchase: { percent: '7.5' } },
-            signing: { type: 'hmac', secret: SECRET },
+  const shop = useShop((trackerUrl, databaseUrl) => ({
+    databaseUrl,
+    options: {
+      trackers: [
+        {
+          name: 'voluum',
+          clickParams: ['cid'],
+          subParams: ['sub1'],
+          postback: {
+            url: `${trackerUrl}?cid={click_id}&payout={payout}&txid={order_id}&currency={payout_currency}&s1={sub.sub1}`,
           },
-        ],
-        // Far beyond the test's patience: only the nudge after commit can deliver in time.
-        outbox: { flushIntervalMs: 60_000 },
-      },
-    });
-  });
-
-  afterEach(async () => {
-    await app.close();
-    await tracker.stop();
-    dir.remove();
-  });
+          events: ['purchase'],
+          commission: { purchase: { percent: '7.5' } },
+          signing: { type: 'hmac', secret: SECRET },
+        },
+      ],
+      // Far beyond the test's patience: only the nudge after commit can deliver in time.
+      outbox: { flushIntervalMs: 60_000 },
+    },
+  }));
 
   it('delivers one signed postback with the click ID byte-identical, from a purchase in another session', async () => {
-    const landingVisitor = request.agent(app.getHttpServer());
+    const landingVisitor = request.agent(shop.app.getHttpServer());
     await landingVisitor
       .get('/landing')
       .query({ cid: HOSTILE_CLICK_ID, sub1: 'banner&top' })
@@ -57,13 +41,13 @@ describe('from click to signed postback', () => {
 
     // Cookies gone, another device: only the customer ID links the purchase to the click.
     const purchasedAt = Date.now();
-    const purchase = await request(app.getHttpServer())
+    const purchase = await request(shop.app.getHttpServer())
       .post('/checkout')
       .send({ orderId: 'ORDER-1', amount: '59.97', currency: 'EUR', customerId: 'cust-1' })
       .expect(200);
     expect(purchase.body).toMatchObject({ attributed: true, attribution: 'customer', queued: true });
 
-    const [received] = await tracker.waitForRequests(1, 2_000);
+    const [received] = await shop.tracker.waitForRequests(1, 2_000);
     expect(received.receivedAt - purchasedAt).toBeLessThan(2_000);
     const query = new URL(received.url, 'http://x').searchParams;
     expect(query.get('cid')).toBe(HOSTILE_CLICK_ID);
@@ -75,7 +59,7 @@ describe('from click to signed postback', () => {
     expect(verifyPostbackSignature({ secret: SECRET, url: received.url })).toBe(true);
     expect(verifyPostbackSignature({ secret: 'whsec_b3RoZXItc2VjcmV0LWtleQ==', url: received.url })).toBe(false);
 
-    const db = app.get(PostbackDatabase);
+    const db = shop.app.get(PostbackDatabase);
     await eventually(
       () => db.run((m) => m.findOneBy(Postback, { state: 'delivered' })),
       5_000,
@@ -83,7 +67,7 @@ describe('from click to signed postback', () => {
     );
     // Only the purchase is posted; the registration is recorded all the same.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(tracker.received).toHaveLength(1);
+    expect(shop.tracker.received).toHaveLength(1);
     expect(await db.run((m) => m.count(Conversion))).toBe(2);
   });
 });

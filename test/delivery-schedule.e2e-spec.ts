@@ -1,44 +1,28 @@
-import type { INestApplication } from '@nestjs/common';
 
 import { ConversionService, DeliveryAttempt, OutboxFlusher, Postback } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
-import { startShopApp } from './fixtures/shop-app.js';
+import { useShop } from './fixtures/shop-app.js';
 import { testTracker } from './utils/agent.js';
-import { tempDir } from './utils/sqlite.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('the default retry schedule, run on an injected clock', () => {
-  let tracker: FakeTracker;
-  let app: INestApplication;
-  let dir: ReturnType<typeof tempDir>;
   let now = Date.UTC(2026, 10, 1);
-
-  beforeEach(async () => {
-    tracker = await new FakeTracker().start();
-    dir = tempDir();
-    app = await startShopApp({
-      databaseUrl: `sqlite:${dir.path}/schedule.sqlite`,
-      options: {
-        trackers: [testTracker(tracker.url())],
-        // Flushed by hand, at the times the outbox asks for; the defaults are left alone.
-        outbox: { enabled: false },
-        clock: () => now,
-      },
-    });
-  });
-  afterEach(async () => {
-    await app.close();
-    await tracker.stop();
-    dir.remove();
-  });
+  const shop = useShop((trackerUrl, databaseUrl) => ({
+    databaseUrl,
+    options: {
+      trackers: [testTracker(trackerUrl)],
+      // Flushed by hand, at the times the outbox asks for; the defaults are left alone.
+      outbox: { enabled: false },
+      clock: () => now,
+    },
+  }));
 
   it('spreads 14 attempts over about three days, then dead-letters with the reason', async () => {
-    tracker.setDefault({ status: 500, body: 'boom' });
-    const db = app.get(PostbackDatabase);
-    const flusher = app.get(OutboxFlusher);
-    const { postbackId } = await app.get(ConversionService).record({
+    shop.tracker.setDefault({ status: 500, body: 'boom' });
+    const db = shop.app.get(PostbackDatabase);
+    const flusher = shop.app.get(OutboxFlusher);
+    const { postbackId } = await shop.app.get(ConversionService).record({
       type: 'purchase', orderId: 'LONG-1', amount: '10.00', currency: 'EUR', clickId: 'c-1',
     });
     const first = now;
@@ -53,7 +37,7 @@ describe('the default retry schedule, run on an injected clock', () => {
     const row = await db.run((m) => m.findOneByOrFail(Postback, { id: postbackId as string }));
     expect(row).toMatchObject({ state: 'dead', attempts: 14, lastStatus: 500 });
     expect(row.lastError).toBe('gave up after 14 attempts; last: HTTP 500');
-    expect(tracker.received).toHaveLength(14);
+    expect(shop.tracker.received).toHaveLength(14);
 
     const attempts = await db.run((m) => m.find(DeliveryAttempt, { order: { attempt: 'ASC' } }));
     const span = attempts[13].startedAt - first;
@@ -66,12 +50,12 @@ describe('the default retry schedule, run on an injected clock', () => {
   });
 
   it('reads a huge answer only up to the cap and keeps a short excerpt', async () => {
-    tracker.setDefault({ status: 200, body: 'x'.repeat(5 * 1024 * 1024) });
-    const { postbackId } = await app.get(ConversionService).record({
+    shop.tracker.setDefault({ status: 200, body: 'x'.repeat(5 * 1024 * 1024) });
+    const { postbackId } = await shop.app.get(ConversionService).record({
       type: 'purchase', orderId: 'BIG-1', amount: '10.00', currency: 'EUR', clickId: 'c-2',
     });
-    await app.get(OutboxFlusher).flush();
-    const db = app.get(PostbackDatabase);
+    await shop.app.get(OutboxFlusher).flush();
+    const db = shop.app.get(PostbackDatabase);
     const [attempt] = await db.run((m) => m.findBy(DeliveryAttempt, { postbackId: postbackId as string }));
     expect(attempt).toMatchObject({ outcome: 'delivered', statusCode: 200 });
     expect(attempt.responseExcerpt).toBe('x'.repeat(1024));

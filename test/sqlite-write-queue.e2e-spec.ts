@@ -1,11 +1,9 @@
-import type { INestApplication } from '@nestjs/common';
 
 import { Conversion, ConversionService, OutboxFlusher, Postback } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
-import { startShopApp } from './fixtures/shop-app.js';
+import { useShop } from './fixtures/shop-app.js';
 import { FAST_OUTBOX, testTracker } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/sqlite.js';
 
 /**
  * TypeORM runs every SQLite transaction on one shared connection; calls started in the same
@@ -13,29 +11,15 @@ import { eventually, tempDir } from './utils/sqlite.js';
  * another's writes). The module queues its database work on SQLite; this proves it.
  */
 describe('SQLite: concurrent events while the flusher runs', () => {
-  let tracker: FakeTracker;
-  let app: INestApplication;
-  let dir: ReturnType<typeof tempDir>;
-
-  beforeEach(async () => {
-    tracker = await new FakeTracker().start();
-    dir = tempDir();
-    app = await startShopApp({
-      databaseUrl: `sqlite:${dir.path}/queue.sqlite`,
-      options: { trackers: [testTracker(tracker.url())], outbox: FAST_OUTBOX },
-    });
-  });
-
-  afterEach(async () => {
-    await app.close();
-    await tracker.stop();
-    dir.remove();
-  });
+  const shop = useShop((trackerUrl, databaseUrl) => ({
+    databaseUrl,
+    options: { trackers: [testTracker(trackerUrl)], outbox: FAST_OUTBOX },
+  }));
 
   it('keeps every accepted event when others fail inside their transaction', async () => {
-    const conversions = app.get(ConversionService);
-    const flusher = app.get(OutboxFlusher);
-    const db = app.get(PostbackDatabase);
+    const conversions = shop.app.get(ConversionService);
+    const flusher = shop.app.get(OutboxFlusher);
+    const db = shop.app.get(PostbackDatabase);
     const valid = Array.from({ length: 100 }, (_, i) =>
       conversions.record({ type: 'purchase', orderId: `OK-${i}`, amount: '10.00', currency: 'EUR', clickId: `click-${i}` }),
     );
@@ -55,6 +39,6 @@ describe('SQLite: concurrent events while the flusher runs', () => {
       20_000,
       '100 delivered postbacks',
     );
-    expect(tracker.received).toHaveLength(100);
+    expect(shop.tracker.received).toHaveLength(100);
   });
 });
