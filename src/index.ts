@@ -27,3 +27,4 @@ export {
 } from './postback/postback-signature.js';
 export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './database/postback-schema.js';
 export { SESSION_CLICKS_KEY } from './postback.constants.js';
+export { POSTBACK_PRESETS, type PostbackPreset } from './postback/presets/index.js';

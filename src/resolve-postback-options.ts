@@ -11,6 +11,7 @@ import type {
   SigningOptions,
   TrackerOptions,
 } from './interfaces/index.js';
+import { applyPreset, placeholderHelp } from './postback/presets/apply-preset.js';
 import {
   CLICK_ID_COLUMN_LENGTH,
   DEFAULT_ATTRIBUTION_WINDOW_DAYS,
@@ -54,6 +55,7 @@ export interface ResolvedTracker {
   url: UrlTemplate;
   body: Record<string, TemplatePart[]>;
   values: Record<string, string>;
+  eventValues: Record<string, Record<string, string>>;
   /** Undefined: every event type is posted. */
   events?: Set<string>;
   commission: Record<string, CommissionRule>;
@@ -183,6 +185,8 @@ function resolveTracker(
   }
   const found: string[] = [];
   const counted = (text: string) => found.push(text);
+  const raw = tracker;
+  tracker = applyPreset(tracker, counted);
   if (typeof tracker.name !== 'string' || !TRACKER_NAME.test(tracker.name)) {
     counted('name must be 1-64 characters of a-z, 0-9, "_" or "-"');
   }
@@ -216,12 +220,22 @@ function resolveTracker(
   }
 
   const values = tracker.values ?? {};
-  for (const [name, value] of Object.entries(values)) {
-    if (!VALUE_NAME.test(name) || (BUILT_IN_MACROS as readonly string[]).includes(name) || name === 'token') {
-      counted(`values.${name}: the name must be lowercase [a-z0-9_] and not a built-in macro`);
+  const eventValues = tracker.eventValues ?? {};
+  const checkValues = (label: string, entries: Record<string, string>) => {
+    for (const [name, value] of Object.entries(entries)) {
+      if (!VALUE_NAME.test(name) || (BUILT_IN_MACROS as readonly string[]).includes(name) || name === 'token') {
+        counted(`${label}.${name}: the name must be lowercase [a-z0-9_] and not a built-in macro`);
+      }
+      if (typeof value !== 'string') counted(`${label}.${name} must be a string`);
     }
-    if (typeof value !== 'string') counted(`values.${name} must be a string`);
-  }
+  };
+  checkValues('values', values);
+  for (const [type, entries] of Object.entries(eventValues)) checkValues(`eventValues.${type}`, entries);
+  const valueNames = new Set([...Object.keys(values), ...Object.values(eventValues).flatMap(Object.keys)]);
+  const fill = (text: string, where: string) =>
+    fillPlaceholders(text, values, (name, why) =>
+      counted(`${where}: {{${name}}} ${why}${placeholderHelp(raw, name) ? ` (${placeholderHelp(raw, name)})` : ''}`),
+    );
 
   const postback = tracker.postback;
   const method = postback?.method ?? 'GET';
@@ -229,16 +243,16 @@ function resolveTracker(
   let url: UrlTemplate | undefined;
   const body: Record<string, TemplatePart[]> = {};
   if (!postback || typeof postback.url !== 'string') {
-    counted('postback.url is required');
+    counted('postback.url is required (or a preset that gives one)');
   } else {
     try {
-      url = parseUrlTemplate(postback.url);
+      url = parseUrlTemplate(fill(postback.url, 'postback.url'));
     } catch (error) {
       counted(`postback.url: ${(error as Error).message}`);
     }
     for (const [field, template] of Object.entries(postback.body ?? {})) {
       try {
-        body[field] = parseParts(String(template));
+        body[field] = parseParts(fill(String(template), `postback.body.${field}`));
       } catch (error) {
         counted(`postback.body.${field}: ${(error as Error).message}`);
       }
@@ -257,7 +271,7 @@ function resolveTracker(
     ...Object.values(body).flatMap(macrosOf),
   ];
   for (const macro of new Set(usedMacros)) {
-    const problemText = macroProblem(macro, subParams, values, signing);
+    const problemText = macroProblem(macro, subParams, valueNames, signing);
     if (problemText) counted(problemText);
   }
   if (signing?.type === 'token' && !signing.param && !usedMacros.includes('token')) {
@@ -296,6 +310,7 @@ function resolveTracker(
     url,
     body,
     values,
+    eventValues,
     events: tracker.events ? new Set(tracker.events) : undefined,
     commission,
     signing,
@@ -313,7 +328,7 @@ function resolveTracker(
 function macroProblem(
   macro: string,
   subParams: string[],
-  values: Record<string, string>,
+  values: Set<string>,
   signing: SigningOptions | undefined,
 ): string | undefined {
   if ((BUILT_IN_MACROS as readonly string[]).includes(macro)) return undefined;
@@ -326,8 +341,8 @@ function macroProblem(
   if (macro === 'token') {
     return signing?.type === 'token' ? undefined : '{token} needs signing of type "token"';
   }
-  if (Object.hasOwn(values, macro)) return undefined;
-  return `unknown macro {${macro}}; known: ${[...BUILT_IN_MACROS, 'token', 'sub.<param>', ...Object.keys(values)].join(', ')}`;
+  if (values.has(macro)) return undefined;
+  return `unknown macro {${macro}}; known: ${[...BUILT_IN_MACROS, 'token', 'sub.<param>', ...values].join(', ')}`;
 }
 
 function checkSigning(
@@ -441,4 +456,27 @@ function retryProblems(retry: Required<RetryOptions>): string[] {
     problems.push('permanentFailureAttempts must be 1, 2 or 3');
   }
   return problems;
+}
+
+/** Characters a `{{placeholder}}` value may have: it lands unencoded, possibly in the host. */
+const PLACEHOLDER_VALUE = /^[A-Za-z0-9._~-]+$/;
+
+/** Fills `{{name}}` from the tracker's values, once, at start-up. */
+function fillPlaceholders(
+  text: string,
+  values: Record<string, string>,
+  problem: (name: string, why: string) => void,
+): string {
+  return text.replace(/\{\{([a-z_][a-z0-9_]*)\}\}/g, (_match, name: string) => {
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    if (value === undefined) {
+      problem(name, `is not filled in: set values.${name}`);
+      return 'placeholder.invalid';
+    }
+    if (!PLACEHOLDER_VALUE.test(value)) {
+      problem(name, `must be letters, digits, ".", "_", "~" or "-" to stand in a URL`);
+      return 'placeholder.invalid';
+    }
+    return value;
+  });
 }

@@ -189,7 +189,7 @@ describe('PostbackModule registration', () => {
 
   it('refuses to start with a template that would send a literal or unknown macro', async () => {
     const broken = options(tracker.url());
-    broken.trackers[0].postback.url = `${tracker.url()}?c={click_id}&p={payuot}`;
+    broken.trackers[0].postback = { url: `${tracker.url()}?c={click_id}&p={payuot}` };
     // In memory: the DataSource may still be opening when the start fails.
     await expect(startShopApp({ databaseUrl: ':memory:', options: broken })).rejects.toThrow(
       PostbackConfigurationError,

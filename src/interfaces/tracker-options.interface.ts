@@ -17,8 +17,9 @@ export interface TrackerOptions {
   /**
    * Landing-page query parameter(s) the tracker's click ID arrives in, e.g. `['cid']`
    * for Voluum-style trackers or `['irclickid']` for Impact. The first one present wins.
+   * Required unless a preset gives them.
    */
-  clickParams: string[];
+  clickParams?: string[];
 
   /**
    * Further landing-page query parameters to keep with the click (e.g. `['sub1', 'aff_sub']`),
@@ -40,15 +41,31 @@ export interface TrackerOptions {
    */
   clickIdPattern?: RegExp | string;
 
-  /** How the postback is sent. */
-  postback: PostbackTemplateOptions;
+  /**
+   * A built-in network or tracker (`'voluum'`, `'everflow'`, `'keitaro'`…; see the README's
+   * preset list): its click parameters, postback template, token parameter and success rule.
+   * Anything else given here overrides the preset's.
+   */
+  preset?: string;
+
+  /** How the postback is sent. Required unless a preset gives it. */
+  postback?: PostbackTemplateOptions;
 
   /**
-   * Static values usable as `{name}` macros in the template (offer ID, goal, network ID…).
-   * Names must not shadow a built-in macro.
+   * Static values usable as `{name}` macros in the template (offer ID, goal, network ID…), and
+   * as `{{name}}` placeholders, which are filled in once at start-up and may also stand in the
+   * host (`https://{{tracking_domain}}/postback`). Names must not shadow a built-in macro.
    * @default {}
    */
   values?: Record<string, string>;
+
+  /**
+   * Values that differ by event type, e.g. a network's status or goal code:
+   * `{ purchase: { status: 'sale' }, registration: { status: 'lead' } }`. They take precedence
+   * over `values` for events of that type.
+   * @default {}
+   */
+  eventValues?: Record<string, Record<string, string>>;
 
   /**
    * Event types that produce a postback for this tracker. Events of other types are still

@@ -42,9 +42,13 @@ export function macroValues(
     occurred_at: new Date(fields.occurredAt).toISOString(),
     token,
   };
+  const forEvent = Object.hasOwn(tracker.eventValues, fields.eventType)
+    ? tracker.eventValues[fields.eventType]
+    : {};
   return (name) => {
     if (name.startsWith('sub.')) return fields.sub?.[name.slice(4)];
     if (Object.hasOwn(builtIn, name)) return builtIn[name];
+    if (Object.hasOwn(forEvent, name)) return forEvent[name];
     return Object.hasOwn(tracker.values, name) ? tracker.values[name] : undefined;
   };
 }

@@ -1,0 +1,49 @@
+import type { TrackerOptions } from '../../interfaces/index.js';
+import { POSTBACK_PRESETS } from './index.js';
+
+/**
+ * A tracker's options with its preset's filled in under them: the merchant's own fields win,
+ * `values` and `eventValues` are merged over the preset's defaults, and a token signing gets
+ * the network's token parameter unless the merchant names another.
+ */
+export function applyPreset(
+  tracker: TrackerOptions,
+  problem: (text: string) => void,
+): TrackerOptions {
+  if (tracker.preset === undefined) return tracker;
+  const preset = POSTBACK_PRESETS.get(tracker.preset);
+  if (!preset) {
+    problem(`unknown preset "${tracker.preset}"; known: ${[...POSTBACK_PRESETS.keys()].join(', ')}`);
+    return tracker;
+  }
+  const signing = tracker.signing;
+  if (preset.token?.required && signing?.type !== 'token') {
+    problem(`${preset.title} needs its security token: signing: { type: 'token', secret } (from the environment)`);
+  }
+  const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };
+  for (const [type, values] of Object.entries(tracker.eventValues ?? {})) {
+    eventValues[type] = { ...eventValues[type], ...values };
+  }
+  return {
+    clickParams: preset.clickParams,
+    successBodyMatch: preset.successBodyMatch,
+    events: preset.events,
+    ...definedOnly(tracker),
+    postback: tracker.postback ?? preset.postback,
+    values: { ...preset.defaults, ...tracker.values },
+    eventValues,
+    signing:
+      signing?.type === 'token' && signing.param === undefined && preset.token?.param
+        ? { ...signing, param: preset.token.param }
+        : signing,
+  } as TrackerOptions;
+}
+
+/** What a preset's `{{placeholder}}` is, for error messages. */
+export function placeholderHelp(tracker: TrackerOptions, name: string): string | undefined {
+  return tracker.preset ? POSTBACK_PRESETS.get(tracker.preset)?.placeholders[name] : undefined;
+}
+
+function definedOnly<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,39 @@
+import type { PostbackTemplateOptions } from '../../interfaces/index.js';
+
+/**
+ * What a tracking service or network documents about receiving S2S postbacks, so a merchant
+ * configures it by name. Facts come from `shared/reference/networks.md`; anything that source
+ * marks unconfirmed is listed in `unconfirmed`, never silently assumed.
+ *
+ * @publicApi
+ */
+export interface PostbackPreset {
+  name: string;
+  title: string;
+  /** `tracker`: the merchant reports to its own tracker; `network`: to the affiliate network. */
+  role: 'tracker' | 'network';
+  /** Landing-page parameter(s) the click ID usually arrives in; the merchant may override. */
+  clickParams: string[];
+  /** `{{placeholder}}`s are filled from the tracker's `values`; `{macro}`s at send time. */
+  postback: PostbackTemplateOptions;
+  /** Values the merchant must give (`values.<name>`), with what each one is. */
+  placeholders: Record<string, string>;
+  /** Values with a sensible default the merchant may override. */
+  defaults?: Record<string, string>;
+  /** Status or goal codes by event type. */
+  eventValues?: Record<string, Record<string, string>>;
+  /**
+   * The network's security token: the query parameter that carries it, or `'{token}'` when
+   * the template places it (e.g. in the path). The secret itself is the merchant's
+   * (`signing: { type: 'token', secret }`).
+   */
+  token?: { param?: string; required: boolean };
+  /** Text the answer must contain for success, where the network answers 200 to refusals. */
+  successBodyMatch?: string;
+  /** Event types the network takes postbacks for. @default every type */
+  events?: string[];
+  /** Facts the reference marks unconfirmed; shown by the builder and in the README. */
+  unconfirmed?: string[];
+  /** Where the facts come from. */
+  source: string;
+}

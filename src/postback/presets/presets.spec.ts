@@ -1,0 +1,96 @@
+import type { PostbackFields } from '../../outbox/postback.entity.js';
+import { PostbackConfigurationError } from '../../postback-configuration.error.js';
+import { resolvePostbackOptions } from '../../resolve-postback-options.js';
+import { buildPostbackRequest } from '../postback-request.builder.js';
+import { POSTBACK_PRESETS } from './index.js';
+
+const CLICK = 'a&b=c d/é'; // must come back as one value, exactly
+const ENCODED_CLICK = 'a%26b%3Dc%20d%2F%C3%A9';
+const TOKEN = 'tok3n';
+
+/** One purchase of 59.97 EUR earning 4.50 EUR, frozen as the outbox keeps it. */
+const FIELDS: PostbackFields = {
+  clickId: CLICK,
+  eventType: 'purchase',
+  conversionId: 'conv-1',
+  occurredAt: Date.UTC(2026, 10, 25, 10, 0, 0),
+  orderId: 'ORDER-1',
+  amount: '59.97',
+  currency: 'EUR',
+  payout: '4.50',
+  payoutCurrency: 'EUR',
+};
+
+/** The postback a preset renders, with the values a merchant would fill in. */
+function render(preset: string, values: Record<string, string>, withToken = false) {
+  const options = resolvePostbackOptions({
+    trackers: [
+      {
+        name: 'net',
+        preset,
+        values,
+        ...(withToken && { signing: { type: 'token' as const, secret: TOKEN } }),
+      },
+    ],
+  });
+  return buildPostbackRequest(options.trackers.get('net')!, FIELDS, 'event-1', Date.UTC(2026, 10, 25, 10, 5));
+}
+
+const DOMAIN = { tracking_domain: 'trk.example.com' };
+const GOLDEN: [string, Record<string, string>, boolean, string][] = [
+  ['voluum', DOMAIN, false, `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&currency=EUR&et=purchase`],
+  ['redtrack', DOMAIN, false, `https://trk.example.com/postback?clickid=${ENCODED_CLICK}&sum=4.50&type=purchase&rdtk_event_id=ORDER-1`],
+  ['keitaro', DOMAIN, true, `https://trk.example.com/tok3n/postback?subid=${ENCODED_CLICK}&tid=ORDER-1&payout=4.50&currency=EUR&status=sale`],
+  ['binom', DOMAIN, false, `https://trk.example.com/click.php?cnv_id=${ENCODED_CLICK}&payout=4.50&cnv_status=sale&cnv_currency=EUR`],
+  ['bemob', DOMAIN, false, `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&status=approved`],
+  ['generic', DOMAIN, false, `https://trk.example.com/postback?click=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1`],
+  ['everflow', { ...DOMAIN, nid: '42' }, true, `https://trk.example.com/?nid=42&transaction_id=${ENCODED_CLICK}&amount=59.97&order_id=ORDER-1&verification_token=tok3n`],
+  ['tune', { network_id: 'acme', offer_id: '7' }, true, `https://acme.go2cloud.org/aff_lsr?offer_id=7&transaction_id=${ENCODED_CLICK}&amount=59.97&adv_sub=ORDER-1&security_token=tok3n`],
+  ['cake', { ...DOMAIN, offer_id: '7' }, false, `https://trk.example.com/p.ashx?o=7&e=1&f=pb&r=${ENCODED_CLICK}&t=ORDER-1&p=59.97`],
+  ['affise', DOMAIN, true, `https://trk.example.com/postback?clickid=${ENCODED_CLICK}&action_id=ORDER-1&goal=1&sum=4.50&status=1&secure=tok3n`],
+  ['trackier', DOMAIN, true, `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&sale_amount=59.97&revenue=4.50&currency=EUR&status=approved&security_token=tok3n`],
+  ['scaleo', { workspace: 'acme' }, true, `https://acme.scaletrk.com/track/conv?click_id=${ENCODED_CLICK}&goal_id=1&conv_status=approved&adv_order_id=ORDER-1&token=tok3n`],
+  ['offer18', { ...DOMAIN, mid: '9' }, true, `https://trk.example.com/p?mid=9&tid=${ENCODED_CLICK}&event=sale&adv_sub1=ORDER-1&sale=59.97&auth_token=tok3n`],
+  ['awin', { merchant_id: '1001' }, false, `https://www.awin1.com/sread.php?tt=ss&tv=2&merchant=1001&amount=59.97&ch=aw&parts=DEFAULT:59.97&cr=EUR&ref=ORDER-1&testmode=0&cks=${ENCODED_CLICK}`],
+  ['cj', { enterprise_id: '1234', action_tracker_id: '5678' }, false, `https://www.emjcd.com/u?CID=1234&TYPE=5678&METHOD=S2S&CJEVENT=${ENCODED_CLICK}&eventTime=2026-11-25T10%3A00%3A00.000Z&OID=ORDER-1&CURRENCY=EUR&ITEM1=order&AMT1=59.97&QTY1=1`],
+];
+
+describe('presets', () => {
+  it('has a golden URL for every preset', () => {
+    expect(GOLDEN.map(([name]) => name).sort()).toEqual([...POSTBACK_PRESETS.keys()].sort());
+  });
+
+  it.each(GOLDEN)('%s renders the documented postback', (preset, values, withToken, expected) => {
+    const request = render(preset, values, withToken);
+    expect(request.method).toBe('GET');
+    expect(request.url).toBe(expected);
+    // The click ID comes back as one value, byte for byte, whatever the parameter is called.
+    expect(Object.values(Object.fromEntries(new URL(request.url).searchParams)).filter((v) => v === CLICK)).toHaveLength(1);
+    expect(request.redactedUrl).not.toContain(TOKEN);
+  });
+
+  it('takes a registration status from the per-event values', () => {
+    const options = resolvePostbackOptions({
+      trackers: [{ name: 'net', preset: 'keitaro', values: DOMAIN, signing: { type: 'token', secret: TOKEN } }],
+    });
+    const request = buildPostbackRequest(options.trackers.get('net')!, { ...FIELDS, eventType: 'registration' }, 'e', 0);
+    expect(new URL(request.url).searchParams.get('status')).toBe('lead');
+  });
+
+  it('lets the merchant override any part of a preset', () => {
+    const options = resolvePostbackOptions({
+      trackers: [{ name: 'net', preset: 'voluum', clickParams: ['s2'], values: { ...DOMAIN } }],
+    });
+    expect(options.trackers.get('net')?.clickParams).toEqual(['s2']);
+  });
+
+  it.each([
+    [{ preset: 'volume', values: DOMAIN }, /unknown preset "volume"; known: voluum/],
+    [{ preset: 'voluum' }, /\{\{tracking_domain\}\} is not filled in: set values.tracking_domain \(your Voluum tracking domain/],
+    [{ preset: 'voluum', values: { tracking_domain: 'evil.com/x?y=' } }, /\{\{tracking_domain\}\} must be letters, digits/],
+    [{ preset: 'scaleo', values: { workspace: 'acme' } }, /Scaleo needs its security token/],
+  ])('explains a preset it cannot use: %j', (tracker, message) => {
+    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(PostbackConfigurationError);
+    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(message);
+  });
+});

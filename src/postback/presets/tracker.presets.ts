@@ -1,0 +1,77 @@
+import type { PostbackPreset } from './postback-preset.interface.js';
+
+/** Tracking services the merchant reports to directly (facts: shared/reference/networks.md §1). */
+export const TRACKER_PRESETS: PostbackPreset[] = [
+  {
+    name: 'voluum',
+    title: 'Voluum',
+    role: 'tracker',
+    clickParams: ['cid'],
+    postback: {
+      url: 'https://{{tracking_domain}}/postback?cid={click_id}&payout={payout}&txid={order_id}&currency={payout_currency}&et={event_type}',
+    },
+    placeholders: { tracking_domain: 'your Voluum tracking domain, e.g. abc12.voluumtrk.com' },
+    source: 'doc.voluum.com "Track Conversions Using S2S Postback URL", "Parameters in Postback URLs"',
+  },
+  {
+    name: 'redtrack',
+    title: 'RedTrack',
+    role: 'tracker',
+    clickParams: ['clickid'],
+    postback: {
+      url: 'https://{{tracking_domain}}/postback?clickid={click_id}&sum={payout}&type={event_type}&rdtk_event_id={order_id}',
+    },
+    placeholders: { tracking_domain: 'your RedTrack tracking domain' },
+    unconfirmed: ['the payout key "sum" and the conversion-type key "type" are not confirmed by the docs read'],
+    source: 'help.redtrack.io "Dynamic parameters: clickid", "Conversion types and statuses"',
+  },
+  {
+    name: 'keitaro',
+    title: 'Keitaro',
+    role: 'tracker',
+    clickParams: ['subid'],
+    postback: {
+      url: 'https://{{tracking_domain}}/{token}/postback?subid={click_id}&tid={order_id}&payout={payout}&currency={payout_currency}&status={status}',
+    },
+    placeholders: { tracking_domain: 'your Keitaro domain' },
+    eventValues: { purchase: { status: 'sale' }, registration: { status: 'lead' } },
+    token: { required: true },
+    source: 'docs.keitaro.io/en/conversions/postback.html; "S2S postback placeholders"',
+  },
+  {
+    name: 'binom',
+    title: 'Binom (v1 click.php)',
+    role: 'tracker',
+    clickParams: ['clickid'],
+    postback: {
+      url: 'https://{{tracking_domain}}/click.php?cnv_id={click_id}&payout={payout}&cnv_status={status}&cnv_currency={payout_currency}',
+    },
+    placeholders: { tracking_domain: 'your Binom domain' },
+    eventValues: { purchase: { status: 'sale' }, registration: { status: 'lead' } },
+    unconfirmed: ['Binom 2 uses /postback?clickid= (third-party source only); this preset uses v1'],
+    source: 'docs.binom.org postback-url.php',
+  },
+  {
+    name: 'bemob',
+    title: 'BeMob',
+    role: 'tracker',
+    clickParams: ['cid'],
+    postback: {
+      url: 'https://{{tracking_domain}}/postback?cid={click_id}&payout={payout}&txid={order_id}&status={status}',
+    },
+    placeholders: { tracking_domain: 'your BeMob tracking domain' },
+    defaults: { status: 'approved' },
+    unconfirmed: ['the landing parameter name of the click ID (BeMob templates prefill it)'],
+    source: 'docs.bemob.com "Postback settings of affiliate network"; help.bemob.com "Postback Statuses"',
+  },
+  {
+    name: 'generic',
+    title: 'Generic ?click= postback (JotUrl-style)',
+    role: 'tracker',
+    clickParams: ['click'],
+    postback: { url: 'https://{{tracking_domain}}/postback?click={click_id}&payout={payout}&txid={order_id}' },
+    placeholders: { tracking_domain: 'the tracking service domain' },
+    unconfirmed: ['JotUrl documents no fixed S2S syntax; adjust the parameter names to your service'],
+    source: 'joturl.zendesk.com "What is a Postback URL"',
+  },
+];
