@@ -186,7 +186,13 @@ function resolveTracker(
   const found: string[] = [];
   const counted = (text: string) => found.push(text);
   const raw = tracker;
-  tracker = applyPreset(tracker, counted);
+  const applied = applyPreset(tracker, counted);
+  if (!applied) {
+    // An unknown preset: everything else would only be follow-on noise.
+    found.forEach(problem);
+    return undefined;
+  }
+  tracker = applied;
   if (typeof tracker.name !== 'string' || !TRACKER_NAME.test(tracker.name)) {
     counted('name must be 1-64 characters of a-z, 0-9, "_" or "-"');
   }
@@ -273,6 +279,9 @@ function resolveTracker(
   for (const macro of new Set(usedMacros)) {
     const problemText = macroProblem(macro, subParams, valueNames, signing);
     if (problemText) counted(problemText);
+  }
+  if (signing?.type === 'token' && url && /^http:/i.test(url.origin) && !isLoopbackOrigin(url.origin)) {
+    counted('the token would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL');
   }
   if (signing?.type === 'token' && !signing.param && !usedMacros.includes('token')) {
     counted('signing: a token needs signing.param or a {token} macro in the template, or it is never sent');
@@ -479,4 +488,10 @@ function fillPlaceholders(
     }
     return value;
   });
+}
+
+/** Local test receivers may use plain HTTP; nothing else that carries a secret may. */
+function isLoopbackOrigin(origin: string): boolean {
+  const host = new URL(origin).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }

@@ -7,6 +7,9 @@
  *   nestjs-postback outbox replay (--id ID ... | --tracker NAME | --all) [--state dead|cancelled]
  *   nestjs-postback outbox cancel (--id ID ... | --tracker NAME | --all)
  *   nestjs-postback outbox purge --older-than-days 30
+ *   nestjs-postback build --preset keitaro --value tracking_domain=trk.example.com --token-env KEITARO_KEY
+ *   nestjs-postback build --config config/postback.yaml [--tracker NAME]
+ *   nestjs-postback validate [--config config/postback.yaml]
  *
  * Environment: POSTBACK_AGENT_URL (default http://127.0.0.1:$PORT, port 3000),
  * POSTBACK_ADMIN_KEY for replay/cancel/purge, POSTBACK_API_KEY for list.
@@ -15,11 +18,16 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { runBuild, runValidate } from './config.commands.js';
+
 const USAGE = `usage:
   nestjs-postback outbox list [--state pending|in_flight|delivered|dead|cancelled] [--limit N]
   nestjs-postback outbox replay (--id ID ... | --tracker NAME | --all) [--state dead|cancelled]
   nestjs-postback outbox cancel (--id ID ... | --tracker NAME | --all)
-  nestjs-postback outbox purge --older-than-days N`;
+  nestjs-postback outbox purge --older-than-days N
+  nestjs-postback build --preset NAME [--value name=value ...] [--token-env VAR] [--click-param P] [--shop-url URL]
+  nestjs-postback build --config FILE [--tracker NAME]
+  nestjs-postback validate [--config FILE]`;
 
 interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -39,9 +47,31 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       tracker: { type: 'string' },
       all: { type: 'boolean' },
       'older-than-days': { type: 'string' },
+      preset: { type: 'string' },
+      config: { type: 'string' },
+      value: { type: 'string', multiple: true },
+      'token-env': { type: 'string' },
+      'click-param': { type: 'string' },
+      'shop-url': { type: 'string' },
     },
   });
   const [group, command] = positionals;
+  const config = values.config ?? io.env.POSTBACK_CONFIG ?? './config/postback.yaml';
+  if (group === 'validate') return runValidate(config, io);
+  if (group === 'build') {
+    return runBuild(
+      {
+        preset: values.preset,
+        config: values.config,
+        tracker: values.tracker,
+        values: values.value ?? [],
+        tokenEnv: values['token-env'],
+        clickParam: values['click-param'],
+        shopUrl: values['shop-url'],
+      },
+      io,
+    );
+  }
   if (group !== 'outbox' || !command) {
     io.out(USAGE);
     return 2;

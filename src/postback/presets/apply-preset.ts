@@ -4,17 +4,18 @@ import { POSTBACK_PRESETS } from './index.js';
 /**
  * A tracker's options with its preset's filled in under them: the merchant's own fields win,
  * `values` and `eventValues` are merged over the preset's defaults, and a token signing gets
- * the network's token parameter unless the merchant names another.
+ * the network's token parameter unless the merchant names another. Undefined for an unknown
+ * preset (the problem says which exist).
  */
 export function applyPreset(
   tracker: TrackerOptions,
   problem: (text: string) => void,
-): TrackerOptions {
+): TrackerOptions | undefined {
   if (tracker.preset === undefined) return tracker;
   const preset = POSTBACK_PRESETS.get(tracker.preset);
   if (!preset) {
     problem(`unknown preset "${tracker.preset}"; known: ${[...POSTBACK_PRESETS.keys()].join(', ')}`);
-    return tracker;
+    return undefined;
   }
   const signing = tracker.signing;
   if (preset.token?.required && signing?.type !== 'token') {

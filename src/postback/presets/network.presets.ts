@@ -7,6 +7,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     title: 'Everflow',
     role: 'network',
     clickParams: ['transaction_id'],
+    clickMacro: '{transaction_id}',
     postback: {
       url: 'https://{{tracking_domain}}/?nid={{nid}}&transaction_id={click_id}&amount={amount}&order_id={order_id}',
     },
@@ -20,6 +21,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     title: 'TUNE / HasOffers',
     role: 'network',
     clickParams: ['transaction_id'],
+    clickMacro: '{transaction_id}',
     postback: {
       url: 'https://{{network_id}}.go2cloud.org/aff_lsr?offer_id={{offer_id}}&transaction_id={click_id}&amount={amount}&adv_sub={order_id}',
     },
@@ -33,6 +35,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     title: 'CAKE',
     role: 'network',
     clickParams: ['reqid'],
+    clickMacro: '#reqid#',
     postback: {
       url: 'https://{{tracking_domain}}/p.ashx?o={{offer_id}}&e={event}&f=pb&r={click_id}&t={order_id}&p={amount}',
     },
@@ -46,6 +49,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     title: 'Affise',
     role: 'network',
     clickParams: ['clickid'],
+    clickMacro: '{clickid}',
     postback: {
       url: 'https://{{tracking_domain}}/postback?clickid={click_id}&action_id={order_id}&goal={goal}&sum={payout}&status={status}',
     },
@@ -87,6 +91,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     title: 'Offer18',
     role: 'network',
     clickParams: ['tid'],
+    clickMacro: '{tid}',
     postback: {
       url: 'https://{{tracking_domain}}/p?mid={{mid}}&tid={click_id}&event={event}&adv_sub1={order_id}&sale={amount}',
     },

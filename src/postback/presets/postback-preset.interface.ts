@@ -14,6 +14,11 @@ export interface PostbackPreset {
   role: 'tracker' | 'network';
   /** Landing-page parameter(s) the click ID usually arrives in; the merchant may override. */
   clickParams: string[];
+  /**
+   * The network's own macro for its click ID, to put in the landing URL given to it, or
+   * undefined when the network appends its parameter by itself.
+   */
+  clickMacro?: string;
   /** `{{placeholder}}`s are filled from the tracker's `values`; `{macro}`s at send time. */
   postback: PostbackTemplateOptions;
   /** Values the merchant must give (`values.<name>`), with what each one is. */

@@ -7,6 +7,7 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     title: 'Voluum',
     role: 'tracker',
     clickParams: ['cid'],
+    clickMacro: '{clickid}',
     postback: {
       url: 'https://{{tracking_domain}}/postback?cid={click_id}&payout={payout}&txid={order_id}&currency={payout_currency}&et={event_type}',
     },
@@ -18,6 +19,7 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     title: 'RedTrack',
     role: 'tracker',
     clickParams: ['clickid'],
+    clickMacro: '{clickid}',
     postback: {
       url: 'https://{{tracking_domain}}/postback?clickid={click_id}&sum={payout}&type={event_type}&rdtk_event_id={order_id}',
     },
@@ -30,6 +32,7 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     title: 'Keitaro',
     role: 'tracker',
     clickParams: ['subid'],
+    clickMacro: '{subid}',
     postback: {
       url: 'https://{{tracking_domain}}/{token}/postback?subid={click_id}&tid={order_id}&payout={payout}&currency={payout_currency}&status={status}',
     },
@@ -43,6 +46,7 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     title: 'Binom (v1 click.php)',
     role: 'tracker',
     clickParams: ['clickid'],
+    clickMacro: '{clickid}',
     postback: {
       url: 'https://{{tracking_domain}}/click.php?cnv_id={click_id}&payout={payout}&cnv_status={status}&cnv_currency={payout_currency}',
     },

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+
+import { parse } from 'yaml';
+
+import { type AgentConfigFile, toModuleOptions } from '../agent/agent-config.loader.js';
+import type { TrackerOptions } from '../interfaces/index.js';
+import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { samplePostback } from '../postback/postback-sample.js';
+import { resolvePostbackOptions } from '../resolve-postback-options.js';
+
+export interface CommandIo {
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+}
+
+/**
+ * `validate`: checks a whole agent config file without starting anything, and explains every
+ * problem: unknown preset or macro, missing placeholder value, unset secret variable, a token
+ * over plain HTTP, bad commission rules…
+ */
+export function runValidate(configPath: string, io: CommandIo): number {
+  const problems: string[] = [];
+  let file: AgentConfigFile;
+  try {
+    file = parse(readFileSync(configPath, 'utf8')) as AgentConfigFile;
+  } catch (error) {
+    io.out(`${configPath}: cannot be read: ${(error as Error).message}`);
+    return 1;
+  }
+  // Unset secret variables are reported, then stood in for, so every other check still runs.
+  const env = { ...io.env };
+  for (const tracker of Array.isArray(file?.trackers) ? file.trackers : []) {
+    for (const name of [tracker?.signing?.secretEnv ?? []].flat()) {
+      if (!env[name]) {
+        problems.push(`tracker "${tracker.name}": environment variable ${name} (its signing secret) is not set`);
+        env[name] = 'stand-in-secret-for-validation';
+      }
+    }
+  }
+  try {
+    resolvePostbackOptions(toModuleOptions(file, env, configPath));
+  } catch (error) {
+    if (error instanceof PostbackConfigurationError) problems.push(...error.problems);
+    else problems.push((error as Error).message);
+  }
+  if (problems.length === 0) {
+    io.out(`${configPath}: OK (${file.trackers.length} tracker${file.trackers.length === 1 ? '' : 's'})`);
+    return 0;
+  }
+  io.out(`${configPath}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+  for (const problem of problems) io.out(`  - ${problem}`);
+  return 1;
+}
+
+export interface BuildArgs {
+  preset?: string;
+  config?: string;
+  tracker?: string;
+  values: string[];
+  tokenEnv?: string;
+  clickParam?: string;
+  shopUrl?: string;
+}
+
+/**
+ * `build`: prints, for a preset (with values) or a tracker of a config file, the landing URL
+ * shape to give the network and the exact postback a sample purchase would produce, token or
+ * signature applied, to paste into the network's test tool before going live.
+ */
+export function runBuild(args: BuildArgs, io: CommandIo): number {
+  let tracker: TrackerOptions;
+  if (args.config) {
+    const options = toModuleOptions(parse(readFileSync(args.config, 'utf8')) as AgentConfigFile, io.env, args.config);
+    const found = options.trackers.find((t) => t.name === (args.tracker ?? options.trackers[0]?.name));
+    if (!found) {
+      io.out(`no tracker "${args.tracker}" in ${args.config}`);
+      return 1;
+    }
+    tracker = found;
+  } else if (args.preset) {
+    const values = Object.fromEntries(
+      args.values.map((pair) => {
+        const eq = pair.indexOf('=');
+        return eq === -1 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+      }),
+    );
+    const secret = args.tokenEnv ? io.env[args.tokenEnv] : undefined;
+    if (args.tokenEnv && !secret) {
+      io.out(`environment variable ${args.tokenEnv} is not set`);
+      return 1;
+    }
+    tracker = {
+      name: args.preset.replace(/[^a-z0-9_-]/g, '-'),
+      preset: args.preset,
+      values,
+      ...(args.clickParam && { clickParams: [args.clickParam] }),
+      ...(secret && { signing: { type: 'token' as const, secret } }),
+    };
+  } else {
+    io.out('build needs --preset NAME (with --value name=value …) or --config FILE [--tracker NAME]');
+    return 2;
+  }
+
+  let resolved;
+  try {
+    resolved = resolvePostbackOptions({ trackers: [tracker] }).trackers.get(tracker.name)!;
+  } catch (error) {
+    const problems = error instanceof PostbackConfigurationError ? error.problems : [(error as Error).message];
+    io.out(`cannot build the postback:`);
+    for (const problem of problems) io.out(`  - ${problem}`);
+    return 1;
+  }
+  const sample = samplePostback(resolved, tracker.preset, args.shopUrl);
+  io.out(`Landing URL to give the network:\n  ${sample.landingUrl}`);
+  io.out(`\nPostback for a sample purchase (order TEST-ORDER-1, 59.97 EUR, click TEST-CLICK-1):`);
+  io.out(`  ${sample.request.method} ${sample.request.url}`);
+  for (const [name, value] of Object.entries(sample.request.headers)) io.out(`  ${name}: ${value}`);
+  if (sample.request.body) io.out(`\n  ${sample.request.body}`);
+  if (tracker.signing) io.out('\n(The secret is applied as it will be sent: do not share this output.)');
+  if (sample.unconfirmed.length > 0) {
+    io.out('\nNot confirmed by the network documentation read; check with the network:');
+    for (const fact of sample.unconfirmed) io.out(`  - ${fact}`);
+  }
+  return 0;
+}

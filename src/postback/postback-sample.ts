@@ -1,0 +1,59 @@
+import type { PostbackFields } from '../outbox/postback.entity.js';
+import type { ResolvedTracker } from '../resolve-postback-options.js';
+import { computeCommission } from '../conversion/commission.calculator.js';
+import { buildPostbackRequest, type PostbackRequest } from './postback-request.builder.js';
+import { POSTBACK_PRESETS } from './presets/index.js';
+
+/** A sample conversion, with values that show where each field lands. */
+export const SAMPLE_CONVERSION = {
+  clickId: 'TEST-CLICK-1',
+  orderId: 'TEST-ORDER-1',
+  amount: '59.97',
+  currency: 'EUR',
+} as const;
+
+export interface PostbackSample {
+  /** The landing URL shape to give the network: which parameter carries its click macro. */
+  landingUrl: string;
+  /** The exact postback a sample purchase would produce. */
+  request: PostbackRequest;
+  /** What the reference could not confirm about this preset. */
+  unconfirmed: string[];
+}
+
+/**
+ * What a tracker configuration produces, for a merchant to paste into the network's test tool
+ * before going live: the landing URL shape, and the postback of a sample purchase with every
+ * value filled in and the token or signature applied.
+ */
+export function samplePostback(
+  tracker: ResolvedTracker,
+  preset: string | undefined,
+  shopUrl = 'https://your-shop.example/',
+  now = Date.now(),
+): PostbackSample {
+  const definition = preset ? POSTBACK_PRESETS.get(preset) : undefined;
+  const eventType = tracker.events && !tracker.events.has('purchase') ? [...tracker.events][0] : 'purchase';
+  const rule = tracker.commission[eventType] ?? tracker.commission['*'];
+  const payout = rule ? computeCommission(rule, SAMPLE_CONVERSION) : undefined;
+  const fields: PostbackFields = {
+    clickId: SAMPLE_CONVERSION.clickId,
+    eventType,
+    conversionId: '00000000-0000-4000-8000-000000000001',
+    occurredAt: now,
+    orderId: SAMPLE_CONVERSION.orderId,
+    amount: SAMPLE_CONVERSION.amount,
+    currency: SAMPLE_CONVERSION.currency,
+    ...(payout && { payout: payout.amount, payoutCurrency: payout.currency }),
+  };
+  const landing = new URL(shopUrl);
+  const macro = definition?.clickMacro ?? `<${tracker.name}'s click ID macro>`;
+  const landingUrl = definition && !definition.clickMacro
+    ? `${landing.href} (${definition.title} appends ${tracker.clickParams[0]}=… itself)`
+    : `${landing.href}${landing.search ? '&' : '?'}${tracker.clickParams[0]}=${macro}`;
+  return {
+    landingUrl,
+    request: buildPostbackRequest(tracker, fields, '00000000-0000-4000-8000-000000000002', now),
+    unconfirmed: definition?.unconfirmed ?? [],
+  };
+}

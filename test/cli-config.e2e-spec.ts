@@ -1,0 +1,85 @@
+import { writeFileSync } from 'node:fs';
+
+import { runCli } from '../src/cli/main.js';
+import { tempDir } from './utils/sqlite.js';
+
+/** Runs the CLI in-process and returns its exit code and what it printed. */
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const lines: string[] = [];
+  const code = await runCli(args, { env, out: (text) => lines.push(text), fetch });
+  return { code, output: lines.join('\n') };
+}
+
+describe('nestjs-postback validate and build', () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => (dir = tempDir()));
+  afterEach(() => dir.remove());
+
+  const config = (yaml: string) => {
+    const path = `${dir.path}/postback.yaml`;
+    writeFileSync(path, yaml);
+    return path;
+  };
+
+  it('accepts the shipped default configuration', async () => {
+    const { code, output } = await cli(['validate', '--config', 'config/postback.yaml']);
+    expect(output).toBe('config/postback.yaml: OK (1 tracker)');
+    expect(code).toBe(0);
+  });
+
+  it('explains every problem of a broken configuration at once', async () => {
+    const path = config(`
+trackers:
+  - name: a
+    preset: volume
+  - name: b
+    preset: everflow
+    values: { tracking_domain: trk.example.com }
+  - name: c
+    clickParams: [c]
+    postback: { url: "http://tracker.example/pb?c={click_id}&p={payuot}" }
+    signing: { type: token, param: token, secretEnv: C_TOKEN }
+`);
+    const { code, output } = await cli(['validate', '--config', path]);
+    expect(code).toBe(1);
+    expect(output.split('\n')).toEqual([
+      `${path}: 5 problems`,
+      '  - tracker "c": environment variable C_TOKEN (its signing secret) is not set',
+      expect.stringMatching(/^ {2}- tracker "a": unknown preset "volume"; known: voluum, /),
+      '  - tracker "b": postback.url: {{nid}} is not filled in: set values.nid (your network ID)',
+      expect.stringMatching(/^ {2}- tracker "c": unknown macro \{payuot\}; known: click_id, payout, /),
+      '  - tracker "c": the token would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL',
+    ]);
+  });
+
+  it('prints the landing URL shape and the exact sample postback of a preset, token applied', async () => {
+    const { code, output } = await cli(
+      ['build', '--preset', 'tune', '--value', 'network_id=acme', '--value', 'offer_id=7', '--token-env', 'TUNE_TOKEN'],
+      { TUNE_TOKEN: 'tune-secret' },
+    );
+    expect(code).toBe(0);
+    expect(output).toContain('https://your-shop.example/?transaction_id={transaction_id}');
+    expect(output).toContain(
+      'GET https://acme.go2cloud.org/aff_lsr?offer_id=7&transaction_id=TEST-CLICK-1&amount=59.97&adv_sub=TEST-ORDER-1&security_token=tune-secret',
+    );
+  });
+
+  it('builds from a tracker of a config file, with its commission', async () => {
+    const path = config(`
+trackers:
+  - name: vol
+    preset: voluum
+    values: { tracking_domain: trk.example.com }
+    commission: { purchase: { percent: "10" } }
+`);
+    const { code, output } = await cli(['build', '--config', path, '--tracker', 'vol']);
+    expect(code).toBe(0);
+    expect(output).toContain('?cid={clickid}');
+    expect(output).toContain('GET https://trk.example.com/postback?cid=TEST-CLICK-1&payout=6.00&txid=TEST-ORDER-1&currency=EUR&et=purchase');
+  });
+
+  it('lists what the reference leaves unconfirmed for a preset', async () => {
+    const { output } = await cli(['build', '--preset', 'redtrack', '--value', 'tracking_domain=t.example.com']);
+    expect(output).toMatch(/Not confirmed[\s\S]*"sum"/);
+  });
+});
