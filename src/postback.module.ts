@@ -45,6 +45,7 @@ import { type ResolvedPostbackOptions, resolvePostbackOptions } from './resolve-
     OutboxAdminService,
   ],
   exports: [
+    POSTBACK_RESOLVED_OPTIONS,
     ClickService,
     ConversionService,
     OutboxFlusher,

@@ -46,6 +46,7 @@ export const BUILT_IN_MACROS = [
 
 export interface ResolvedTracker {
   name: string;
+  preset?: string;
   clickParams: string[];
   subParams: string[];
   maxClickIdLength: number;
@@ -310,6 +311,7 @@ function resolveTracker(
   if (found.length > 0 || !url) return undefined;
   return {
     name: tracker.name,
+    preset: tracker.preset,
     clickParams,
     subParams,
     maxClickIdLength,

@@ -15,6 +15,7 @@ import { EventsController } from './events.controller.js';
 import { HealthController } from './health.controller.js';
 import { InvalidInputFilter } from './invalid-input.filter.js';
 import { OutboxController } from './outbox.controller.js';
+import { TrackersController } from './trackers.controller.js';
 import { agentValidationPipe } from './validation.pipe.js';
 
 /** Largest request body; a bigger one is refused with 413 before it is parsed. */
@@ -36,7 +37,14 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
       ScheduleModule.forRoot(),
       PostbackModule.forRoot({ ...options, capture: { ...options.capture, enabled: false } }),
     ],
-    controllers: [ClicksController, EventsController, OutboxController, AdminController, HealthController],
+    controllers: [
+      ClicksController,
+      EventsController,
+      OutboxController,
+      TrackersController,
+      AdminController,
+      HealthController,
+    ],
     providers: [
       {
         provide: APP_GUARD,
@@ -58,6 +66,8 @@ export async function createAgentApp(
   const app = await NestFactory.create<NestExpressApplication>(agentModule(env, options), {
     logger,
     bodyParser: false,
+    // Throw a start-up error to the caller (main prints it) rather than exit the process.
+    abortOnError: false,
   });
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useGlobalPipes(agentValidationPipe());

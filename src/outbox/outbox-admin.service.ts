@@ -1,9 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+
 import { type EntityManager, In, LessThan } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import { PostbackDatabase } from '../database/postback-database.js';
-import { POSTBACK_CLOCK } from '../postback.constants.js';
+import { Conversion } from '../conversion/conversion.entity.js';
+import { InvalidInputError } from '../common/invalid-input.error.js';
+import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
+import { SAMPLE_CONVERSION } from '../postback/postback-sample.js';
+import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { OutboxFlusher } from './outbox.flusher.js';
 import { Postback, type PostbackState } from './postback.entity.js';
@@ -33,7 +39,69 @@ export class OutboxAdminService {
     private readonly db: PostbackDatabase,
     private readonly flusher: OutboxFlusher,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
   ) {}
+
+  /**
+   * Queues a test postback to a tracker (a sample purchase of type "test", click TEST-CLICK,
+   * a unique order ID), sent and recorded like any other, so a merchant sees the network's
+   * answer before going live. Returns the conversion and postback IDs to read it back.
+   */
+  async sendTest(trackerName: string): Promise<{ conversionId: string; postbackId: string }> {
+    if (!this.options.trackers.has(trackerName)) {
+      throw new InvalidInputError({ tracker: [`"${trackerName}" is not a configured tracker`] });
+    }
+    const now = this.clock.now();
+    const conversionId = randomUUID();
+    const postbackId = randomUUID();
+    const orderId = `TEST-${now}-${postbackId.slice(0, 8)}`;
+    await this.db.transaction(async (manager) => {
+      await manager.insert(Conversion, {
+        id: conversionId,
+        type: 'test',
+        reference: orderId,
+        orderId,
+        customerId: null,
+        visitorKey: null,
+        amount: SAMPLE_CONVERSION.amount,
+        currency: SAMPLE_CONVERSION.currency,
+        commission: null,
+        commissionCurrency: null,
+        tracker: trackerName,
+        clickId: SAMPLE_CONVERSION.clickId,
+        attribution: 'click_id',
+        occurredAt: now,
+        createdAt: now,
+      });
+      await manager.insert(Postback, {
+        id: postbackId,
+        conversionId,
+        tracker: trackerName,
+        state: 'pending',
+        fields: {
+          clickId: SAMPLE_CONVERSION.clickId,
+          eventType: 'test',
+          conversionId,
+          occurredAt: now,
+          orderId,
+          amount: SAMPLE_CONVERSION.amount,
+          currency: SAMPLE_CONVERSION.currency,
+        },
+        attempts: 0,
+        nextAttemptAt: now,
+        leaseOwner: null,
+        claimToken: null,
+        lastStatus: null,
+        lastError: null,
+        deliveredAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+    });
+    this.logger.log(`Queued a test postback to "${trackerName}"`);
+    this.flusher.nudge();
+    return { conversionId, postbackId };
+  }
 
   /**
    * Makes dead (or cancelled) postbacks due now with a fresh attempt budget; their attempt
