@@ -11,6 +11,7 @@ import type {
   SigningOptions,
   TrackerOptions,
 } from './interfaces/index.js';
+import { isReversal } from './conversion/dto/conversion-event.dto.js';
 import { applyPreset, placeholderHelp } from './postback/presets/apply-preset.js';
 import {
   CLICK_ID_COLUMN_LENGTH,
@@ -57,8 +58,9 @@ export interface ResolvedTracker {
   body: Record<string, TemplatePart[]>;
   values: Record<string, string>;
   eventValues: Record<string, Record<string, string>>;
-  /** Undefined: every event type is posted. */
+  /** Undefined: every event type but the reversals is posted. */
   events?: Set<string>;
+  reversals: boolean;
   commission: Record<string, CommissionRule>;
   signing?: SigningOptions;
   attributionWindowMs: number;
@@ -323,6 +325,7 @@ function resolveTracker(
     values,
     eventValues,
     events: tracker.events ? new Set(tracker.events) : undefined,
+    reversals: tracker.reversals ?? false,
     commission,
     signing,
     attributionWindowMs: windowDays * DAY_MS,
@@ -496,4 +499,10 @@ function fillPlaceholders(
 function isLoopbackOrigin(origin: string): boolean {
   const host = new URL(origin).hostname;
   return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}
+
+/** Whether an event of this type, credited to this tracker, is reported to it. */
+export function postsEvent(tracker: ResolvedTracker, type: string): boolean {
+  if (isReversal(type)) return tracker.reversals && (!tracker.events || tracker.events.has(type));
+  return !tracker.events || tracker.events.has(type);
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, In, Not } from 'typeorm';
 
 import { ClickService } from '../click/click.service.js';
 import type { Clock } from '../common/clock.js';
@@ -13,11 +13,11 @@ import { isUniqueViolation, PostbackDatabase } from '../database/postback-databa
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
 import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
-import { type Attribution, AttributionService } from './attribution.service.js';
+import { postsEvent, type ResolvedPostbackOptions, type ResolvedTracker } from '../resolve-postback-options.js';
+import { AttributionService } from './attribution.service.js';
 import { computeCommission, type Money } from './commission.calculator.js';
 import { type AttributionSource, Conversion } from './conversion.entity.js';
-import { ConversionEventDto } from './dto/conversion-event.dto.js';
+import { ConversionEventDto, isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
 
 /**
  * A shop event for `ConversionService.record()`.
@@ -67,9 +67,13 @@ export class ConversionService {
 
   async record(event: ConversionEvent): Promise<RecordResult> {
     const input = this.validate(event);
-    const reference = (input.type === 'registration' && input.orderId === undefined
-      ? input.customerId
-      : input.orderId) as string;
+    const reference = (
+      isReversal(input.type)
+        ? (input.reversalId ?? input.orderId)
+        : input.type === 'registration' && input.orderId === undefined
+          ? input.customerId
+          : input.orderId
+    ) as string;
     let result: RecordResult;
     try {
       result = await this.db.transaction(async (manager) => {
@@ -96,6 +100,7 @@ export class ConversionService {
     reference: string,
   ): Promise<RecordResult> {
     const now = this.clock.now();
+    if (isReversal(input.type)) return this.insertReversal(manager, input, reference, now);
     const attribution = await this.attribution.attribute(manager, input);
     const tracker = attribution.tracker;
     const commission = tracker ? this.commissionFor(tracker, input) : undefined;
@@ -119,8 +124,8 @@ export class ConversionService {
     await manager.insert(Conversion, conversion);
 
     let postback: Postback | undefined;
-    if (tracker && (!tracker.events || tracker.events.has(input.type))) {
-      postback = this.newPostback(conversion, attribution, commission, now);
+    if (tracker && postsEvent(tracker, input.type)) {
+      postback = this.newPostback(conversion, attribution.clickId as string, attribution.click?.subParams ?? {}, commission, now);
       await manager.insert(Postback, postback);
     }
     if (input.customerId) {
@@ -138,16 +143,91 @@ export class ConversionService {
     };
   }
 
+  /**
+   * A refund, chargeback or cancellation of an earlier order: credited to the tracker of the
+   * original conversion, with the original's commission (in proportion, for a partial
+   * refund), and queued behind the original's postback so it never arrives first.
+   */
+  private async insertReversal(
+    manager: EntityManager,
+    input: ValidEvent,
+    reference: string,
+    now: number,
+  ): Promise<RecordResult> {
+    const original = await manager.findOne(Conversion, {
+      where: { orderId: input.orderId, type: Not(In([...REVERSAL_TYPES])) },
+      order: { createdAt: 'ASC' },
+    });
+    const partial = input.amount !== undefined && original?.amount != null;
+    if (original && partial) {
+      if (input.currency !== original.currency) {
+        throw new InvalidInputError({ currency: [`currency must be the order's (${original.currency})`] });
+      }
+      if (new Big(input.amount as string).gt(original.amount as string)) {
+        throw new InvalidInputError({ amount: [`amount is more than the order's (${original.amount})`] });
+      }
+    }
+    let commission: Money | undefined;
+    if (original?.commission != null && original.commissionCurrency) {
+      const share = partial ? new Big(input.amount as string).div(original.amount as string) : new Big(1);
+      commission = {
+        amount: toCurrencyString(new Big(original.commission).times(share), original.commissionCurrency),
+        currency: original.commissionCurrency,
+      };
+    }
+    const tracker = original?.tracker ? this.options.trackers.get(original.tracker) : undefined;
+    const conversion: Conversion = {
+      id: randomUUID(),
+      type: input.type,
+      reference,
+      orderId: input.orderId ?? null,
+      customerId: input.customerId ?? original?.customerId ?? null,
+      visitorKey: input.sessionKey ?? null,
+      amount: input.amount ?? original?.amount ?? null,
+      currency: input.currency ?? original?.currency ?? null,
+      commission: commission?.amount ?? null,
+      commissionCurrency: commission?.currency ?? null,
+      tracker: tracker ? tracker.name : null,
+      clickId: tracker ? (original?.clickId ?? null) : null,
+      attribution: tracker && original ? original.attribution : 'none',
+      occurredAt: input.occurredAt,
+      createdAt: now,
+    };
+    await manager.insert(Conversion, conversion);
+
+    let postback: Postback | undefined;
+    if (tracker && original?.clickId && postsEvent(tracker, input.type)) {
+      const originalPostback = await manager.findOneBy(Postback, {
+        conversionId: original.id,
+        tracker: tracker.name,
+      });
+      postback = this.newPostback(conversion, original.clickId, originalPostback?.fields.sub ?? {}, commission, now);
+      postback.afterPostbackId = originalPostback?.id ?? null;
+      await manager.insert(Postback, postback);
+    }
+    return {
+      conversionId: conversion.id,
+      duplicate: false,
+      attributed: conversion.attribution !== 'none',
+      attribution: conversion.attribution,
+      tracker: tracker?.name,
+      queued: postback !== undefined,
+      postbackId: postback?.id,
+      commission,
+    };
+  }
+
   private newPostback(
     conversion: Conversion,
-    attribution: Attribution,
+    clickId: string,
+    sub: Record<string, string>,
     commission: Money | undefined,
     now: number,
   ): Postback {
     // Frozen now, rendered at send time: a later change of commission rules or amounts never
     // alters what this conversion reports.
     const fields: PostbackFields = {
-      clickId: attribution.clickId as string,
+      clickId,
       eventType: conversion.type,
       conversionId: conversion.id,
       occurredAt: conversion.occurredAt,
@@ -156,7 +236,7 @@ export class ConversionService {
       ...(conversion.amount !== null && { amount: conversion.amount }),
       ...(conversion.currency !== null && { currency: conversion.currency }),
       ...(commission && { payout: commission.amount, payoutCurrency: commission.currency }),
-      sub: attribution.click?.subParams ?? {},
+      sub,
     };
     return {
       id: randomUUID(),
@@ -166,6 +246,7 @@ export class ConversionService {
       fields,
       attempts: 0,
       nextAttemptAt: now,
+      afterPostbackId: null,
       leaseOwner: null,
       claimToken: null,
       lastStatus: null,

@@ -70,9 +70,18 @@ export interface TrackerOptions {
   /**
    * Event types that produce a postback for this tracker. Events of other types are still
    * recorded and attributed, but send nothing.
-   * @default every event type
+   * @default every event type but the reversals
    */
   events?: string[];
+
+  /**
+   * Report refunds, chargebacks and cancellations of conversions this tracker was credited
+   * with, through the same template (a preset sets the network's status codes for them in
+   * `eventValues`). Off by default: a tracker without a status parameter would take a
+   * reversal for a new sale.
+   * @default false
+   */
+  reversals?: boolean;
 
   /**
    * Commission rules by event type; the key `'*'` applies to event types without a rule

@@ -89,6 +89,7 @@ export class OutboxAdminService {
         },
         attempts: 0,
         nextAttemptAt: now,
+        afterPostbackId: null,
         leaseOwner: null,
         claimToken: null,
         lastStatus: null,

@@ -194,8 +194,15 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     let requestUrl = '';
     let result: SendResult | undefined;
     let verdict: DeliveryVerdict;
+    const original = row.afterPostbackId ? await this.store.stateOf(row.afterPostbackId) : 'delivered';
     if (!tracker) {
       verdict = { outcome: 'dead', reason: `tracker "${row.tracker}" is no longer configured` };
+    } else if (original !== 'delivered' && original !== undefined) {
+      // (Only delivered rows are ever purged: an original that is gone was delivered.)
+      verdict = {
+        outcome: 'dead',
+        reason: `the original conversion's postback was never delivered (${original}); there is nothing to reverse`,
+      };
     } else {
       try {
         const request = buildPostbackRequest(tracker, row.fields, row.id, startedAt);

@@ -41,6 +41,10 @@ export class OutboxStore {
         .createQueryBuilder(Postback, 'p')
         .where('p.state IN (:...states)', { states: ['pending', 'in_flight'] })
         .andWhere('p.next_attempt_at <= :now', { now })
+        // A reversal waits while its original postback is still on its way.
+        .andWhere(
+          `(p.after_postback_id IS NULL OR NOT EXISTS (SELECT 1 FROM postback_outbox o WHERE o.id = p.after_postback_id AND o.state IN ('pending', 'in_flight')))`,
+        )
         .orderBy('p.next_attempt_at', 'ASC')
         .limit(limit);
       if (skipTrackers.length > 0) query.andWhere('p.tracker NOT IN (:...skip)', { skip: skipTrackers });
@@ -79,6 +83,14 @@ export class OutboxStore {
       );
       return (result.affected ?? 0) > 0;
     });
+  }
+
+  /** The state of one postback (a reversal's original), or undefined if it is gone. */
+  async stateOf(id: string): Promise<Postback['state'] | undefined> {
+    const row = await this.db.run((manager) =>
+      manager.findOne(Postback, { select: { id: true, state: true }, where: { id } }),
+    );
+    return row?.state;
   }
 
   /** Hands claimed rows that were never attempted back, due at `dueAt` (default: now). */

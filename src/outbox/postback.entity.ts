@@ -52,6 +52,13 @@ export class Postback {
   @Column({ name: 'next_attempt_at', type: 'bigint', transformer: epochMillis })
   nextAttemptAt: number;
 
+  /**
+   * A reversal waits for its original conversion's postback: it is not claimed while that one
+   * is pending or in flight, and is dead-lettered if that one was never delivered.
+   */
+  @Column({ name: 'after_postback_id', type: 'varchar', length: 36, nullable: true })
+  afterPostbackId: string | null;
+
   @Column({ name: 'lease_owner', type: 'varchar', length: 64, nullable: true })
   leaseOwner: string | null;
 

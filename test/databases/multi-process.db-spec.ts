@@ -243,6 +243,7 @@ async function seedPendingPostbacks(
           sub: {},
         },
         attempts: 0,
+        afterPostbackId: null,
         nextAttemptAt: createdAt,
         leaseOwner: null,
         claimToken: null,

@@ -5,6 +5,10 @@ import { CLICK_ID_COLUMN_LENGTH, REFERENCE_MAX_LENGTH } from '../../postback.con
 
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 
+/** Events that undo (part of) an earlier conversion of the same order. */
+export const REVERSAL_TYPES = ['refund', 'chargeback', 'cancellation'] as const;
+export const isReversal = (type: string) => (REVERSAL_TYPES as readonly string[]).includes(type);
+
 /**
  * A shop event as the agent's `POST /v1/events` and `ConversionService.record()` accept it.
  * The same class validates both, so the HTTP API and the in-process API refuse the same input
@@ -20,7 +24,10 @@ export class ConversionEventDto {
   })
   type: string;
 
-  /** Required for purchases and custom events: the idempotency key of the event. */
+  /**
+   * Required for purchases and custom events: the idempotency key of the event. For a refund,
+   * chargeback or cancellation: the original order.
+   */
   @ValidateIf((e: ConversionEventDto) => e.type !== 'registration' || e.orderId !== undefined)
   @IsSafeText(REFERENCE_MAX_LENGTH)
   orderId?: string;
@@ -30,7 +37,10 @@ export class ConversionEventDto {
   @IsSafeText(REFERENCE_MAX_LENGTH)
   customerId?: string;
 
-  /** Order amount, required for purchases: a decimal string ("59.97") or a JSON number. */
+  /**
+   * Order amount, required for purchases: a decimal string ("59.97") or a JSON number. For a
+   * reversal: the amount refunded (a partial refund); leave out for the whole order.
+   */
   @ValidateIf((e: ConversionEventDto) => e.type === 'purchase' || e.amount !== undefined)
   @IsAmount('currency')
   amount?: string | number;
@@ -38,6 +48,14 @@ export class ConversionEventDto {
   @ValidateIf((e: ConversionEventDto) => e.amount !== undefined || e.currency !== undefined)
   @IsCurrencyCode()
   currency?: string;
+
+  /**
+   * Tells several partial refunds (or chargebacks) of one order apart; each is recorded and
+   * reported once. Leave out for a single reversal of the order.
+   */
+  @IsOptional()
+  @IsSafeText(REFERENCE_MAX_LENGTH)
+  reversalId?: string;
 
   /** When the event happened (ISO 8601 with a time zone, e.g. `2026-11-25T10:00:00Z`). @default now */
   @IsOptional()

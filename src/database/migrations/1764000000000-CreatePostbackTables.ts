@@ -133,6 +133,7 @@ export class CreatePostbackTables1764000000000 implements MigrationInterface {
           longText('fields', false),
           { ...int('attempts'), default: 0 },
           time('next_attempt_at'),
+          text('after_postback_id', 36, true),
           text('lease_owner', 64, true),
           text('claim_token', 36, true),
           int('last_status', true),

@@ -21,6 +21,9 @@ export function applyPreset(
   if (preset.token?.required && signing?.type !== 'token') {
     problem(`${preset.title} needs its security token: signing: { type: 'token', secret } (from the environment)`);
   }
+  if (tracker.reversals && !preset.reversals) {
+    problem(`${preset.title} documents no reversal postback: leave reversals off, or give your own template`);
+  }
   const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };
   for (const [type, values] of Object.entries(tracker.eventValues ?? {})) {
     eventValues[type] = { ...eventValues[type], ...values };

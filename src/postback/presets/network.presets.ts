@@ -55,6 +55,9 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     },
     placeholders: { tracking_domain: 'your Affise tracking domain' },
     defaults: { goal: '1', status: '1' },
+    // 1 approved, 2 pending, 3 declined, 5 hold
+    eventValues: { refund: { status: '3' }, chargeback: { status: '3' }, cancellation: { status: '3' } },
+    reversals: true,
     token: { param: 'secure', required: false },
     unconfirmed: ['the currency parameter of advertiser postbacks'],
     source: 'help-center.affise.com "Affise postback URL parameters"',
@@ -69,6 +72,8 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     },
     placeholders: { tracking_domain: 'your Trackier tracking domain (<network>.<trackier-domain>)' },
     defaults: { status: 'approved' },
+    eventValues: { refund: { status: 'rejected' }, chargeback: { status: 'rejected' }, cancellation: { status: 'cancelled' } },
+    reversals: true,
     token: { param: 'security_token', required: false },
     unconfirmed: ['the security token parameter name', 'the click-ID macro name on the network side'],
     source: 'help.trackier.com "Key Parameters for Setting Up Advertiser Postback"',

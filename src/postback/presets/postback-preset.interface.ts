@@ -37,6 +37,8 @@ export interface PostbackPreset {
   successBodyMatch?: string;
   /** Event types the network takes postbacks for. @default every type */
   events?: string[];
+  /** The network takes refunds, chargebacks and cancellations (through `eventValues` codes). */
+  reversals?: boolean;
   /** Facts the reference marks unconfirmed; shown by the builder and in the README. */
   unconfirmed?: string[];
   /** Where the facts come from. */

@@ -77,6 +77,24 @@ describe('presets', () => {
     expect(new URL(request.url).searchParams.get('status')).toBe('lead');
   });
 
+  it.each([
+    ['keitaro', DOMAIN, true, 'refund', 'status', 'rejected'],
+    ['affise', DOMAIN, false, 'chargeback', 'status', '3'],
+    ['trackier', DOMAIN, false, 'cancellation', 'status', 'cancelled'],
+  ])('%s reports a reversal with its own status code', (preset, values, withToken, type, key, code) => {
+    const options = resolvePostbackOptions({
+      trackers: [{ name: 'net', preset, values, reversals: true, ...(withToken && { signing: { type: 'token' as const, secret: TOKEN } }) }],
+    });
+    const request = buildPostbackRequest(options.trackers.get('net')!, { ...FIELDS, eventType: type }, 'e', 0);
+    expect(new URL(request.url).searchParams.get(key)).toBe(code);
+  });
+
+  it('refuses reversals for a network that documents none', () => {
+    expect(() =>
+      resolvePostbackOptions({ trackers: [{ name: 'net', preset: 'voluum', values: DOMAIN, reversals: true }] }),
+    ).toThrow(/Voluum documents no reversal postback/);
+  });
+
   it('lets the merchant override any part of a preset', () => {
     const options = resolvePostbackOptions({
       trackers: [{ name: 'net', preset: 'voluum', clickParams: ['s2'], values: { ...DOMAIN } }],

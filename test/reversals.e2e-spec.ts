@@ -1,0 +1,113 @@
+import request from 'supertest';
+
+import { Postback } from '../src/index.js';
+import { FakeTracker, type ReceivedPostback } from '../src/demo/fake-tracker.js';
+import type { TrackerOptions } from '../src/index.js';
+import { FAST_OUTBOX, startAgent, type TestAgent } from './utils/agent.js';
+import { eventually, tempDir } from './utils/sqlite.js';
+
+const query = (r: ReceivedPostback) => Object.fromEntries(new URL(r.url, 'http://x').searchParams);
+
+describe('refunds, chargebacks and cancellations', () => {
+  let tracker: FakeTracker;
+  let agent: TestAgent;
+  let dir: ReturnType<typeof tempDir>;
+
+  /** A Keitaro-style tracker: one template, the status says sale, lead or rejected. */
+  const keitaroLike = (overrides: Partial<TrackerOptions> = {}): TrackerOptions => ({
+    name: 'keitaro',
+    clickParams: ['subid'],
+    postback: { url: `${tracker.url()}?subid={click_id}&tid={order_id}&payout={payout}&amount={amount}&status={status}` },
+    eventValues: { purchase: { status: 'sale' }, refund: { status: 'rejected' }, chargeback: { status: 'rejected' } },
+    commission: { purchase: { percent: '10' } },
+    reversals: true,
+    ...overrides,
+  });
+  const start = async (trackers: TrackerOptions[]) => {
+    agent = await startAgent({ databaseUrl: `sqlite:${dir.path}/rev.sqlite`, trackers, outbox: { ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, maxAttempts: 50 } } });
+  };
+  const send = (body: Record<string, unknown>) => request(agent.server as never).post('/v1/events').send(body);
+  const purchase = { type: 'purchase', orderId: 'ORDER-1', amount: '80.00', currency: 'EUR', clickId: 'CLICK-1' };
+
+  beforeEach(async () => {
+    tracker = await new FakeTracker().start();
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    await agent.app.close();
+    await tracker.stop();
+    dir.remove();
+  });
+
+  it('sends the reversal after the sale, with the rejected status and the full commission', async () => {
+    await start([keitaroLike()]);
+    await send(purchase).expect(202);
+    await tracker.waitForRequests(1);
+    const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
+    expect(refund.body).toMatchObject({ attributed: true, queued: true, commission: { amount: '8.00', currency: 'EUR' } });
+    await tracker.waitForRequests(2);
+    expect(tracker.received.map(query)).toEqual([
+      { subid: 'CLICK-1', tid: 'ORDER-1', payout: '8.00', amount: '80.00', status: 'sale' },
+      { subid: 'CLICK-1', tid: 'ORDER-1', payout: '8.00', amount: '80.00', status: 'rejected' },
+    ]);
+  });
+
+  it('reverses a partial refund in proportion, each partial refund once', async () => {
+    await start([keitaroLike()]);
+    await send(purchase).expect(202);
+    const first = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-1', amount: '20.00', currency: 'EUR' }).expect(202);
+    expect(first.body.commission).toEqual({ amount: '2.00', currency: 'EUR' });
+    const again = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-1', amount: '20.00', currency: 'EUR' }).expect(202);
+    expect(again.body).toMatchObject({ duplicate: true, conversionId: first.body.conversionId });
+    await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-2', amount: '30.00', currency: 'EUR' }).expect(202);
+    await tracker.waitForRequests(3);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(tracker.received.map((r) => [query(r).status, query(r).amount, query(r).payout])).toEqual([
+      ['sale', '80.00', '8.00'],
+      ['rejected', '20.00', '2.00'],
+      ['rejected', '30.00', '3.00'],
+    ]);
+  });
+
+  it('holds a reversal back until the original has been delivered', async () => {
+    tracker.respondWith({ status: 503 }, { status: 503 }, { status: 503 });
+    await start([keitaroLike()]);
+    await send(purchase).expect(202);
+    await send({ type: 'chargeback', orderId: 'ORDER-1' }).expect(202);
+    await eventually(() => tracker.received.filter((r) => r.status === 200).length === 2, 10_000, 'both delivered');
+    // Three failed sales, then the sale, and only then the chargeback.
+    expect(tracker.received.map((r) => [query(r).status, r.status])).toEqual([
+      ['sale', 503],
+      ['sale', 503],
+      ['sale', 503],
+      ['sale', 200],
+      ['rejected', 200],
+    ]);
+  });
+
+  it('dead-letters a reversal whose original was never delivered, saying why', async () => {
+    tracker.setDefault({ status: 400 });
+    await start([keitaroLike()]);
+    await send(purchase).expect(202);
+    const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
+    const row = await eventually(async () => {
+      const found = await agent.db.run((m) => m.findOneByOrFail(Postback, { id: refund.body.postbackId }));
+      return found.state === 'dead' ? found : undefined;
+    });
+    expect(row.lastError).toMatch(/original conversion's postback was never delivered \(dead\)/);
+    expect(tracker.received.map((r) => query(r).status)).toEqual(['sale']);
+  });
+
+  it('sends no reversal to a tracker that has not opted in, and refuses a refund larger than the order', async () => {
+    await start([keitaroLike({ reversals: false })]);
+    await send(purchase).expect(202);
+    const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
+    expect(refund.body).toMatchObject({ attributed: true, queued: false });
+    const tooMuch = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-9', amount: '90.00', currency: 'EUR' }).expect(400);
+    expect(tooMuch.body.fields.amount[0]).toMatch(/more than the order's \(80.00\)/);
+    const unknown = await send({ type: 'refund', orderId: 'NO-SUCH-ORDER' }).expect(202);
+    expect(unknown.body).toMatchObject({ attributed: false, queued: false });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(tracker.received.map((r) => query(r).status)).toEqual(['sale']);
+  });
+});
