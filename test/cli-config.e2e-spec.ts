@@ -83,3 +83,15 @@ trackers:
     expect(output).toMatch(/Not confirmed[\s\S]*"sum"/);
   });
 });
+
+describe('the example configurations', () => {
+  it.each([
+    ['config/examples/single-tracker-keitaro.yaml', { KEITARO_POSTBACK_KEY: 'k' }],
+    ['config/examples/several-networks.yaml', { EVERFLOW_TOKEN: 'e', TUNE_SECURITY_TOKEN: 't' }],
+  ])('%s is valid', async (path, env) => {
+    const lines: string[] = [];
+    const code = await runCli(['validate', '--config', path], { env, out: (text) => lines.push(text), fetch });
+    expect(lines.join('\n')).toMatch(/: OK \(\d trackers?\)$/);
+    expect(code).toBe(0);
+  });
+});
