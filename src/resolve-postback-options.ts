@@ -12,7 +12,9 @@ import type {
   TrackerOptions,
 } from './interfaces/index.js';
 import { isReversal } from './conversion/dto/conversion-event.dto.js';
+import type { PostbackFields } from './outbox/postback.entity.js';
 import { applyPreset, placeholderHelp } from './postback/presets/apply-preset.js';
+import { POSTBACK_PRESETS } from './postback/presets/index.js';
 import {
   CLICK_ID_COLUMN_LENGTH,
   DEFAULT_ATTRIBUTION_WINDOW_DAYS,
@@ -58,6 +60,8 @@ export interface ResolvedTracker {
   body: Record<string, TemplatePart[]>;
   values: Record<string, string>;
   eventValues: Record<string, Record<string, string>>;
+  /** Macros a preset builds from several fields. */
+  computed: Record<string, (fields: PostbackFields) => string | undefined>;
   /** Undefined: every event type but the reversals is posted. */
   events?: Set<string>;
   reversals: boolean;
@@ -240,7 +244,12 @@ function resolveTracker(
   };
   checkValues('values', values);
   for (const [type, entries] of Object.entries(eventValues)) checkValues(`eventValues.${type}`, entries);
-  const valueNames = new Set([...Object.keys(values), ...Object.values(eventValues).flatMap(Object.keys)]);
+  const computed = (tracker.preset && POSTBACK_PRESETS.get(tracker.preset)?.computed) || {};
+  const valueNames = new Set([
+    ...Object.keys(values),
+    ...Object.values(eventValues).flatMap(Object.keys),
+    ...Object.keys(computed),
+  ]);
   const fill = (text: string, where: string) =>
     fillPlaceholders(text, values, (name, why) =>
       counted(`${where}: {{${name}}} ${why}${placeholderHelp(raw, name) ? ` (${placeholderHelp(raw, name)})` : ''}`),
@@ -324,6 +333,7 @@ function resolveTracker(
     body,
     values,
     eventValues,
+    computed,
     events: tracker.events ? new Set(tracker.events) : undefined,
     reversals: tracker.reversals ?? false,
     commission,

@@ -49,6 +49,7 @@ export function macroValues(
     if (name.startsWith('sub.')) return fields.sub?.[name.slice(4)];
     if (Object.hasOwn(builtIn, name)) return builtIn[name];
     if (Object.hasOwn(forEvent, name)) return forEvent[name];
+    if (Object.hasOwn(tracker.computed, name)) return tracker.computed[name](fields);
     return Object.hasOwn(tracker.values, name) ? tracker.values[name] : undefined;
   };
 }

@@ -1,3 +1,4 @@
+import { isReversal } from '../../conversion/dto/conversion-event.dto.js';
 import type { PostbackPreset } from './postback-preset.interface.js';
 
 /** Affiliate networks the merchant (as advertiser) reports to (facts: networks.md §1, §3). */
@@ -132,5 +133,36 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     events: ['purchase'],
     unconfirmed: ['a whole order sent as one item (ITEM1/AMT1/QTY1=1); send items yourself for item-level commissions'],
     source: 'docs.cj.com "S2S Implementation"',
+  },
+  {
+    name: 'post-affiliate-pro',
+    title: 'Post Affiliate Pro',
+    role: 'network',
+    clickParams: ['PAPVisitorId'],
+    postback: {
+      url: 'https://{{pap_domain}}/scripts/track.php?visitorId={click_id}&accountId={account_id}&tracking=1&sale={pap_sale}',
+    },
+    placeholders: { pap_domain: 'your Post Affiliate Pro domain' },
+    defaults: { account_id: 'default1' },
+    // The sale travels as URL-encoded JSON: total, order ID, currency, status, and the
+    // commission the shop computed (cc) when there is one.
+    computed: {
+      pap_sale: (fields) =>
+        JSON.stringify([
+          {
+            t: fields.amount ?? '',
+            o: fields.orderId ?? fields.conversionId,
+            cr: fields.currency ?? '',
+            s: isReversal(fields.eventType) ? 'D' : 'A',
+            ...(fields.payout !== undefined && { cc: fields.payout }),
+          },
+        ]),
+    },
+    events: ['purchase'],
+    unconfirmed: [
+      'the visitor ID comes from the PAPVisitorId cookie, not a landing parameter: pass it as clickId on the event',
+      'whether sale= takes a JSON array or a single object (an array here), and the accountId default',
+    ],
+    source: 'support.qualityunit.com "Sale (action) tracking request data description" (038895)',
   },
 ];

@@ -1,4 +1,5 @@
 import type { PostbackTemplateOptions } from '../../interfaces/index.js';
+import type { PostbackFields } from '../../outbox/postback.entity.js';
 
 /**
  * What a tracking service or network documents about receiving S2S postbacks, so a merchant
@@ -39,6 +40,11 @@ export interface PostbackPreset {
   events?: string[];
   /** The network takes refunds, chargebacks and cancellations (through `eventValues` codes). */
   reversals?: boolean;
+  /**
+   * Macros the network needs built from several fields (Post Affiliate Pro's JSON `sale`
+   * parameter), by name; the template uses them like any other `{macro}`.
+   */
+  computed?: Record<string, (fields: PostbackFields) => string | undefined>;
   /** Facts the reference marks unconfirmed; shown by the builder and in the README. */
   unconfirmed?: string[];
   /** Where the facts come from. */

@@ -52,6 +52,14 @@ const GOLDEN: [string, Record<string, string>, boolean, string][] = [
   ['scaleo', { workspace: 'acme' }, true, `https://acme.scaletrk.com/track/conv?click_id=${ENCODED_CLICK}&goal_id=1&conv_status=approved&adv_order_id=ORDER-1&token=tok3n`],
   ['offer18', { ...DOMAIN, mid: '9' }, true, `https://trk.example.com/p?mid=9&tid=${ENCODED_CLICK}&event=sale&adv_sub1=ORDER-1&sale=59.97&auth_token=tok3n`],
   ['awin', { merchant_id: '1001' }, false, `https://www.awin1.com/sread.php?tt=ss&tv=2&merchant=1001&amount=59.97&ch=aw&parts=DEFAULT:59.97&cr=EUR&ref=ORDER-1&testmode=0&cks=${ENCODED_CLICK}`],
+  [
+    'post-affiliate-pro',
+    { pap_domain: 'pap.example.com' },
+    false,
+    `https://pap.example.com/scripts/track.php?visitorId=${ENCODED_CLICK}&accountId=default1&tracking=1&sale=${encodeURIComponent(
+      '[{"t":"59.97","o":"ORDER-1","cr":"EUR","s":"A","cc":"4.50"}]',
+    )}`,
+  ],
   ['cj', { enterprise_id: '1234', action_tracker_id: '5678' }, false, `https://www.emjcd.com/u?CID=1234&TYPE=5678&METHOD=S2S&CJEVENT=${ENCODED_CLICK}&eventTime=2026-11-25T10%3A00%3A00.000Z&OID=ORDER-1&CURRENCY=EUR&ITEM1=order&AMT1=59.97&QTY1=1`],
 ];
 
