@@ -57,6 +57,8 @@ export interface ResolvedTracker {
   method: 'GET' | 'POST';
   format: 'form' | 'json';
   url: UrlTemplate;
+  /** Where reversals go, when not to `url`. */
+  reversalUrl?: UrlTemplate;
   body: Record<string, TemplatePart[]>;
   values: Record<string, string>;
   eventValues: Record<string, Record<string, string>>;
@@ -284,7 +286,16 @@ function resolveTracker(
 
   const signing = tracker.signing;
   checkSigning(signing, method, counted);
+  let reversalUrl: UrlTemplate | undefined;
+  if (tracker.reversalPostbackUrl !== undefined) {
+    try {
+      reversalUrl = parseUrlTemplate(fill(tracker.reversalPostbackUrl, 'reversalPostbackUrl'));
+    } catch (error) {
+      counted(`reversalPostbackUrl: ${(error as Error).message}`);
+    }
+  }
   const usedMacros = [
+    ...(reversalUrl ? urlTemplateMacros(reversalUrl) : []),
     ...(url ? urlTemplateMacros(url) : []),
     ...Object.values(body).flatMap(macrosOf),
   ];
@@ -330,6 +341,7 @@ function resolveTracker(
     method,
     format,
     url,
+    reversalUrl,
     body,
     values,
     eventValues,

@@ -84,6 +84,13 @@ export interface TrackerOptions {
   reversals?: boolean;
 
   /**
+   * A separate URL template for reversals, for networks that take status changes at another
+   * endpoint (Scaleo's /track/conv-change). Same rules as `postback.url`.
+   * @default postback.url
+   */
+  reversalPostbackUrl?: string;
+
+  /**
    * Commission rules by event type; the key `'*'` applies to event types without a rule
    * of their own. Without a rule, the `{payout}` macro is empty and a query parameter
    * whose value is only `{payout}` is left out of the postback.

@@ -1,3 +1,4 @@
+import { isReversal } from '../conversion/dto/conversion-event.dto.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
 import type { ResolvedTracker } from '../resolve-postback-options.js';
 import { DEFAULT_SIGNATURE_QUERY_PARAMS, signContent } from './postback-signature.js';
@@ -80,16 +81,18 @@ function build(
   const token = signing?.type === 'token' ? (redact ? REDACTED : signing.secret) : undefined;
   const values = macroValues(tracker, fields, eventId, token);
   const timestamp = Math.floor(sentAt / 1000);
+  const template =
+    tracker.reversalUrl && isReversal(fields.eventType) ? tracker.reversalUrl : tracker.url;
 
   if (tracker.method === 'GET') {
     const extra = token !== undefined && signing?.type === 'token' && signing.param
       ? [`${signing.param}=${encodeValue(token)}`]
       : [];
     if (signing?.type !== 'hmac') {
-      return { method: 'GET', url: renderUrl(tracker.url, values, extra), headers: {} };
+      return { method: 'GET', url: renderUrl(template, values, extra), headers: {} };
     }
     const names = { ...DEFAULT_SIGNATURE_QUERY_PARAMS, ...signing.queryParams };
-    const unsigned = renderUrl(tracker.url, values, [
+    const unsigned = renderUrl(template, values, [
       ...extra,
       `${names.id}=${encodeValue(eventId)}`,
       `${names.timestamp}=${timestamp}`,
@@ -129,5 +132,5 @@ function build(
       ? REDACTED
       : signContent(signing.secret, eventId, timestamp, body);
   }
-  return { method: 'POST', url: renderUrl(tracker.url, values), headers, body };
+  return { method: 'POST', url: renderUrl(template, values), headers, body };
 }

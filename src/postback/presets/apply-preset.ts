@@ -34,6 +34,7 @@ export function applyPreset(
     events: preset.events,
     ...definedOnly(tracker),
     postback: tracker.postback ?? preset.postback,
+    reversalPostbackUrl: tracker.reversalPostbackUrl ?? preset.reversalUrl,
     values: { ...preset.defaults, ...tracker.values },
     eventValues,
     signing:

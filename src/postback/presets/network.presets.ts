@@ -89,6 +89,11 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     },
     placeholders: { workspace: 'your Scaleo workspace (the scaletrk.com subdomain)' },
     defaults: { goal_id: '1', status: 'approved' },
+    // Status changes go to their own endpoint.
+    reversalUrl:
+      'https://{{workspace}}.scaletrk.com/track/conv-change?click_id={click_id}&conv_status={status}&adv_order_id={order_id}',
+    eventValues: { refund: { status: 'rejected' }, chargeback: { status: 'rejected' }, cancellation: { status: 'rejected' } },
+    reversals: true,
     token: { param: 'token', required: true },
     source: 'help.scaleo.io "Ultimate Postbacks", "Advertiser Security Token for Postback"',
   },

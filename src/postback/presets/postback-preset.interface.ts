@@ -40,6 +40,8 @@ export interface PostbackPreset {
   events?: string[];
   /** The network takes refunds, chargebacks and cancellations (through `eventValues` codes). */
   reversals?: boolean;
+  /** Where reversals go, when not to the postback URL. */
+  reversalUrl?: string;
   /**
    * Macros the network needs built from several fields (Post Affiliate Pro's JSON `sale`
    * parameter), by name; the template uses them like any other `{macro}`.

@@ -97,6 +97,16 @@ describe('presets', () => {
     expect(new URL(request.url).searchParams.get(key)).toBe(code);
   });
 
+  it('sends Scaleo reversals to its status-change endpoint', () => {
+    const options = resolvePostbackOptions({
+      trackers: [{ name: 'net', preset: 'scaleo', values: { workspace: 'acme' }, reversals: true, signing: { type: 'token', secret: TOKEN } }],
+    });
+    const request = buildPostbackRequest(options.trackers.get('net')!, { ...FIELDS, eventType: 'refund' }, 'e', 0);
+    expect(request.url).toBe(
+      `https://acme.scaletrk.com/track/conv-change?click_id=${ENCODED_CLICK}&conv_status=rejected&adv_order_id=ORDER-1&token=tok3n`,
+    );
+  });
+
   it('refuses reversals for a network that documents none', () => {
     expect(() =>
       resolvePostbackOptions({ trackers: [{ name: 'net', preset: 'voluum', values: DOMAIN, reversals: true }] }),
