@@ -11,6 +11,7 @@ import { Big, toCurrencyString } from '../common/money.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
+import { pendingPostback } from '../outbox/pending-postback.js';
 import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import { postsEvent, type ResolvedPostbackOptions, type ResolvedTracker } from '../resolve-postback-options.js';
@@ -131,16 +132,7 @@ export class ConversionService {
     if (input.customerId) {
       await this.clicks.linkCustomer(manager, input.customerId, input.sessionKey, attribution.click?.id);
     }
-    return {
-      conversionId: conversion.id,
-      duplicate: false,
-      attributed: attribution.source !== 'none',
-      attribution: attribution.source,
-      tracker: tracker?.name,
-      queued: postback !== undefined,
-      postbackId: postback?.id,
-      commission,
-    };
+    return this.resultOf(conversion, postback, false);
   }
 
   /**
@@ -202,19 +194,10 @@ export class ConversionService {
         tracker: tracker.name,
       });
       postback = this.newPostback(conversion, original.clickId, originalPostback?.fields.sub ?? {}, commission, now);
-      postback.afterPostbackId = originalPostback?.id ?? null;
+      postback.afterPostbackId = originalPostback?.id ?? null; // wait for the original
       await manager.insert(Postback, postback);
     }
-    return {
-      conversionId: conversion.id,
-      duplicate: false,
-      attributed: conversion.attribution !== 'none',
-      attribution: conversion.attribution,
-      tracker: tracker?.name,
-      queued: postback !== undefined,
-      postbackId: postback?.id,
-      commission,
-    };
+    return this.resultOf(conversion, postback, false);
   }
 
   private newPostback(
@@ -238,23 +221,7 @@ export class ConversionService {
       ...(commission && { payout: commission.amount, payoutCurrency: commission.currency }),
       sub,
     };
-    return {
-      id: randomUUID(),
-      conversionId: conversion.id,
-      tracker: conversion.tracker as string,
-      state: 'pending',
-      fields,
-      attempts: 0,
-      nextAttemptAt: now,
-      afterPostbackId: null,
-      leaseOwner: null,
-      claimToken: null,
-      lastStatus: null,
-      lastError: null,
-      deliveredAt: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    return pendingPostback(conversion.id, conversion.tracker as string, fields, now);
   }
 
   private commissionFor(tracker: ResolvedTracker, input: ValidEvent): Money | undefined {
@@ -262,6 +229,23 @@ export class ConversionService {
     const rules = tracker.commission;
     const rule = Object.hasOwn(rules, input.type) ? rules[input.type] : Object.hasOwn(rules, '*') ? rules['*'] : undefined;
     return rule ? computeCommission(rule, input) : undefined;
+  }
+
+  /** What record() answers for a conversion (its commission as stored with it). */
+  private resultOf(conversion: Conversion, postback: Postback | null | undefined, duplicate: boolean): RecordResult {
+    return {
+      conversionId: conversion.id,
+      duplicate,
+      attributed: conversion.attribution !== 'none',
+      attribution: conversion.attribution,
+      tracker: conversion.tracker ?? undefined,
+      queued: postback != null,
+      postbackId: postback?.id,
+      commission:
+        conversion.commission !== null && conversion.commissionCurrency !== null
+          ? { amount: conversion.commission, currency: conversion.commissionCurrency }
+          : undefined,
+    };
   }
 
   private async duplicateOf(
@@ -275,19 +259,7 @@ export class ConversionService {
       );
     }
     const postback = await manager.findOneBy(Postback, { conversionId: existing.id });
-    return {
-      conversionId: existing.id,
-      duplicate: true,
-      attributed: existing.attribution !== 'none',
-      attribution: existing.attribution,
-      tracker: existing.tracker ?? undefined,
-      queued: postback !== null,
-      postbackId: postback?.id,
-      commission:
-        existing.commission !== null && existing.commissionCurrency !== null
-          ? { amount: existing.commission, currency: existing.commissionCurrency }
-          : undefined,
-    };
+    return this.resultOf(existing, postback, true);
   }
 
   private validate(event: ConversionEvent): ValidEvent {

@@ -12,6 +12,7 @@ import { SAMPLE_CONVERSION } from '../postback/postback-sample.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { OutboxFlusher } from './outbox.flusher.js';
+import { pendingPostback } from './pending-postback.js';
 import { Postback, type PostbackState } from './postback.entity.js';
 
 /** Which postbacks an operation applies to: explicit IDs, or every row matching the filter. */
@@ -53,9 +54,17 @@ export class OutboxAdminService {
     }
     const now = this.clock.now();
     const conversionId = randomUUID();
-    const postbackId = randomUUID();
-    const orderId = `TEST-${now}-${postbackId.slice(0, 8)}`;
-    await this.db.transaction(async (manager) => {
+    const orderId = `TEST-${now}-${conversionId.slice(0, 8)}`;
+    const fields = {
+      clickId: SAMPLE_CONVERSION.clickId,
+      eventType: 'test',
+      conversionId,
+      occurredAt: now,
+      orderId,
+      amount: SAMPLE_CONVERSION.amount,
+      currency: SAMPLE_CONVERSION.currency,
+    };
+    const postbackId = await this.db.transaction(async (manager) => {
       await manager.insert(Conversion, {
         id: conversionId,
         type: 'test',
@@ -73,31 +82,9 @@ export class OutboxAdminService {
         occurredAt: now,
         createdAt: now,
       });
-      await manager.insert(Postback, {
-        id: postbackId,
-        conversionId,
-        tracker: trackerName,
-        state: 'pending',
-        fields: {
-          clickId: SAMPLE_CONVERSION.clickId,
-          eventType: 'test',
-          conversionId,
-          occurredAt: now,
-          orderId,
-          amount: SAMPLE_CONVERSION.amount,
-          currency: SAMPLE_CONVERSION.currency,
-        },
-        attempts: 0,
-        nextAttemptAt: now,
-        afterPostbackId: null,
-        leaseOwner: null,
-        claimToken: null,
-        lastStatus: null,
-        lastError: null,
-        deliveredAt: null,
-        createdAt: now,
-        updatedAt: now,
-      });
+      const postback = pendingPostback(conversionId, trackerName, fields, now);
+      await manager.insert(Postback, postback);
+      return postback.id;
     });
     this.logger.log(`Queued a test postback to "${trackerName}"`);
     this.flusher.nudge();
