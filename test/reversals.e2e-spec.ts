@@ -60,6 +60,9 @@ describe('refunds, chargebacks and cancellations', () => {
     const again = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-1', amount: '20.00', currency: 'EUR' }).expect(202);
     expect(again.body).toMatchObject({ duplicate: true, conversionId: first.body.conversionId });
     await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-2', amount: '30.00', currency: 'EUR' }).expect(202);
+    // 20 + 30 of 80 reversed: 31 more would exceed the order.
+    const over = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-3', amount: '31.00', currency: 'EUR' }).expect(400);
+    expect(over.body.fields.amount[0]).toMatch(/what is left of the order to reverse \(30.00\)/);
     await tracker.waitForRequests(3);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(tracker.received.map((r) => [query(r).status, query(r).amount, query(r).payout])).toEqual([

@@ -159,6 +159,20 @@ export class ConversionService {
         throw new InvalidInputError({ amount: [`amount is more than the order's (${original.amount})`] });
       }
     }
+    if (original?.amount != null) {
+      // Together with the reversals already recorded, never more than the order.
+      const earlier = await manager.find(Conversion, {
+        select: { id: true, amount: true },
+        where: { orderId: original.orderId as string, type: In([...REVERSAL_TYPES]) },
+      });
+      const reversed = earlier.reduce((sum, r) => sum.plus(r.amount ?? original.amount!), new Big(0));
+      const left = new Big(original.amount).minus(reversed);
+      if (new Big(input.amount ?? original.amount).gt(left)) {
+        throw new InvalidInputError({
+          amount: [`amount is more than what is left of the order to reverse (${toCurrencyString(left, original.currency as string)})`],
+        });
+      }
+    }
     let commission: Money | undefined;
     if (original?.commission != null && original.commissionCurrency) {
       const share = partial ? new Big(input.amount as string).div(original.amount as string) : new Big(1);
