@@ -104,13 +104,47 @@ describe('refunds, chargebacks and cancellations', () => {
   it('sends no reversal to a tracker that has not opted in, and refuses a refund larger than the order', async () => {
     await start([keitaroLike({ reversals: false })]);
     await send(purchase).expect(202);
+    const tooMuch = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-9', amount: '90.00', currency: 'EUR' }).expect(400);
+    expect(tooMuch.body.fields.amount[0]).toMatch(/more than what is left of the order to reverse \(80.00\)/);
     const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
     expect(refund.body).toMatchObject({ attributed: true, queued: false });
-    const tooMuch = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-9', amount: '90.00', currency: 'EUR' }).expect(400);
-    expect(tooMuch.body.fields.amount[0]).toMatch(/more than the order's \(80.00\)/);
     const unknown = await send({ type: 'refund', orderId: 'NO-SUCH-ORDER' }).expect(202);
     expect(unknown.body).toMatchObject({ attributed: false, queued: false });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(tracker.received.map((r) => query(r).status)).toEqual(['sale']);
+  });
+
+  it('numbers partial refunds per order, reverses the purchase rather than a lead of the same ID, and rounds cumulatively', async () => {
+    await start([keitaroLike({ commission: { purchase: { fixed: '0.05' }, registration: { fixed: '2.00', currency: 'EUR' } } })]);
+    // A lead that happens to carry the order's ID: not what a refund undoes.
+    await send({ type: 'registration', customerId: 'cust-1', orderId: 'ORDER-1', clickId: 'CLICK-1' }).expect(202);
+    await send({ ...purchase, amount: '3.00' }).expect(202);
+    await send({ type: 'purchase', orderId: 'ORDER-2', amount: '3.00', currency: 'EUR', clickId: 'CLICK-2' }).expect(202);
+    const halves = [];
+    for (const orderId of ['ORDER-1', 'ORDER-2']) {
+      for (const reversalId of ['R-1', 'R-2']) {
+        const res = await send({ type: 'refund', orderId, reversalId, amount: '1.50', currency: 'EUR' }).expect(202);
+        expect(res.body.duplicate).toBe(false); // R-1 of ORDER-2 is not R-1 of ORDER-1
+        halves.push(res.body.commission.amount);
+      }
+    }
+    // 0.05 reversed in two halves: 0.03 + 0.02, never 0.03 + 0.03.
+    expect(halves).toEqual(['0.03', '0.02', '0.03', '0.02']);
+  });
+
+  it('reverses what is left when a chargeback follows a partial refund', async () => {
+    await start([keitaroLike()]);
+    await send(purchase).expect(202);
+    await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-1', amount: '20.00', currency: 'EUR' }).expect(202);
+    const chargeback = await send({ type: 'chargeback', orderId: 'ORDER-1' }).expect(202);
+    expect(chargeback.body.commission).toEqual({ amount: '6.00', currency: 'EUR' });
+    const again = await send({ type: 'cancellation', orderId: 'ORDER-1' }).expect(400);
+    expect(again.body.fields.orderId[0]).toMatch(/already reversed in full/);
+    await tracker.waitForRequests(3);
+    expect(tracker.received.map((r) => [query(r).status, query(r).amount])).toEqual([
+      ['sale', '80.00'],
+      ['rejected', '20.00'],
+      ['rejected', '60.00'],
+    ]);
   });
 });

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { type EntityManager, In, Not } from 'typeorm';
+import { type EntityManager, In, IsNull, Not } from 'typeorm';
 
 import { ClickService } from '../click/click.service.js';
 import type { Clock } from '../common/clock.js';
@@ -70,7 +70,7 @@ export class ConversionService {
     const input = this.validate(event);
     const reference = (
       isReversal(input.type)
-        ? (input.reversalId ?? input.orderId)
+        ? reversalReference(input.orderId as string, input.reversalId)
         : input.type === 'registration' && input.orderId === undefined
           ? input.customerId
           : input.orderId
@@ -146,40 +146,36 @@ export class ConversionService {
     reference: string,
     now: number,
   ): Promise<RecordResult> {
-    const original = await manager.findOne(Conversion, {
-      where: { orderId: input.orderId, type: Not(In([...REVERSAL_TYPES])) },
-      order: { createdAt: 'ASC' },
-    });
-    const partial = input.amount !== undefined && original?.amount != null;
-    if (original && partial) {
-      if (input.currency !== original.currency) {
-        throw new InvalidInputError({ currency: [`currency must be the order's (${original.currency})`] });
+    const original = await this.originalOf(manager, input.orderId as string);
+    let amount: string | undefined;
+    let commission: Money | undefined;
+    if (original) {
+      const currency = original.currency as string;
+      if (input.currency !== undefined && input.currency !== currency) {
+        throw new InvalidInputError({ currency: [`currency must be the order's (${currency})`] });
       }
-      if (new Big(input.amount as string).gt(original.amount as string)) {
-        throw new InvalidInputError({ amount: [`amount is more than the order's (${original.amount})`] });
-      }
-    }
-    if (original?.amount != null) {
-      // Together with the reversals already recorded, never more than the order.
       const earlier = await manager.find(Conversion, {
-        select: { id: true, amount: true },
+        select: { id: true, amount: true, commission: true },
         where: { orderId: original.orderId as string, type: In([...REVERSAL_TYPES]) },
       });
-      const reversed = earlier.reduce((sum, r) => sum.plus(r.amount ?? original.amount!), new Big(0));
-      const left = new Big(original.amount).minus(reversed);
-      if (new Big(input.amount ?? original.amount).gt(left)) {
+      const reversed = earlier.reduce((sum, r) => sum.plus(r.amount ?? 0), new Big(0));
+      const left = new Big(original.amount as string).minus(reversed);
+      if (left.lte(0)) throw new InvalidInputError({ orderId: ['the order is already reversed in full'] });
+      // Without an amount: whatever is left of the order.
+      const requested = input.amount !== undefined ? new Big(input.amount) : left;
+      if (requested.gt(left)) {
         throw new InvalidInputError({
-          amount: [`amount is more than what is left of the order to reverse (${toCurrencyString(left, original.currency as string)})`],
+          amount: [`amount is more than what is left of the order to reverse (${toCurrencyString(left, currency)})`],
         });
       }
-    }
-    let commission: Money | undefined;
-    if (original?.commission != null && original.commissionCurrency) {
-      const share = partial ? new Big(input.amount as string).div(original.amount as string) : new Big(1);
-      commission = {
-        amount: toCurrencyString(new Big(original.commission).times(share), original.commissionCurrency),
-        currency: original.commissionCurrency,
-      };
+      amount = toCurrencyString(requested, currency);
+      if (original.commission != null && original.commissionCurrency) {
+        // Rounded cumulatively, so that partial reversals add up to the commission exactly.
+        const ccy = original.commissionCurrency;
+        const already = earlier.reduce((sum, r) => sum.plus(r.commission ?? 0), new Big(0));
+        const upToNow = new Big(original.commission).times(reversed.plus(requested)).div(original.amount as string);
+        commission = { amount: toCurrencyString(new Big(toCurrencyString(upToNow, ccy)).minus(already), ccy), currency: ccy };
+      }
     }
     const tracker = original?.tracker ? this.options.trackers.get(original.tracker) : undefined;
     const conversion: Conversion = {
@@ -189,8 +185,8 @@ export class ConversionService {
       orderId: input.orderId ?? null,
       customerId: input.customerId ?? original?.customerId ?? null,
       visitorKey: input.sessionKey ?? null,
-      amount: input.amount ?? original?.amount ?? null,
-      currency: input.currency ?? original?.currency ?? null,
+      amount: amount ?? input.amount ?? null,
+      currency: original?.currency ?? input.currency ?? null,
       commission: commission?.amount ?? null,
       commissionCurrency: commission?.currency ?? null,
       tracker: tracker ? tracker.name : null,
@@ -202,16 +198,38 @@ export class ConversionService {
     await manager.insert(Conversion, conversion);
 
     let postback: Postback | undefined;
-    if (tracker && original?.clickId && postsEvent(tracker, input.type)) {
-      const originalPostback = await manager.findOneBy(Postback, {
-        conversionId: original.id,
-        tracker: tracker.name,
-      });
-      postback = this.newPostback(conversion, original.clickId, originalPostback?.fields.sub ?? {}, commission, now);
-      postback.afterPostbackId = originalPostback?.id ?? null; // wait for the original
+    const originalPostback =
+      tracker && original?.clickId && postsEvent(tracker, input.type)
+        ? await manager.findOneBy(Postback, { conversionId: original.id, tracker: tracker.name })
+        : null;
+    // Only a conversion the tracker was told of can be reversed there.
+    if (originalPostback && original?.clickId) {
+      postback = this.newPostback(conversion, original.clickId, originalPostback.fields.sub ?? {}, commission, now);
+      postback.afterPostbackId = originalPostback.id; // wait for the original
       await manager.insert(Postback, postback);
     }
     return this.resultOf(conversion, postback, false);
+  }
+
+  /**
+   * The conversion a reversal undoes: the purchase with that order ID, else another event with
+   * an amount (a registration or lead carrying the same ID is not refundable). Locked on the
+   * server engines, so two reversals of one order cannot both pass the amount check.
+   */
+  private async originalOf(manager: EntityManager, orderId: string): Promise<Conversion | null> {
+    const refundable = { orderId, amount: Not(IsNull()) };
+    const found =
+      (await manager.findOne(Conversion, { where: { ...refundable, type: 'purchase' }, order: { createdAt: 'ASC' } })) ??
+      (await manager.findOne(Conversion, {
+        where: { ...refundable, type: Not(In([...REVERSAL_TYPES, 'registration', 'test'])) },
+        order: { createdAt: 'ASC' },
+      }));
+    if (!found || this.db.serialised) return found;
+    return manager
+      .createQueryBuilder(Conversion, 'c')
+      .setLock('pessimistic_write')
+      .where('c.id = :id', { id: found.id })
+      .getOne();
   }
 
   private newPostback(
@@ -301,6 +319,16 @@ export class ConversionService {
       session: session ?? undefined,
     };
   }
+}
+
+/**
+ * The idempotency key of a reversal: the order ID for a single reversal; for one of several
+ * partial ones, a digest of (order ID, reversal ID), since shops number refunds per order
+ * ("R-1" of order A is not "R-1" of order B).
+ */
+function reversalReference(orderId: string, reversalId: string | undefined): string {
+  if (reversalId === undefined) return orderId;
+  return `reversal:${createHash('sha256').update(JSON.stringify([orderId, reversalId])).digest('hex')}`;
 }
 
 type ValidEvent = Omit<ConversionEventDto, 'amount' | 'occurredAt'> & {
