@@ -11,7 +11,7 @@ import type {
   SigningOptions,
   TrackerOptions,
 } from './interfaces/index.js';
-import { isReversal } from './conversion/dto/conversion-event.dto.js';
+import { isReversal, REVERSAL_TYPES } from './conversion/dto/conversion-event.dto.js';
 import type { PostbackFields } from './outbox/postback.entity.js';
 import { applyPreset, placeholderHelp } from './postback/presets/apply-preset.js';
 import { POSTBACK_PRESETS } from './postback/presets/index.js';
@@ -303,8 +303,14 @@ function resolveTracker(
     const problemText = macroProblem(macro, subParams, valueNames, signing);
     if (problemText) counted(problemText);
   }
-  if (signing?.type === 'token' && url && /^http:/i.test(url.origin) && !isLoopbackOrigin(url.origin)) {
-    counted('the token would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL');
+  for (const template of [url, reversalUrl]) {
+    if (signing?.type === 'token' && template && /^http:/i.test(template.origin) && !isLoopbackOrigin(template.origin)) {
+      counted('the token would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL');
+      break;
+    }
+  }
+  if (tracker.reversals) {
+    reversalProblems(tracker, reversalUrl ?? url, eventValues).forEach(counted);
   }
   if (signing?.type === 'token' && !signing.param && !usedMacros.includes('token')) {
     counted('signing: a token needs signing.param or a {token} macro in the template, or it is never sent');
@@ -527,4 +533,29 @@ function isLoopbackOrigin(origin: string): boolean {
 export function postsEvent(tracker: ResolvedTracker, type: string): boolean {
   if (isReversal(type)) return tracker.reversals && (!tracker.events || tracker.events.has(type));
   return !tracker.events || tracker.events.has(type);
+}
+
+/**
+ * Reversals go through a template that must tell them from a sale, or a refund would reach
+ * the network as a new conversion: some macro of it gets a value for each reversal type from
+ * eventValues (a status code), or it carries {event_type}.
+ */
+function reversalProblems(
+  tracker: TrackerOptions,
+  template: UrlTemplate | undefined,
+  eventValues: Record<string, Record<string, string>>,
+): string[] {
+  const types = REVERSAL_TYPES.filter((type) => !tracker.events || tracker.events.includes(type));
+  if (types.length === 0) {
+    return ['reversals is on, but events lists none of refund, chargeback, cancellation'];
+  }
+  if (!template) return [];
+  const macros = urlTemplateMacros(template);
+  if (macros.includes('event_type')) return [];
+  return types
+    .filter((type) => !macros.some((macro) => Object.hasOwn(eventValues[type] ?? {}, macro)))
+    .map(
+      (type) =>
+        `reversals: nothing in the template tells a ${type} from a sale (give eventValues.${type} a status the template uses, or use {event_type}); the network would count it as a new conversion`,
+    );
 }

@@ -18,7 +18,12 @@ describe('refunds, chargebacks and cancellations', () => {
     name: 'keitaro',
     clickParams: ['subid'],
     postback: { url: `${tracker.url()}?subid={click_id}&tid={order_id}&payout={payout}&amount={amount}&status={status}` },
-    eventValues: { purchase: { status: 'sale' }, refund: { status: 'rejected' }, chargeback: { status: 'rejected' } },
+    eventValues: {
+      purchase: { status: 'sale' },
+      refund: { status: 'rejected' },
+      chargeback: { status: 'rejected' },
+      cancellation: { status: 'rejected' },
+    },
     commission: { purchase: { percent: '10' } },
     reversals: true,
     ...overrides,

@@ -21,7 +21,9 @@ export function applyPreset(
   if (preset.token?.required && signing?.type !== 'token') {
     problem(`${preset.title} needs its security token: signing: { type: 'token', secret } (from the environment)`);
   }
-  if (tracker.reversals && !preset.reversals) {
+  // With the merchant's own template, the general check (a status for each reversal) applies.
+  const ownTemplate = tracker.postback !== undefined || tracker.reversalPostbackUrl !== undefined;
+  if (tracker.reversals && !preset.reversals && !ownTemplate) {
     problem(`${preset.title} documents no reversal postback: leave reversals off, or give your own template`);
   }
   const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };

@@ -107,6 +107,33 @@ describe('presets', () => {
     );
   });
 
+  it.each([
+    [
+      'a refund through a sale template',
+      { preset: 'keitaro', values: DOMAIN, signing: { type: 'token' as const, secret: TOKEN }, reversals: true, postback: { url: 'https://t.example/{token}/pb?subid={click_id}&payout={payout}' } },
+      /nothing in the template tells a refund from a sale/,
+    ],
+    [
+      'reversals with events that list none',
+      { preset: 'keitaro', values: DOMAIN, signing: { type: 'token' as const, secret: TOKEN }, reversals: true, events: ['purchase'] },
+      /reversals is on, but events lists none/,
+    ],
+    [
+      'a token over plain HTTP on the reversal URL',
+      { preset: 'scaleo', values: { workspace: 'acme' }, signing: { type: 'token' as const, secret: TOKEN }, reversals: true, reversalPostbackUrl: 'http://acme.example/conv-change?c={click_id}&s={status}' },
+      /plain HTTP/,
+    ],
+  ])('refuses %s', (_what, tracker, message) => {
+    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(message);
+  });
+
+  it('accepts reversals through the merchant\'s own template when it carries the event type', () => {
+    const options = resolvePostbackOptions({
+      trackers: [{ name: 'net', preset: 'voluum', values: DOMAIN, reversals: true, postback: { url: 'https://t.example/pb?cid={click_id}&et={event_type}' } }],
+    });
+    expect(options.trackers.get('net')?.reversals).toBe(true);
+  });
+
   it('refuses reversals for a network that documents none', () => {
     expect(() =>
       resolvePostbackOptions({ trackers: [{ name: 'net', preset: 'voluum', values: DOMAIN, reversals: true }] }),
