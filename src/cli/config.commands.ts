@@ -70,7 +70,13 @@ export interface BuildArgs {
 export function runBuild(args: BuildArgs, io: CommandIo): number {
   let tracker: TrackerOptions;
   if (args.config) {
-    const options = toModuleOptions(parse(readFileSync(args.config, 'utf8')) as AgentConfigFile, io.env, args.config);
+    let options;
+    try {
+      options = toModuleOptions(parse(readFileSync(args.config, 'utf8')) as AgentConfigFile, io.env, args.config);
+    } catch (error) {
+      io.out(`${args.config}: ${(error as Error).message}`);
+      return 1;
+    }
     const found = options.trackers.find((t) => t.name === (args.tracker ?? options.trackers[0]?.name));
     if (!found) {
       io.out(`no tracker "${args.tracker}" in ${args.config}`);

@@ -37,13 +37,20 @@ export class OutboxStore {
   claimDue(limit: number, skipTrackers: string[] = []): Promise<Postback[]> {
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
+      // The table as the host's DataSource names it (entityPrefix, schema).
+      const { driver } = manager.connection;
+      const table = manager
+        .getRepository(Postback)
+        .metadata.tablePath.split('.')
+        .map((part) => driver.escape(part))
+        .join('.');
       const query = manager
         .createQueryBuilder(Postback, 'p')
         .where('p.state IN (:...states)', { states: ['pending', 'in_flight'] })
         .andWhere('p.next_attempt_at <= :now', { now })
         // A reversal waits while its original postback is still on its way.
         .andWhere(
-          `(p.after_postback_id IS NULL OR NOT EXISTS (SELECT 1 FROM postback_outbox o WHERE o.id = p.after_postback_id AND o.state IN ('pending', 'in_flight')))`,
+          `(p.after_postback_id IS NULL OR NOT EXISTS (SELECT 1 FROM ${table} o WHERE o.id = p.after_postback_id AND o.state IN ('pending', 'in_flight')))`,
         )
         .orderBy('p.next_attempt_at', 'ASC')
         .limit(limit);

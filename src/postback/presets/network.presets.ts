@@ -60,7 +60,10 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     eventValues: { refund: { status: '3' }, chargeback: { status: '3' }, cancellation: { status: '3' } },
     reversals: true,
     token: { param: 'secure', required: false },
-    unconfirmed: ['the currency parameter of advertiser postbacks'],
+    unconfirmed: [
+      'the currency parameter of advertiser postbacks',
+      'that a status=3 postback for an existing action_id declines it (reversals)',
+    ],
     source: 'help-center.affise.com "Affise postback URL parameters"',
   },
   {
@@ -76,7 +79,12 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     eventValues: { refund: { status: 'rejected' }, chargeback: { status: 'rejected' }, cancellation: { status: 'cancelled' } },
     reversals: true,
     token: { param: 'security_token', required: false },
-    unconfirmed: ['the security token parameter name', 'the click-ID macro name on the network side'],
+    unconfirmed: [
+      'the security token parameter name',
+      'the click-ID macro name on the network side',
+      'whether currency applies to revenue as well as to sale_amount',
+      'reversals: the status mapping, and whether a second postback on the click is refused as DUPLICATE_CLICK_ID unless multiple conversions are enabled',
+    ],
     source: 'help.trackier.com "Key Parameters for Setting Up Advertiser Postback"',
   },
   {
@@ -95,6 +103,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     eventValues: { refund: { status: 'rejected' }, chargeback: { status: 'rejected' }, cancellation: { status: 'rejected' } },
     reversals: true,
     token: { param: 'token', required: true },
+    unconfirmed: ['the parameters of /track/conv-change (only the endpoint is documented)'],
     source: 'help.scaleo.io "Ultimate Postbacks", "Advertiser Security Token for Postback"',
   },
   {
@@ -109,7 +118,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     placeholders: { tracking_domain: 'your Offer18 network domain', mid: 'your advertiser (merchant) ID' },
     defaults: { event: 'sale' },
     token: { param: 'auth_token', required: false },
-    unconfirmed: ['payout and currency keys'],
+    unconfirmed: ['payout and currency keys', 'the event token: "sale" is a stand-in for the one the network gives you'],
     source: 'offer18.gitbook.io "In-depth Postback Integration Guide"; knowledgebase.offer18.com',
   },
   {
@@ -167,6 +176,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     unconfirmed: [
       'the visitor ID comes from the PAPVisitorId cookie, not a landing parameter: pass it as clickId on the event',
       'whether sale= takes a JSON array or a single object (an array here), and the accountId default',
+      'the commission (cc) is read in the sale currency (cr)',
     ],
     source: 'support.qualityunit.com "Sale (action) tracking request data description" (038895)',
   },

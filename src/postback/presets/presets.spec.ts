@@ -18,7 +18,8 @@ const FIELDS: PostbackFields = {
   amount: '59.97',
   currency: 'EUR',
   payout: '4.50',
-  payoutCurrency: 'EUR',
+  // Another currency than the sale's, so a template mixing {currency} and {payout_currency} shows.
+  payoutCurrency: 'USD',
 };
 
 /** The postback a preset renders, with the values a merchant would fill in. */
@@ -38,10 +39,10 @@ function render(preset: string, values: Record<string, string>, withToken = fals
 
 const DOMAIN = { tracking_domain: 'trk.example.com' };
 const GOLDEN: [string, Record<string, string>, boolean, string][] = [
-  ['voluum', DOMAIN, false, `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&currency=EUR&et=purchase`],
+  ['voluum', DOMAIN, false, `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&currency=USD&et=purchase`],
   ['redtrack', DOMAIN, false, `https://trk.example.com/postback?clickid=${ENCODED_CLICK}&sum=4.50&type=purchase&rdtk_event_id=ORDER-1`],
-  ['keitaro', DOMAIN, true, `https://trk.example.com/tok3n/postback?subid=${ENCODED_CLICK}&tid=ORDER-1&payout=4.50&currency=EUR&status=sale`],
-  ['binom', DOMAIN, false, `https://trk.example.com/click.php?cnv_id=${ENCODED_CLICK}&payout=4.50&cnv_status=sale&cnv_currency=EUR`],
+  ['keitaro', DOMAIN, true, `https://trk.example.com/tok3n/postback?subid=${ENCODED_CLICK}&tid=ORDER-1&payout=4.50&currency=USD&status=sale`],
+  ['binom', DOMAIN, false, `https://trk.example.com/click.php?cnv_id=${ENCODED_CLICK}&payout=4.50&cnv_status=sale&cnv_currency=USD`],
   ['bemob', DOMAIN, false, `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&status=approved`],
   ['generic', DOMAIN, false, `https://trk.example.com/postback?click=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1`],
   ['everflow', { ...DOMAIN, nid: '42' }, true, `https://trk.example.com/?nid=42&transaction_id=${ENCODED_CLICK}&amount=59.97&order_id=ORDER-1&verification_token=tok3n`],

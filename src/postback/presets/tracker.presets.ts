@@ -46,6 +46,7 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     },
     reversals: true,
     token: { required: true },
+    unconfirmed: ['a partial refund is sent as status=rejected with its share of the payout; Keitaro documents rejection of the whole conversion only'],
     source: 'docs.keitaro.io/en/conversions/postback.html; "S2S postback placeholders"',
   },
   {
@@ -59,7 +60,10 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     },
     placeholders: { tracking_domain: 'your Binom domain' },
     eventValues: { purchase: { status: 'sale' }, registration: { status: 'lead' } },
-    unconfirmed: ['Binom 2 uses /postback?clickid= (third-party source only); this preset uses v1'],
+    unconfirmed: [
+      'Binom 2 uses /postback?clickid= (third-party source only); this preset uses v1',
+      'the cnv_status values (sale, lead) are not documented',
+    ],
     source: 'docs.binom.org postback-url.php',
   },
   {

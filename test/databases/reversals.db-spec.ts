@@ -1,17 +1,20 @@
 import request from 'supertest';
 
-import { Postback } from '../src/index.js';
-import { FakeTracker, type ReceivedPostback } from '../src/demo/fake-tracker.js';
-import type { TrackerOptions } from '../src/index.js';
-import { FAST_OUTBOX, startAgent, type TestAgent } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { Postback } from '../../src/index.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
+import type { TrackerOptions } from '../../src/index.js';
+import { FAST_OUTBOX, startAgent, type TestAgent } from '../utils/agent.js';
+import { eventually } from '../utils/sqlite.js';
+import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 
 const query = (r: ReceivedPostback) => Object.fromEntries(new URL(r.url, 'http://x').searchParams);
 
-describe('refunds, chargebacks and cancellations', () => {
+/** Reversals on every engine: the original is locked, and claims wait for it (NOT EXISTS). */
+describeEachDatabase(await testDatabases(), (database) => {
   let tracker: FakeTracker;
   let agent: TestAgent;
-  let dir: ReturnType<typeof tempDir>;
+  let url: string;
+  let drop: () => Promise<void>;
 
   /** A Keitaro-style tracker: one template, the status says sale, lead or rejected. */
   const keitaroLike = (overrides: Partial<TrackerOptions> = {}): TrackerOptions => ({
@@ -29,19 +32,19 @@ describe('refunds, chargebacks and cancellations', () => {
     ...overrides,
   });
   const start = async (trackers: TrackerOptions[]) => {
-    agent = await startAgent({ databaseUrl: `sqlite:${dir.path}/rev.sqlite`, trackers, outbox: { ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, maxAttempts: 50 } } });
+    agent = await startAgent({ databaseUrl: url, trackers, outbox: { ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, maxAttempts: 50 } } });
   };
   const send = (body: Record<string, unknown>) => request(agent.server as never).post('/v1/events').send(body);
   const purchase = { type: 'purchase', orderId: 'ORDER-1', amount: '80.00', currency: 'EUR', clickId: 'CLICK-1' };
 
   beforeEach(async () => {
     tracker = await new FakeTracker().start();
-    dir = tempDir();
+    ({ url, drop } = await database.create());
   });
   afterEach(async () => {
     await agent.app.close();
     await tracker.stop();
-    dir.remove();
+    await drop();
   });
 
   it('sends the reversal after the sale, with the rejected status and the full commission', async () => {
