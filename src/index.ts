@@ -1,5 +1,8 @@
 export { PostbackModule } from './postback.module.js';
-export { POSTBACK_MODULE_OPTIONS, type PostbackModuleExtras } from './postback.module-definition.js';
+export {
+  POSTBACK_MODULE_OPTIONS,
+  type PostbackModuleExtras,
+} from './postback.module-definition.js';
 export * from './interfaces/index.js';
 export { PostbackConfigurationError } from './postback-configuration.error.js';
 export { InvalidInputError } from './common/invalid-input.error.js';

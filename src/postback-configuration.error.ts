@@ -6,9 +6,7 @@
  */
 export class PostbackConfigurationError extends Error {
   constructor(readonly problems: string[]) {
-    super(
-      `nestjs-postback is misconfigured:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-    );
+    super(`nestjs-postback is misconfigured:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'PostbackConfigurationError';
   }
 }

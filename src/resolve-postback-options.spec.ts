@@ -78,7 +78,10 @@ describe('resolvePostbackOptions', () => {
 
     it('resolves several trackers by name', () => {
       const resolved = resolvePostbackOptions({
-        trackers: [tracker({ name: 'a', clickParams: ['aid'] }), tracker({ name: 'b', clickParams: ['bid'] })],
+        trackers: [
+          tracker({ name: 'a', clickParams: ['aid'] }),
+          tracker({ name: 'b', clickParams: ['bid'] }),
+        ],
       });
       expect([...resolved.trackers.keys()]).toEqual(['a', 'b']);
     });
@@ -115,7 +118,9 @@ describe('resolvePostbackOptions', () => {
 
     it('refuses {token} without token signing', () => {
       expect(
-        problemsOf(tracker({ postback: { url: 'https://tracker.example/{token}/pb?cid={click_id}' } })),
+        problemsOf(
+          tracker({ postback: { url: 'https://tracker.example/{token}/pb?cid={click_id}' } }),
+        ),
       ).toEqual([expect.stringContaining('{token} needs signing of type "token"')]);
     });
 
@@ -159,13 +164,23 @@ describe('resolvePostbackOptions', () => {
       ['a percent above 100', { percent: '120' }, /cannot exceed 100/],
       ['min above max', { percent: '5', min: '10', max: '2' }, /min is greater than max/],
       ['a non-decimal max', { percent: '5', max: '1e3' }, /max must be a non-negative decimal/],
-      ['a bad currency', { fixed: '2.00', currency: 'eur' }, /"eur" is not an ISO 4217 currency code/],
+      [
+        'a bad currency',
+        { fixed: '2.00', currency: 'eur' },
+        /"eur" is not an ISO 4217 currency code/,
+      ],
       ['an unknown currency', { fixed: '2.00', currency: 'ZZZ' }, /ISO 4217/],
-      ['too many decimals for the currency', { fixed: '2.5', currency: 'JPY' }, /more decimals than JPY/],
+      [
+        'too many decimals for the currency',
+        { fixed: '2.5', currency: 'JPY' },
+        /more decimals than JPY/,
+      ],
       ['a non-decimal fixed amount', { fixed: '2,00' }, /fixed must be a decimal string/],
     ])('refuses a commission with %s', (_label, rule, message) => {
       const problems = problemsOf(
-        tracker({ commission: { purchase: rule as NonNullable<TrackerOptions['commission']>[string] } }),
+        tracker({
+          commission: { purchase: rule as NonNullable<TrackerOptions['commission']>[string] },
+        }),
       );
       expect(problems).toEqual([expect.stringMatching(/commission\.purchase: /)]);
       expect(problems[0]).toMatch(message);
@@ -181,7 +196,9 @@ describe('resolvePostbackOptions', () => {
     it('refuses a short secret among rotated ones without echoing any', () => {
       const good = 'a-long-enough-secret-123';
       const short = 'short-SeCrEt';
-      const error = errorOf({ trackers: [tracker({ signing: { type: 'hmac', secret: [good, short] } })] });
+      const error = errorOf({
+        trackers: [tracker({ signing: { type: 'hmac', secret: [good, short] } })],
+      });
       expect(error.problems).toEqual([expect.stringContaining('at least 16 characters')]);
       expect(error.message).not.toContain(short);
       expect(error.message).not.toContain(good);
@@ -201,7 +218,9 @@ describe('resolvePostbackOptions', () => {
         trackers: [tracker()],
         outbox: { leaseMs: 10_000, timeoutMs: 10_000 },
       });
-      expect(problems).toEqual([expect.stringMatching(/^outbox: leaseMs must be longer than timeoutMs/)]);
+      expect(problems).toEqual([
+        expect.stringMatching(/^outbox: leaseMs must be longer than timeoutMs/),
+      ]);
     });
 
     it('lists every problem at once', () => {
@@ -213,11 +232,17 @@ describe('resolvePostbackOptions', () => {
           tracker({
             name: 'bad',
             clickParams: ['bad_id'],
-            postback: { url: 'https://tracker.example/{token}/pb?cid={click_id}&p={payuot}&s={sub.aff}' },
+            postback: {
+              url: 'https://tracker.example/{token}/pb?cid={click_id}&p={payuot}&s={sub.aff}',
+            },
             commission: { purchase: { percent: '-1' }, '*': { fixed: '1', currency: 'XYZ1' } },
             signing: { type: 'hmac', secret: 'sh0rt-S3CR3T' },
           }),
-          tracker({ name: 'hosty', clickParams: ['h'], postback: { url: 'https://{sub.host}/pb' } }),
+          tracker({
+            name: 'hosty',
+            clickParams: ['h'],
+            postback: { url: 'https://{sub.host}/pb' },
+          }),
         ],
         outbox: { leaseMs: 1_000, timeoutMs: 2_000 },
       });

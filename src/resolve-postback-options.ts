@@ -216,7 +216,11 @@ function resolveTracker(
     }
   }
   const maxClickIdLength = tracker.maxClickIdLength ?? DEFAULT_MAX_CLICK_ID_LENGTH;
-  if (!Number.isInteger(maxClickIdLength) || maxClickIdLength < 1 || maxClickIdLength > CLICK_ID_COLUMN_LENGTH) {
+  if (
+    !Number.isInteger(maxClickIdLength) ||
+    maxClickIdLength < 1 ||
+    maxClickIdLength > CLICK_ID_COLUMN_LENGTH
+  ) {
     counted(`maxClickIdLength must be a whole number from 1 to ${CLICK_ID_COLUMN_LENGTH}`);
   }
   let clickIdPattern: RegExp | undefined;
@@ -238,14 +242,19 @@ function resolveTracker(
   const eventValues = tracker.eventValues ?? {};
   const checkValues = (label: string, entries: Record<string, string>) => {
     for (const [name, value] of Object.entries(entries)) {
-      if (!VALUE_NAME.test(name) || (BUILT_IN_MACROS as readonly string[]).includes(name) || name === 'token') {
+      if (
+        !VALUE_NAME.test(name) ||
+        (BUILT_IN_MACROS as readonly string[]).includes(name) ||
+        name === 'token'
+      ) {
         counted(`${label}.${name}: the name must be lowercase [a-z0-9_] and not a built-in macro`);
       }
       if (typeof value !== 'string') counted(`${label}.${name} must be a string`);
     }
   };
   checkValues('values', values);
-  for (const [type, entries] of Object.entries(eventValues)) checkValues(`eventValues.${type}`, entries);
+  for (const [type, entries] of Object.entries(eventValues))
+    checkValues(`eventValues.${type}`, entries);
   const computed = (tracker.preset && POSTBACK_PRESETS.get(tracker.preset)?.computed) || {};
   const valueNames = new Set([
     ...Object.keys(values),
@@ -254,7 +263,9 @@ function resolveTracker(
   ]);
   const fill = (text: string, where: string) =>
     fillPlaceholders(text, values, (name, why) =>
-      counted(`${where}: {{${name}}} ${why}${placeholderHelp(raw, name) ? ` (${placeholderHelp(raw, name)})` : ''}`),
+      counted(
+        `${where}: {{${name}}} ${why}${placeholderHelp(raw, name) ? ` (${placeholderHelp(raw, name)})` : ''}`,
+      ),
     );
 
   const postback = tracker.postback;
@@ -304,8 +315,15 @@ function resolveTracker(
     if (problemText) counted(problemText);
   }
   for (const template of [url, reversalUrl]) {
-    if (signing?.type === 'token' && template && /^http:/i.test(template.origin) && !isLoopbackOrigin(template.origin)) {
-      counted('the token would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL');
+    if (
+      signing?.type === 'token' &&
+      template &&
+      /^http:/i.test(template.origin) &&
+      !isLoopbackOrigin(template.origin)
+    ) {
+      counted(
+        'the token would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL',
+      );
       break;
     }
   }
@@ -313,7 +331,9 @@ function resolveTracker(
     reversalProblems(tracker, reversalUrl ?? url, eventValues).forEach(counted);
   }
   if (signing?.type === 'token' && !signing.param && !usedMacros.includes('token')) {
-    counted('signing: a token needs signing.param or a {token} macro in the template, or it is never sent');
+    counted(
+      'signing: a token needs signing.param or a {token} macro in the template, or it is never sent',
+    );
   }
 
   const commission = tracker.commission ?? {};
@@ -360,7 +380,10 @@ function resolveTracker(
     // Without g and y, whose lastIndex state would make every other match fail.
     successBodyMatch:
       tracker.successBodyMatch instanceof RegExp
-        ? new RegExp(tracker.successBodyMatch.source, tracker.successBodyMatch.flags.replace(/[gy]/g, ''))
+        ? new RegExp(
+            tracker.successBodyMatch.source,
+            tracker.successBodyMatch.flags.replace(/[gy]/g, ''),
+          )
         : tracker.successBodyMatch,
     retry,
     concurrency,
@@ -425,7 +448,11 @@ function commissionRuleProblem(rule: CommissionRule): string | undefined {
       return `"${rule.currency}" is not an ISO 4217 currency code`;
     }
     if (typeof rule.fixed !== 'string') return 'fixed must be a decimal string such as "2.00"';
-    return rule.currency ? amountProblem(rule.fixed, rule.currency) : isDecimalString(rule.fixed) ? undefined : 'fixed must be a decimal string such as "2.00"';
+    return rule.currency
+      ? amountProblem(rule.fixed, rule.currency)
+      : isDecimalString(rule.fixed)
+        ? undefined
+        : 'fixed must be a decimal string such as "2.00"';
   }
   if ('percent' in rule) {
     for (const key of ['percent', 'min', 'max'] as const) {
@@ -478,7 +505,8 @@ function resolveOutbox(
   }
   retryProblems(resolved.retry).forEach((p) => problem(`retry: ${p}`));
   for (const [key, value] of Object.entries(resolved.circuitBreaker)) {
-    if (typeof value !== 'number' || !(value > 0)) problem(`circuitBreaker.${key} must be a positive number`);
+    if (typeof value !== 'number' || !(value > 0))
+      problem(`circuitBreaker.${key} must be a positive number`);
   }
   if (resolved.leaseMs <= resolved.timeoutMs) {
     problem('leaseMs must be longer than timeoutMs, or a lease could expire during a send');
@@ -489,10 +517,12 @@ function resolveOutbox(
 function retryProblems(retry: Required<RetryOptions>): string[] {
   const problems: string[] = [];
   for (const key of ['maxAttempts', 'initialDelayMs', 'maxDelayMs', 'retryAfterCapMs'] as const) {
-    if (typeof retry[key] !== 'number' || !(retry[key] > 0)) problems.push(`${key} must be a positive number`);
+    if (typeof retry[key] !== 'number' || !(retry[key] > 0))
+      problems.push(`${key} must be a positive number`);
   }
   if (!(retry.multiplier >= 1)) problems.push('multiplier must be at least 1');
-  if (!(retry.jitter >= 0 && retry.jitter < 1)) problems.push('jitter must be at least 0 and below 1');
+  if (!(retry.jitter >= 0 && retry.jitter < 1))
+    problems.push('jitter must be at least 0 and below 1');
   const permanent = retry.permanentFailureAttempts;
   if (!Number.isInteger(permanent) || permanent < 1 || permanent > 3) {
     problems.push('permanentFailureAttempts must be 1, 2 or 3');

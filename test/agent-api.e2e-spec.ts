@@ -12,10 +12,17 @@ describe('agent HTTP API', () => {
   let agent: TestAgent;
   let dir: ReturnType<typeof tempDir>;
   const api = () => ({
-    post: (path: string) => request(agent.server as never).post(path).set('authorization', `Bearer ${API_KEY}`),
-    get: (path: string) => request(agent.server as never).get(path).set('authorization', `Bearer ${API_KEY}`),
+    post: (path: string) =>
+      request(agent.server as never)
+        .post(path)
+        .set('authorization', `Bearer ${API_KEY}`),
+    get: (path: string) =>
+      request(agent.server as never)
+        .get(path)
+        .set('authorization', `Bearer ${API_KEY}`),
   });
-  const count = (entity: typeof Conversion | typeof Postback) => agent.db.run((m) => m.count(entity));
+  const count = (entity: typeof Conversion | typeof Postback) =>
+    agent.db.run((m) => m.count(entity));
 
   beforeEach(async () => {
     tracker = await new FakeTracker().start();
@@ -35,8 +42,17 @@ describe('agent HTTP API', () => {
 
   describe('authentication', () => {
     it('refuses events without the bearer key or with a wrong one, and stores nothing', async () => {
-      const event = { type: 'purchase', orderId: 'O-1', amount: '10.00', currency: 'EUR', clickId: 'c1' };
-      await request(agent.server as never).post('/v1/events').send(event).expect(401);
+      const event = {
+        type: 'purchase',
+        orderId: 'O-1',
+        amount: '10.00',
+        currency: 'EUR',
+        clickId: 'c1',
+      };
+      await request(agent.server as never)
+        .post('/v1/events')
+        .send(event)
+        .expect(401);
       await request(agent.server as never)
         .post('/v1/events')
         .set('authorization', 'Bearer wrong-key-wrong-key-wrong')
@@ -48,39 +64,106 @@ describe('agent HTTP API', () => {
     });
 
     it('serves /health without a key', async () => {
-      const health = await request(agent.server as never).get('/health').expect(200);
+      const health = await request(agent.server as never)
+        .get('/health')
+        .expect(200);
       expect(health.body).toMatchObject({ status: 'ok', database: 'up' });
     });
   });
 
   describe('POST /v1/events with bad input', () => {
     const cases: [string, Record<string, unknown>, string][] = [
-      ['a purchase without an order ID', { type: 'purchase', amount: '1.00', currency: 'EUR' }, 'orderId'],
-      ['a negative amount', { type: 'purchase', orderId: 'O', amount: '-5.00', currency: 'EUR' }, 'amount'],
-      ['a float-drifted amount', { type: 'purchase', orderId: 'O', amount: 0.30000000000000004, currency: 'EUR' }, 'amount'],
-      ['more decimals than the currency has', { type: 'purchase', orderId: 'O', amount: '1.5', currency: 'JPY' }, 'amount'],
-      ['an unknown currency', { type: 'purchase', orderId: 'O', amount: '1.00', currency: 'EURO' }, 'currency'],
-      ['10 KB of junk as order ID', { type: 'purchase', orderId: 'x'.repeat(10_240), amount: '1.00', currency: 'EUR' }, 'orderId'],
-      ['a control character in the order ID', { type: 'purchase', orderId: 'O\u0000-1', amount: '1.00', currency: 'EUR' }, 'orderId'],
+      [
+        'a purchase without an order ID',
+        { type: 'purchase', amount: '1.00', currency: 'EUR' },
+        'orderId',
+      ],
+      [
+        'a negative amount',
+        { type: 'purchase', orderId: 'O', amount: '-5.00', currency: 'EUR' },
+        'amount',
+      ],
+      [
+        'a float-drifted amount',
+        { type: 'purchase', orderId: 'O', amount: 0.30000000000000004, currency: 'EUR' },
+        'amount',
+      ],
+      [
+        'more decimals than the currency has',
+        { type: 'purchase', orderId: 'O', amount: '1.5', currency: 'JPY' },
+        'amount',
+      ],
+      [
+        'an unknown currency',
+        { type: 'purchase', orderId: 'O', amount: '1.00', currency: 'EURO' },
+        'currency',
+      ],
+      [
+        '10 KB of junk as order ID',
+        { type: 'purchase', orderId: 'x'.repeat(10_240), amount: '1.00', currency: 'EUR' },
+        'orderId',
+      ],
+      [
+        'a control character in the order ID',
+        { type: 'purchase', orderId: 'O\u0000-1', amount: '1.00', currency: 'EUR' },
+        'orderId',
+      ],
       ['a registration without a customer', { type: 'registration' }, 'customerId'],
-      ['an unknown field (typo)', { type: 'purchase', order_id: 'O', amount: '1.00', currency: 'EUR' }, 'order_id'],
+      [
+        'an unknown field (typo)',
+        { type: 'purchase', order_id: 'O', amount: '1.00', currency: 'EUR' },
+        'order_id',
+      ],
       ['a bad event type', { type: 'Purchase!', orderId: 'O' }, 'type'],
-      ['an invalid date', { type: 'purchase', orderId: 'O', amount: '1.00', currency: 'EUR', occurredAt: 'yesterday' }, 'occurredAt'],
-      ['a time without a zone', { type: 'purchase', orderId: 'O', amount: '1.00', currency: 'EUR', occurredAt: '2026-11-25T10:00:00' }, 'occurredAt'],
+      [
+        'an invalid date',
+        {
+          type: 'purchase',
+          orderId: 'O',
+          amount: '1.00',
+          currency: 'EUR',
+          occurredAt: 'yesterday',
+        },
+        'occurredAt',
+      ],
+      [
+        'a time without a zone',
+        {
+          type: 'purchase',
+          orderId: 'O',
+          amount: '1.00',
+          currency: 'EUR',
+          occurredAt: '2026-11-25T10:00:00',
+        },
+        'occurredAt',
+      ],
     ];
-    it.each(cases)('answers 400 naming the field for %s, and writes no row', async (_name, body, field) => {
-      const response = await api().post('/v1/events').send(body).expect(400);
-      expect(response.body.fields[field]?.length).toBeGreaterThan(0);
-      expect(response.body.message.length).toBeGreaterThan(0);
-      expect(await count(Conversion)).toBe(0);
-      expect(await count(Postback)).toBe(0);
-    });
+    it.each(cases)(
+      'answers 400 naming the field for %s, and writes no row',
+      async (_name, body, field) => {
+        const response = await api().post('/v1/events').send(body).expect(400);
+        expect(response.body.fields[field]?.length).toBeGreaterThan(0);
+        expect(response.body.message.length).toBeGreaterThan(0);
+        expect(await count(Conversion)).toBe(0);
+        expect(await count(Postback)).toBe(0);
+      },
+    );
 
     it('answers 400 to malformed JSON and 413 to an oversized body, writing nothing', async () => {
-      await api().post('/v1/events').set('content-type', 'application/json').send('{"type": "purchase",').expect(400);
       await api()
         .post('/v1/events')
-        .send({ type: 'purchase', orderId: 'O', amount: '1.00', currency: 'EUR', note: 'x'.repeat(200_000) })
+        .set('content-type', 'application/json')
+        .send('{"type": "purchase",')
+        .expect(400);
+      await api()
+        .post('/v1/events')
+        .send({
+          type: 'purchase',
+          orderId: 'O',
+          amount: '1.00',
+          currency: 'EUR',
+          note: 'x'.repeat(200_000),
+        })
         .expect(413);
       expect(await count(Conversion)).toBe(0);
     });
@@ -88,7 +171,13 @@ describe('agent HTTP API', () => {
     it('refuses a click ID the tracker cannot accept', async () => {
       const response = await api()
         .post('/v1/events')
-        .send({ type: 'purchase', orderId: 'O', amount: '1.00', currency: 'EUR', clickId: 'x'.repeat(300) })
+        .send({
+          type: 'purchase',
+          orderId: 'O',
+          amount: '1.00',
+          currency: 'EUR',
+          clickId: 'x'.repeat(300),
+        })
         .expect(400);
       expect(response.body.fields.clickId[0]).toMatch(/at most 255/);
       expect(await count(Conversion)).toBe(0);
@@ -96,7 +185,13 @@ describe('agent HTTP API', () => {
   });
 
   describe('idempotency', () => {
-    const purchase = { type: 'purchase', orderId: 'ORDER-7', amount: '20.00', currency: 'EUR', clickId: 'click-7' };
+    const purchase = {
+      type: 'purchase',
+      orderId: 'ORDER-7',
+      amount: '20.00',
+      currency: 'EUR',
+      clickId: 'click-7',
+    };
 
     it('answers a repeated order with the first conversion and sends one postback', async () => {
       const first = await api().post('/v1/events').send(purchase).expect(202);
@@ -126,12 +221,21 @@ describe('agent HTTP API', () => {
   it('records 100 concurrent events while the flusher runs, with no transaction errors', async () => {
     tracker.setDefault({ status: 200, delayMs: 5 });
     const valid = Array.from({ length: 100 }, (_, i) => ({
-      type: 'purchase', orderId: `BULK-${i}`, amount: '10.00', currency: 'EUR', clickId: `click-${i}`,
+      type: 'purchase',
+      orderId: `BULK-${i}`,
+      amount: '10.00',
+      currency: 'EUR',
+      clickId: `click-${i}`,
     }));
     // Refused inside the transaction (the tracker is only checked there): their rollbacks must
     // not take anybody else's writes with them, as they would on a shared SQLite connection.
     const refused = Array.from({ length: 20 }, (_, i) => ({
-      type: 'purchase', orderId: `BAD-${i}`, amount: '10.00', currency: 'EUR', clickId: `c-${i}`, tracker: 'ghost',
+      type: 'purchase',
+      orderId: `BAD-${i}`,
+      amount: '10.00',
+      currency: 'EUR',
+      clickId: `c-${i}`,
+      tracker: 'ghost',
     }));
     const bodies = valid.flatMap((event, i) => (i % 5 === 0 ? [event, refused[i / 5]] : [event]));
     const responses = await Promise.all(bodies.map((body) => api().post('/v1/events').send(body)));
@@ -153,14 +257,29 @@ describe('agent HTTP API', () => {
     it('captures a forwarded landing URL and attributes a later event by session key', async () => {
       const clickId = 'a&b=c#d e+f%20?x=/é😀';
       const landingUrl = `https://shop.example/product?cid=${encodeURIComponent(clickId)}&utm=x`;
-      const click = await api().post('/v1/clicks').send({ landingUrl, sessionKey: 'sess-1' }).expect(200);
-      expect(click.body.captured).toEqual([expect.objectContaining({ tracker: 'network', clickId })]);
+      const click = await api()
+        .post('/v1/clicks')
+        .send({ landingUrl, sessionKey: 'sess-1' })
+        .expect(200);
+      expect(click.body.captured).toEqual([
+        expect.objectContaining({ tracker: 'network', clickId }),
+      ]);
 
       const event = await api()
         .post('/v1/events')
-        .send({ type: 'purchase', orderId: 'O-9', amount: '50.00', currency: 'EUR', sessionKey: 'sess-1' })
+        .send({
+          type: 'purchase',
+          orderId: 'O-9',
+          amount: '50.00',
+          currency: 'EUR',
+          sessionKey: 'sess-1',
+        })
         .expect(202);
-      expect(event.body).toMatchObject({ attributed: true, attribution: 'session', commission: { amount: '5.00', currency: 'EUR' } });
+      expect(event.body).toMatchObject({
+        attributed: true,
+        attribution: 'session',
+        commission: { amount: '5.00', currency: 'EUR' },
+      });
 
       await tracker.waitForRequests(1);
       expect(new URL(tracker.received[0].url, 'http://x').searchParams.get('cid')).toBe(clickId);
@@ -177,14 +296,23 @@ describe('agent HTTP API', () => {
     it('records an unattributed event without sending anything', async () => {
       const event = await api()
         .post('/v1/events')
-        .send({ type: 'purchase', orderId: 'O-lonely', amount: '5.00', currency: 'EUR', sessionKey: 'nobody' })
+        .send({
+          type: 'purchase',
+          orderId: 'O-lonely',
+          amount: '5.00',
+          currency: 'EUR',
+          sessionKey: 'nobody',
+        })
         .expect(202);
       expect(event.body).toMatchObject({ attributed: false, attribution: 'none', queued: false });
       expect(await count(Postback)).toBe(0);
     });
 
     it('answers 400, not 500, to a landing URL that passes IsUrl but does not parse', async () => {
-      const response = await api().post('/v1/clicks').send({ landingUrl: 'http://xn--a.com/?cid=x' }).expect(400);
+      const response = await api()
+        .post('/v1/clicks')
+        .send({ landingUrl: 'http://xn--a.com/?cid=x' })
+        .expect(400);
       expect(response.body.fields.landingUrl).toBeDefined();
     });
 
@@ -197,7 +325,13 @@ describe('agent HTTP API', () => {
       });
       const event = await api()
         .post('/v1/events')
-        .send({ type: 'constructor', orderId: 'X-1', amount: '10.00', currency: 'EUR', clickId: 'c1' })
+        .send({
+          type: 'constructor',
+          orderId: 'X-1',
+          amount: '10.00',
+          currency: 'EUR',
+          clickId: 'c1',
+        })
         .expect(202);
       expect(event.body.commission).toEqual({ amount: '1.50', currency: 'EUR' });
     });

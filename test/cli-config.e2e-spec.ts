@@ -47,14 +47,26 @@ trackers:
       '  - tracker "c": environment variable C_TOKEN (its signing secret) is not set',
       expect.stringMatching(/^ {2}- tracker "a": unknown preset "volume"; known: voluum, /),
       '  - tracker "b": postback.url: {{nid}} is not filled in: set values.nid (your network ID)',
-      expect.stringMatching(/^ {2}- tracker "c": unknown macro \{payuot\}; known: click_id, payout, /),
+      expect.stringMatching(
+        /^ {2}- tracker "c": unknown macro \{payuot\}; known: click_id, payout, /,
+      ),
       '  - tracker "c": the token would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL',
     ]);
   });
 
   it('prints the landing URL shape and the exact sample postback of a preset, token applied', async () => {
     const { code, output } = await cli(
-      ['build', '--preset', 'tune', '--value', 'network_id=acme', '--value', 'offer_id=7', '--token-env', 'TUNE_TOKEN'],
+      [
+        'build',
+        '--preset',
+        'tune',
+        '--value',
+        'network_id=acme',
+        '--value',
+        'offer_id=7',
+        '--token-env',
+        'TUNE_TOKEN',
+      ],
       { TUNE_TOKEN: 'tune-secret' },
     );
     expect(code).toBe(0);
@@ -75,11 +87,19 @@ trackers:
     const { code, output } = await cli(['build', '--config', path, '--tracker', 'vol']);
     expect(code).toBe(0);
     expect(output).toContain('?cid={clickid}');
-    expect(output).toContain('GET https://trk.example.com/postback?cid=TEST-CLICK-1&payout=6.00&txid=TEST-ORDER-1&currency=EUR&et=purchase');
+    expect(output).toContain(
+      'GET https://trk.example.com/postback?cid=TEST-CLICK-1&payout=6.00&txid=TEST-ORDER-1&currency=EUR&et=purchase',
+    );
   });
 
   it('lists what the reference leaves unconfirmed for a preset', async () => {
-    const { output } = await cli(['build', '--preset', 'redtrack', '--value', 'tracking_domain=t.example.com']);
+    const { output } = await cli([
+      'build',
+      '--preset',
+      'redtrack',
+      '--value',
+      'tracking_domain=t.example.com',
+    ]);
     expect(output).toMatch(/Not confirmed[\s\S]*"sum"/);
   });
 });
@@ -90,7 +110,11 @@ describe('the example configurations', () => {
     ['config/examples/several-networks.yaml', { EVERFLOW_TOKEN: 'e', TUNE_SECURITY_TOKEN: 't' }],
   ])('%s is valid', async (path, env) => {
     const lines: string[] = [];
-    const code = await runCli(['validate', '--config', path], { env, out: (text) => lines.push(text), fetch });
+    const code = await runCli(['validate', '--config', path], {
+      env,
+      out: (text) => lines.push(text),
+      fetch,
+    });
     expect(lines.join('\n')).toMatch(/: OK \(\d trackers?\)$/);
     expect(code).toBe(0);
   });

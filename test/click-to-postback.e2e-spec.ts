@@ -45,7 +45,11 @@ describe('from click to signed postback', () => {
       .post('/checkout')
       .send({ orderId: 'ORDER-1', amount: '59.97', currency: 'EUR', customerId: 'cust-1' })
       .expect(200);
-    expect(purchase.body).toMatchObject({ attributed: true, attribution: 'customer', queued: true });
+    expect(purchase.body).toMatchObject({
+      attributed: true,
+      attribution: 'customer',
+      queued: true,
+    });
 
     const [received] = await shop.tracker.waitForRequests(1, 2_000);
     expect(received.receivedAt - purchasedAt).toBeLessThan(2_000);
@@ -55,9 +59,20 @@ describe('from click to signed postback', () => {
     expect(query.get('txid')).toBe('ORDER-1');
     expect(query.get('currency')).toBe('EUR');
     expect(query.get('s1')).toBe('banner&top');
-    expect([...query.keys()]).toEqual(['cid', 'payout', 'txid', 'currency', 's1', 'pb_id', 'pb_ts', 'pb_sig']);
+    expect([...query.keys()]).toEqual([
+      'cid',
+      'payout',
+      'txid',
+      'currency',
+      's1',
+      'pb_id',
+      'pb_ts',
+      'pb_sig',
+    ]);
     expect(verifyPostbackSignature({ secret: SECRET, url: received.url })).toBe(true);
-    expect(verifyPostbackSignature({ secret: 'whsec_b3RoZXItc2VjcmV0LWtleQ==', url: received.url })).toBe(false);
+    expect(
+      verifyPostbackSignature({ secret: 'whsec_b3RoZXItc2VjcmV0LWtleQ==', url: received.url }),
+    ).toBe(false);
 
     const db = shop.app.get(PostbackDatabase);
     await eventually(

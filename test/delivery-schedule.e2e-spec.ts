@@ -1,4 +1,3 @@
-
 import { ConversionService, DeliveryAttempt, OutboxFlusher, Postback } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { useShop } from './fixtures/shop-app.js';
@@ -23,7 +22,11 @@ describe('the default retry schedule, run on an injected clock', () => {
     const db = shop.app.get(PostbackDatabase);
     const flusher = shop.app.get(OutboxFlusher);
     const { postbackId } = await shop.app.get(ConversionService).record({
-      type: 'purchase', orderId: 'LONG-1', amount: '10.00', currency: 'EUR', clickId: 'c-1',
+      type: 'purchase',
+      orderId: 'LONG-1',
+      amount: '10.00',
+      currency: 'EUR',
+      clickId: 'c-1',
     });
     const first = now;
     for (let i = 0; i < 20; i++) {
@@ -52,11 +55,17 @@ describe('the default retry schedule, run on an injected clock', () => {
   it('reads a huge answer only up to the cap and keeps a short excerpt', async () => {
     shop.tracker.setDefault({ status: 200, body: 'x'.repeat(5 * 1024 * 1024) });
     const { postbackId } = await shop.app.get(ConversionService).record({
-      type: 'purchase', orderId: 'BIG-1', amount: '10.00', currency: 'EUR', clickId: 'c-2',
+      type: 'purchase',
+      orderId: 'BIG-1',
+      amount: '10.00',
+      currency: 'EUR',
+      clickId: 'c-2',
     });
     await shop.app.get(OutboxFlusher).flush();
     const db = shop.app.get(PostbackDatabase);
-    const [attempt] = await db.run((m) => m.findBy(DeliveryAttempt, { postbackId: postbackId as string }));
+    const [attempt] = await db.run((m) =>
+      m.findBy(DeliveryAttempt, { postbackId: postbackId as string }),
+    );
     expect(attempt).toMatchObject({ outcome: 'delivered', statusCode: 200 });
     expect(attempt.responseExcerpt).toBe('x'.repeat(1024));
   });

@@ -39,7 +39,14 @@ describe('a drain keeps going while trackers wait for slots', () => {
     for (let i = 0; i < 300; i++) {
       await request(agent.server as never)
         .post('/v1/events')
-        .send({ type: 'purchase', orderId: `one-${i}`, amount: '1.00', currency: 'EUR', clickId: `c-${i}`, tracker: 'one' })
+        .send({
+          type: 'purchase',
+          orderId: `one-${i}`,
+          amount: '1.00',
+          currency: 'EUR',
+          clickId: `c-${i}`,
+          tracker: 'one',
+        })
         .expect(202);
     }
     await agent.app.close();

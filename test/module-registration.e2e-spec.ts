@@ -61,11 +61,20 @@ describe('PostbackModule registration', () => {
         const visitor = request.agent(app.getHttpServer());
         await visitor.get('/landing?clickid=CK-1&aff=partner-9').expect(200, 'welcome');
         const db = app.get(PostbackDatabase);
-        const click = await eventually(() => db.run((m) => m.findOneBy(Click, { clickId: 'CK-1' })));
-        expect(click).toMatchObject({ tracker: 'net', landingPath: '/landing', subParams: { aff: 'partner-9' } });
+        const click = await eventually(() =>
+          db.run((m) => m.findOneBy(Click, { clickId: 'CK-1' })),
+        );
+        expect(click).toMatchObject({
+          tracker: 'net',
+          landingPath: '/landing',
+          subParams: { aff: 'partner-9' },
+        });
         expect(click.visitorKey).not.toBe('');
 
-        const result = await visitor.post('/checkout').send({ orderId: 'O-1', amount: '9.99', currency: 'USD' }).expect(200);
+        const result = await visitor
+          .post('/checkout')
+          .send({ orderId: 'O-1', amount: '9.99', currency: 'USD' })
+          .expect(200);
         expect(result.body).toMatchObject({ attribution: 'session', queued: true });
         const [received] = await tracker.waitForRequests(1);
         expect(received.url).toBe('/postback?c=CK-1&o=O-1');
@@ -85,7 +94,9 @@ describe('PostbackModule registration', () => {
     }
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot(postbackDataSourceOptions({ url: `sqlite:${dir.path}/class.sqlite` })),
+        TypeOrmModule.forRoot(
+          postbackDataSourceOptions({ url: `sqlite:${dir.path}/class.sqlite` }),
+        ),
         ScheduleModule.forRoot(),
         PostbackModule.forRootAsync({ useClass: OptionsFactory as never }),
       ],
@@ -102,11 +113,20 @@ describe('PostbackModule registration', () => {
   });
 
   it('never breaks the landing page: a refused click ID is logged and the page still answers', async () => {
-    const app = await startShopApp({ databaseUrl: `sqlite:${dir.path}/bad.sqlite`, options: options(tracker.url()) });
+    const app = await startShopApp({
+      databaseUrl: `sqlite:${dir.path}/bad.sqlite`,
+      options: options(tracker.url()),
+    });
     try {
       const db = app.get(PostbackDatabase);
-      await request(app.getHttpServer()).get('/landing').query({ cid: 'bad\u0000id' }).expect(200, 'welcome');
-      await request(app.getHttpServer()).get('/landing').query({ cid: 'x'.repeat(10_000) }).expect(200, 'welcome');
+      await request(app.getHttpServer())
+        .get('/landing')
+        .query({ cid: 'bad\u0000id' })
+        .expect(200, 'welcome');
+      await request(app.getHttpServer())
+        .get('/landing')
+        .query({ cid: 'x'.repeat(10_000) })
+        .expect(200, 'welcome');
       await request(app.getHttpServer()).get('/landing?cid=a&cid=b').expect(200, 'welcome');
       await request(app.getHttpServer()).get('/landing?cid=ok-1').expect(200, 'welcome');
       await eventually(() => db.run((m) => m.findOneBy(Click, { clickId: 'ok-1' })));
@@ -154,7 +174,9 @@ describe('PostbackModule registration', () => {
     class ProbeModule {}
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot(postbackDataSourceOptions({ url: `sqlite:${dir.path}/events.sqlite` })),
+        TypeOrmModule.forRoot(
+          postbackDataSourceOptions({ url: `sqlite:${dir.path}/events.sqlite` }),
+        ),
         ScheduleModule.forRoot(),
         EventEmitterModule.forRoot(),
         PostbackModule.forRoot(options(tracker.url())),
@@ -178,7 +200,9 @@ describe('PostbackModule registration', () => {
         session: { [SESSION_CLICKS_KEY]: stored.body },
       });
       expect(result).toMatchObject({ attributed: true, attribution: 'session', queued: true });
-      await expect(emitter.emitAsync('postback.purchase', { amount: '-1' })).rejects.toThrow(/orderId/);
+      await expect(emitter.emitAsync('postback.purchase', { amount: '-1' })).rejects.toThrow(
+        /orderId/,
+      );
       const [received] = await tracker.waitForRequests(1);
       expect(received.url).toBe('/postback?c=EV-1&o=EV-ORDER');
       expect(app.get(ConversionService)).toBeDefined();

@@ -14,15 +14,24 @@ describe('outbox operations', () => {
   let agent: TestAgent;
   let dir: ReturnType<typeof tempDir>;
   const admin = (path: string) =>
-    request(agent.server as never).post(`/v1/admin/postbacks/${path}`).set('authorization', `Bearer ${ADMIN_KEY}`);
+    request(agent.server as never)
+      .post(`/v1/admin/postbacks/${path}`)
+      .set('authorization', `Bearer ${ADMIN_KEY}`);
   const record = async (orderId: string) =>
     (
       await request(agent.server as never)
         .post('/v1/events')
-        .send({ type: 'purchase', orderId, amount: '10.00', currency: 'EUR', clickId: `c-${orderId}` })
+        .send({
+          type: 'purchase',
+          orderId,
+          amount: '10.00',
+          currency: 'EUR',
+          clickId: `c-${orderId}`,
+        })
         .expect(202)
     ).body.postbackId as string;
-  const stateOf = async (id: string) => (await agent.db.run((m) => m.findOneByOrFail(Postback, { id }))).state;
+  const stateOf = async (id: string) =>
+    (await agent.db.run((m) => m.findOneByOrFail(Postback, { id }))).state;
   const until = (id: string, state: Postback['state']) =>
     eventually(async () => (await stateOf(id)) === state, 10_000, `postback ${state}`);
 
@@ -46,14 +55,23 @@ describe('outbox operations', () => {
     const id = await record('O-replay');
     await until(id, 'dead');
 
-    const replay = await admin('replay').send({ ids: [id] }).expect(200);
+    const replay = await admin('replay')
+      .send({ ids: [id] })
+      .expect(200);
     expect(replay.body).toEqual({ replayed: 1 });
     await until(id, 'delivered');
 
-    const eventIds = tracker.received.map((r) => new URL(r.url, 'http://x').searchParams.get('pb_id'));
+    const eventIds = tracker.received.map((r) =>
+      new URL(r.url, 'http://x').searchParams.get('pb_id'),
+    );
     expect(eventIds).toEqual([id, id]);
-    const attempts = await agent.db.run((m) => m.find(DeliveryAttempt, { where: { postbackId: id }, order: { startedAt: 'ASC' } }));
-    expect(attempts.map((a) => [a.statusCode, a.outcome])).toEqual([[400, 'dead'], [200, 'delivered']]);
+    const attempts = await agent.db.run((m) =>
+      m.find(DeliveryAttempt, { where: { postbackId: id }, order: { startedAt: 'ASC' } }),
+    );
+    expect(attempts.map((a) => [a.statusCode, a.outcome])).toEqual([
+      [400, 'dead'],
+      [200, 'delivered'],
+    ]);
   });
 
   it('replays every dead letter of one tracker only when asked for all of them', async () => {
@@ -64,7 +82,9 @@ describe('outbox operations', () => {
 
     const refused = await admin('replay').send({}).expect(400);
     expect(refused.body.fields.ids).toBeDefined();
-    expect((await admin('replay').send({ tracker: 'network' }).expect(200)).body).toEqual({ replayed: 2 });
+    expect((await admin('replay').send({ tracker: 'network' }).expect(200)).body).toEqual({
+      replayed: 2,
+    });
     for (const id of ids) await until(id, 'delivered');
   });
 
@@ -77,10 +97,22 @@ describe('outbox operations', () => {
       outbox: { ...FAST_OUTBOX, enabled: false },
     });
     const id = await record('O-cancel');
-    expect((await admin('cancel').send({ ids: [id] }).expect(200)).body).toEqual({ cancelled: 1 });
+    expect(
+      (
+        await admin('cancel')
+          .send({ ids: [id] })
+          .expect(200)
+      ).body,
+    ).toEqual({ cancelled: 1 });
     expect(await stateOf(id)).toBe('cancelled');
     expect(tracker.received).toHaveLength(0);
-    expect((await admin('replay').send({ ids: [id], state: 'cancelled' }).expect(200)).body).toEqual({ replayed: 1 });
+    expect(
+      (
+        await admin('replay')
+          .send({ ids: [id], state: 'cancelled' })
+          .expect(200)
+      ).body,
+    ).toEqual({ replayed: 1 });
     expect(await stateOf(id)).toBe('pending');
   });
 
@@ -95,11 +127,16 @@ describe('outbox operations', () => {
     const left = await agent.db.run((m) => m.find(Postback));
     expect(left.map((p) => p.id).sort()).toEqual(ids.slice(3).sort());
     expect(await agent.db.run((m) => m.countBy(DeliveryAttempt, {}))).toBe(2);
-    expect((await admin('purge').send({ olderThanDays: 30 }).expect(200)).body).toEqual({ purged: 0 });
+    expect((await admin('purge').send({ olderThanDays: 30 }).expect(200)).body).toEqual({
+      purged: 0,
+    });
   });
 
   it('needs the admin key, and is off without one', async () => {
-    await request(agent.server as never).post('/v1/admin/postbacks/replay').send({ all: true }).expect(401);
+    await request(agent.server as never)
+      .post('/v1/admin/postbacks/replay')
+      .send({ all: true })
+      .expect(401);
     await request(agent.server as never)
       .post('/v1/admin/postbacks/replay')
       .set('authorization', 'Bearer not-the-admin-key-at-all')
@@ -107,8 +144,14 @@ describe('outbox operations', () => {
       .expect(401);
 
     await agent.app.close();
-    agent = await startAgent({ databaseUrl: `sqlite:${dir.path}/admin.sqlite`, trackers: [testTracker(tracker.url())] });
-    const off = await request(agent.server as never).post('/v1/admin/postbacks/replay').send({ all: true }).expect(403);
+    agent = await startAgent({
+      databaseUrl: `sqlite:${dir.path}/admin.sqlite`,
+      trackers: [testTracker(tracker.url())],
+    });
+    const off = await request(agent.server as never)
+      .post('/v1/admin/postbacks/replay')
+      .send({ all: true })
+      .expect(403);
     expect(off.body.message).toMatch(/POSTBACK_ADMIN_KEY/);
   });
 
@@ -117,7 +160,10 @@ describe('outbox operations', () => {
     const id = await record('O-cli');
     await until(id, 'dead');
     await agent.app.listen(0, '127.0.0.1');
-    const env = { POSTBACK_AGENT_URL: (await agent.app.getUrl()).replace('[::1]', '127.0.0.1'), POSTBACK_ADMIN_KEY: ADMIN_KEY };
+    const env = {
+      POSTBACK_AGENT_URL: (await agent.app.getUrl()).replace('[::1]', '127.0.0.1'),
+      POSTBACK_ADMIN_KEY: ADMIN_KEY,
+    };
     const output: string[] = [];
     const io = { env, out: (text: string) => output.push(text), fetch };
 
@@ -128,6 +174,11 @@ describe('outbox operations', () => {
     await until(id, 'delivered');
     expect(await runCli(['outbox', 'frobnicate'], io)).toBe(2);
     expect(output.pop()).toMatch(/^usage:/);
-    expect(await runCli(['outbox', 'replay', '--id', id], { ...io, env: { ...env, POSTBACK_ADMIN_KEY: 'wrong-wrong-wrong-wrong' } })).toBe(1);
+    expect(
+      await runCli(['outbox', 'replay', '--id', id], {
+        ...io,
+        env: { ...env, POSTBACK_ADMIN_KEY: 'wrong-wrong-wrong-wrong' },
+      }),
+    ).toBe(1);
   });
 });

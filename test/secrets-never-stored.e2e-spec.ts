@@ -36,14 +36,24 @@ describe('secrets never reach the database, the API or the logs', () => {
         headers: { location: `https://tracker.example/postback?cid=x&security_token=${encoded}` },
         body: `moved; you sent security_token=${encoded} (${TOKEN})`,
       });
-      await shop.app.get(ConversionService).record({ type: 'purchase', orderId: 'S-1', amount: '5.00', currency: 'EUR', clickId: 'c' });
+      await shop.app
+        .get(ConversionService)
+        .record({
+          type: 'purchase',
+          orderId: 'S-1',
+          amount: '5.00',
+          currency: 'EUR',
+          clickId: 'c',
+        });
       await shop.app.get(OutboxFlusher).flush();
     } finally {
       spy.mockRestore();
     }
 
     // The token did go out, as the tracker needs it...
-    expect(new URL(shop.tracker.received[0].url, 'http://x').searchParams.get('security_token')).toBe(TOKEN);
+    expect(
+      new URL(shop.tracker.received[0].url, 'http://x').searchParams.get('security_token'),
+    ).toBe(TOKEN);
     // ...but nothing kept afterwards holds it, in any encoding.
     const db = shop.app.get(PostbackDatabase);
     const stored = JSON.stringify([
@@ -56,7 +66,9 @@ describe('secrets never reach the database, the API or the logs', () => {
       expect(text).not.toContain(encoded);
     }
     const [attempt] = await db.run((m) => m.find(DeliveryAttempt));
-    expect(attempt.error).toBe('gave up after 1 attempts; last: HTTP 301 redirect to https://tracker.example/postback (never followed)');
+    expect(attempt.error).toBe(
+      'gave up after 1 attempts; last: HTTP 301 redirect to https://tracker.example/postback (never followed)',
+    );
     expect(attempt.responseExcerpt).toContain('[redacted]');
     expect(attempt.requestUrl).toContain('security_token=%5Bredacted%5D');
     expect(logged).toMatch(/is dead/);

@@ -24,7 +24,9 @@ describe('SQLite: one process per database file', () => {
 
   it('refuses another operating-system process while the file is in use', async () => {
     const file = `${dir.path}/other.sqlite`;
-    const holder = await new DataSource(postbackDataSourceOptions({ url: `sqlite:${file}` })).initialize();
+    const holder = await new DataSource(
+      postbackDataSourceOptions({ url: `sqlite:${file}` }),
+    ).initialize();
     try {
       // A plain better-sqlite3 writer in a child process, as a second agent would be.
       const child = spawnSync(

@@ -1,4 +1,3 @@
-
 import { Conversion, ConversionService, OutboxFlusher, Postback } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { useShop } from './fixtures/shop-app.js';
@@ -21,17 +20,32 @@ describe('SQLite: concurrent events while the flusher runs', () => {
     const flusher = shop.app.get(OutboxFlusher);
     const db = shop.app.get(PostbackDatabase);
     const valid = Array.from({ length: 100 }, (_, i) =>
-      conversions.record({ type: 'purchase', orderId: `OK-${i}`, amount: '10.00', currency: 'EUR', clickId: `click-${i}` }),
+      conversions.record({
+        type: 'purchase',
+        orderId: `OK-${i}`,
+        amount: '10.00',
+        currency: 'EUR',
+        clickId: `click-${i}`,
+      }),
     );
     // Refused after their transaction began: an unknown tracker is checked during attribution.
     const refused = Array.from({ length: 20 }, (_, i) =>
-      conversions.record({ type: 'purchase', orderId: `BAD-${i}`, amount: '1.00', currency: 'EUR', clickId: 'x', tracker: 'ghost' }),
+      conversions.record({
+        type: 'purchase',
+        orderId: `BAD-${i}`,
+        amount: '1.00',
+        currency: 'EUR',
+        clickId: 'x',
+        tracker: 'ghost',
+      }),
     );
     const flushes = [flusher.flush(), flusher.flush()];
     const results = await Promise.allSettled([...valid, ...refused, ...flushes]);
 
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(rejected.map((r) => (r.reason as Error).name)).toEqual(Array(20).fill('InvalidInputError'));
+    expect(rejected.map((r) => (r.reason as Error).name)).toEqual(
+      Array(20).fill('InvalidInputError'),
+    );
     expect(await db.run((m) => m.count(Conversion))).toBe(100);
     expect(await db.run((m) => m.count(Postback))).toBe(100);
     await eventually(

@@ -58,7 +58,9 @@ export function toModuleOptions(
     const secrets = names.map((name) => {
       const value = environment[name];
       if (!value) {
-        problems.push(`tracker "${tracker.name}": environment variable ${name} (its signing secret) is not set`);
+        problems.push(
+          `tracker "${tracker.name}": environment variable ${name} (its signing secret) is not set`,
+        );
       }
       return value ?? '';
     });

@@ -12,7 +12,9 @@ describe('loadAgentEnv', () => {
   });
 
   it('names every problem at once, never a value', () => {
-    expect(() => loadAgentEnv({ PORT: 'eighty', POSTBACK_API_KEY: 'short', SQLITE_SYNCHRONOUS: 'OFF' })).toThrow(
+    expect(() =>
+      loadAgentEnv({ PORT: 'eighty', POSTBACK_API_KEY: 'short', SQLITE_SYNCHRONOUS: 'OFF' }),
+    ).toThrow(
       /PORT[\s\S]*POSTBACK_API_KEY must be at least 16 characters[\s\S]*SQLITE_SYNCHRONOUS/,
     );
     try {
@@ -27,7 +29,10 @@ describe('withoutCredentials', () => {
   it.each([
     ['postgres://app:p@ss:w0rd@db.internal/shop', 'postgres://app:***@db.internal/shop'],
     ['mysql://root@127.0.0.1:3306/test', 'mysql://root@127.0.0.1:3306/test'],
-    ['postgres://db/shop?sslmode=require&password=hunter22', 'postgres://db/shop?sslmode=require&password=***'],
+    [
+      'postgres://db/shop?sslmode=require&password=hunter22',
+      'postgres://db/shop?sslmode=require&password=***',
+    ],
     ['sqlite:./data/postback.sqlite', 'sqlite:./data/postback.sqlite'],
   ])('%s is logged as %s', (url, logged) => {
     expect(withoutCredentials(url)).toBe(logged);

@@ -32,7 +32,10 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
     module: PostbackAgentModule,
     imports: [
       TypeOrmModule.forRoot(
-        postbackDataSourceOptions({ url: env.DATABASE_URL, sqliteSynchronous: env.SQLITE_SYNCHRONOUS }),
+        postbackDataSourceOptions({
+          url: env.DATABASE_URL,
+          sqliteSynchronous: env.SQLITE_SYNCHRONOUS,
+        }),
       ),
       ScheduleModule.forRoot(),
       PostbackModule.forRoot({ ...options, capture: { ...options.capture, enabled: false } }),
@@ -49,7 +52,10 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
       {
         provide: APP_GUARD,
         useFactory: (reflector: Reflector) =>
-          new ApiKeyGuard(reflector, { apiKey: env.POSTBACK_API_KEY, adminKey: env.POSTBACK_ADMIN_KEY }),
+          new ApiKeyGuard(reflector, {
+            apiKey: env.POSTBACK_API_KEY,
+            adminKey: env.POSTBACK_ADMIN_KEY,
+          }),
         inject: [Reflector],
       },
       { provide: APP_FILTER, useClass: InvalidInputFilter },
@@ -61,7 +67,12 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
 export async function createAgentApp(
   env: AgentEnv,
   options: PostbackModuleOptions,
-  logger: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[] = ['log', 'error', 'warn', 'fatal'],
+  logger: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[] = [
+    'log',
+    'error',
+    'warn',
+    'fatal',
+  ],
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(agentModule(env, options), {
     logger,

@@ -46,7 +46,9 @@ export class ApiKeyGuard implements CanActivate {
     const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
     if (this.reflector.getAllAndOverride<boolean>(ADMIN_ROUTE, targets)) {
       if (!this.adminKey) {
-        throw new ForbiddenException('Outbox operations are off: set POSTBACK_ADMIN_KEY to use them');
+        throw new ForbiddenException(
+          'Outbox operations are off: set POSTBACK_ADMIN_KEY to use them',
+        );
       }
       return this.check(header, this.adminKey);
     }

@@ -24,7 +24,10 @@ export class ClicksController {
         clickId: dto.clickId,
         subParams: dto.subParams,
       });
-      return { captured: [{ id: click.id, tracker: click.tracker, clickId: click.clickId }], ignored: [] };
+      return {
+        captured: [{ id: click.id, tracker: click.tracker, clickId: click.clickId }],
+        ignored: [],
+      };
     }
     let url: URL;
     try {

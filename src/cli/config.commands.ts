@@ -32,7 +32,9 @@ export function runValidate(configPath: string, io: CommandIo): number {
   for (const tracker of Array.isArray(file?.trackers) ? file.trackers : []) {
     for (const name of [tracker?.signing?.secretEnv ?? []].flat()) {
       if (!env[name]) {
-        problems.push(`tracker "${tracker.name}": environment variable ${name} (its signing secret) is not set`);
+        problems.push(
+          `tracker "${tracker.name}": environment variable ${name} (its signing secret) is not set`,
+        );
         env[name] = 'stand-in-secret-for-validation';
       }
     }
@@ -44,7 +46,9 @@ export function runValidate(configPath: string, io: CommandIo): number {
     else problems.push((error as Error).message);
   }
   if (problems.length === 0) {
-    io.out(`${configPath}: OK (${file.trackers.length} tracker${file.trackers.length === 1 ? '' : 's'})`);
+    io.out(
+      `${configPath}: OK (${file.trackers.length} tracker${file.trackers.length === 1 ? '' : 's'})`,
+    );
     return 0;
   }
   io.out(`${configPath}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
@@ -72,12 +76,18 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
   if (args.config) {
     let options;
     try {
-      options = toModuleOptions(parse(readFileSync(args.config, 'utf8')) as AgentConfigFile, io.env, args.config);
+      options = toModuleOptions(
+        parse(readFileSync(args.config, 'utf8')) as AgentConfigFile,
+        io.env,
+        args.config,
+      );
     } catch (error) {
       io.out(`${args.config}: ${(error as Error).message}`);
       return 1;
     }
-    const found = options.trackers.find((t) => t.name === (args.tracker ?? options.trackers[0]?.name));
+    const found = options.trackers.find(
+      (t) => t.name === (args.tracker ?? options.trackers[0]?.name),
+    );
     if (!found) {
       io.out(`no tracker "${args.tracker}" in ${args.config}`);
       return 1;
@@ -103,7 +113,9 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
       ...(secret && { signing: { type: 'token' as const, secret } }),
     };
   } else {
-    io.out('build needs --preset NAME (with --value name=value …) or --config FILE [--tracker NAME]');
+    io.out(
+      'build needs --preset NAME (with --value name=value …) or --config FILE [--tracker NAME]',
+    );
     return 2;
   }
 
@@ -111,7 +123,8 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
   try {
     resolved = resolvePostbackOptions({ trackers: [tracker] }).trackers.get(tracker.name)!;
   } catch (error) {
-    const problems = error instanceof PostbackConfigurationError ? error.problems : [(error as Error).message];
+    const problems =
+      error instanceof PostbackConfigurationError ? error.problems : [(error as Error).message];
     io.out(`cannot build the postback:`);
     for (const problem of problems) io.out(`  - ${problem}`);
     return 1;
@@ -122,7 +135,8 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
   io.out(`  ${sample.request.method} ${sample.request.url}`);
   for (const [name, value] of Object.entries(sample.request.headers)) io.out(`  ${name}: ${value}`);
   if (sample.request.body) io.out(`\n  ${sample.request.body}`);
-  if (tracker.signing) io.out('\n(The secret is applied as it will be sent: do not share this output.)');
+  if (tracker.signing)
+    io.out('\n(The secret is applied as it will be sent: do not share this output.)');
   if (sample.unconfirmed.length > 0) {
     io.out('\nNot confirmed by the network documentation read; check with the network:');
     for (const fact of sample.unconfirmed) io.out(`  - ${fact}`);

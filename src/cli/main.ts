@@ -76,20 +76,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return 2;
   }
-  const base = (io.env.POSTBACK_AGENT_URL ?? `http://127.0.0.1:${io.env.PORT ?? 3000}`).replace(/\/$/, '');
+  const base = (io.env.POSTBACK_AGENT_URL ?? `http://127.0.0.1:${io.env.PORT ?? 3000}`).replace(
+    /\/$/,
+    '',
+  );
   const call = async (method: string, path: string, key: string | undefined, body?: unknown) => {
-    const response = await io.fetch(`${base}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(key && { authorization: `Bearer ${key}` }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).catch((error: Error) => {
-      throw new Error(
-        `cannot reach the agent at ${base} (${error.message}); is it running? Set POSTBACK_AGENT_URL to its address`,
-      );
-    });
+    const response = await io
+      .fetch(`${base}${path}`, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          ...(key && { authorization: `Bearer ${key}` }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      .catch((error: Error) => {
+        throw new Error(
+          `cannot reach the agent at ${base} (${error.message}); is it running? Set POSTBACK_AGENT_URL to its address`,
+        );
+      });
     io.out(JSON.stringify(await response.json(), null, 2));
     return response.ok ? 0 : 1;
   };
@@ -103,7 +108,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return call('GET', `/v1/postbacks?${query}`, io.env.POSTBACK_API_KEY);
     }
     case 'replay':
-      return call('POST', '/v1/admin/postbacks/replay', admin, { ...selection, state: values.state });
+      return call('POST', '/v1/admin/postbacks/replay', admin, {
+        ...selection,
+        state: values.state,
+      });
     case 'cancel':
       return call('POST', '/v1/admin/postbacks/cancel', admin, selection);
     case 'purge':

@@ -6,7 +6,9 @@ import type { ClickService } from './click.service.js';
 import { SESSION_CLICKS_KEY } from '../postback.constants.js';
 
 const options = resolvePostbackOptions({
-  trackers: [{ name: 'net', clickParams: ['cid'], postback: { url: 'https://t.example/pb?c={click_id}' } }],
+  trackers: [
+    { name: 'net', clickParams: ['cid'], postback: { url: 'https://t.example/pb?c={click_id}' } },
+  ],
 });
 
 /** A ClickService whose database writes finish only when the test says so. */
@@ -37,9 +39,9 @@ describe('ClickCaptureMiddleware', () => {
     let next = false;
     middleware.use(req, {} as Response, () => (next = true));
     expect(next).toBe(true); // the write has not finished, the page is served anyway
-    expect((req as unknown as { session: Record<string, unknown> }).session[SESSION_CLICKS_KEY]).toEqual([
-      { tracker: 'net', clickId: 'abc', at: 42 },
-    ]);
+    expect(
+      (req as unknown as { session: Record<string, unknown> }).session[SESSION_CLICKS_KEY],
+    ).toEqual([{ tracker: 'net', clickId: 'abc', at: 42 }]);
   });
 
   it('waits for writes still under way before the application shuts down', async () => {

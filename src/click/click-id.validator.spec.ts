@@ -79,7 +79,9 @@ describe('clickIdProblem', () => {
     it('refuses a value that does not match a string pattern', () => {
       const patterned = trackerOf({ clickIdPattern: '^[A-Za-z0-9_-]+$' });
       expect(clickIdProblem('abc_12-3', patterned)).toBeUndefined();
-      expect(clickIdProblem('a&b', patterned)).toBe(`does not match tracker "net"'s clickIdPattern`);
+      expect(clickIdProblem('a&b', patterned)).toBe(
+        `does not match tracker "net"'s clickIdPattern`,
+      );
     });
 
     it('refuses a value that does not match a RegExp pattern', () => {

@@ -142,7 +142,11 @@ export class ClickService {
     tracker: string,
     visitorKey: string,
   ): Promise<Click | null> {
-    return manager.findOneBy(Click, { clickId, tracker, visitorKey: normaliseVisitorKey(visitorKey) });
+    return manager.findOneBy(Click, {
+      clickId,
+      tracker,
+      visitorKey: normaliseVisitorKey(visitorKey),
+    });
   }
 
   /** Recent clicks of a visitor or a customer, newest first, for attribution to choose from. */

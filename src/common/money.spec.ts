@@ -34,12 +34,21 @@ describe('isDecimalString', () => {
     expect(isDecimalString(value)).toBe(true);
   });
 
-  it.each(['-1', '1e5', 'abc', '', '.5', '5.', '1,5', ' 1', '1234567890123456', '1.123456789', 'NaN'])(
-    'refuses %p',
-    (value) => {
-      expect(isDecimalString(value)).toBe(false);
-    },
-  );
+  it.each([
+    '-1',
+    '1e5',
+    'abc',
+    '',
+    '.5',
+    '5.',
+    '1,5',
+    ' 1',
+    '1234567890123456',
+    '1.123456789',
+    'NaN',
+  ])('refuses %p', (value) => {
+    expect(isDecimalString(value)).toBe(false);
+  });
 });
 
 describe('amountProblem', () => {

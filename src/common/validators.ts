@@ -1,4 +1,8 @@
-import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import {
+  registerDecorator,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
 
 import { textProblem } from '../click/click-id.validator.js';
 import { amountProblem, isCurrencyCode } from './money.js';

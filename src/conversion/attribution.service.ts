@@ -48,16 +48,34 @@ export class AttributionService {
       // other sub-parameters.
       const click =
         (query.sessionKey &&
-          (await this.clicks.findForVisitor(manager, fromSession.clickId, fromSession.tracker.name, query.sessionKey))) ||
+          (await this.clicks.findForVisitor(
+            manager,
+            fromSession.clickId,
+            fromSession.tracker.name,
+            query.sessionKey,
+          ))) ||
         (await this.clicks.findByClickId(manager, fromSession.clickId, fromSession.tracker.name));
-      return { source: 'session', tracker: fromSession.tracker, clickId: fromSession.clickId, click };
+      return {
+        source: 'session',
+        tracker: fromSession.tracker,
+        clickId: fromSession.clickId,
+        click,
+      };
     }
     if (query.sessionKey) {
-      const click = await this.latestStored(manager, { visitorKey: query.sessionKey }, query.occurredAt);
+      const click = await this.latestStored(
+        manager,
+        { visitorKey: query.sessionKey },
+        query.occurredAt,
+      );
       if (click) return this.found('session', click);
     }
     if (query.customerId) {
-      const click = await this.latestStored(manager, { customerId: query.customerId }, query.occurredAt);
+      const click = await this.latestStored(
+        manager,
+        { customerId: query.customerId },
+        query.occurredAt,
+      );
       if (click) return this.found('customer', click);
     }
     return { source: 'none' };
@@ -76,7 +94,9 @@ export class AttributionService {
     tracker ??= click ? this.options.trackers.get(click.tracker) : this.onlyTracker();
     if (!tracker) {
       throw new InvalidInputError({
-        tracker: ['is required: this click ID was never captured and several trackers are configured'],
+        tracker: [
+          'is required: this click ID was never captured and several trackers are configured',
+        ],
       });
     }
     const problem = clickIdProblem(clickId, tracker);

@@ -23,8 +23,12 @@ describe('computeCommission', () => {
 
     it('rounds half up', () => {
       // 0.125 → 0.13, 0.124 → 0.12
-      expect(computeCommission({ percent: '12.5' }, { amount: '1.00', currency: 'EUR' })?.amount).toBe('0.13');
-      expect(computeCommission({ percent: '12.4' }, { amount: '1.00', currency: 'EUR' })?.amount).toBe('0.12');
+      expect(
+        computeCommission({ percent: '12.5' }, { amount: '1.00', currency: 'EUR' })?.amount,
+      ).toBe('0.13');
+      expect(
+        computeCommission({ percent: '12.4' }, { amount: '1.00', currency: 'EUR' })?.amount,
+      ).toBe('0.12');
     });
 
     it('raises a commission below min to min', () => {
@@ -41,7 +45,10 @@ describe('computeCommission', () => {
 
     it('leaves a commission between min and max alone', () => {
       expect(
-        computeCommission({ percent: '5', min: '1', max: '20' }, { amount: '100.00', currency: 'EUR' }),
+        computeCommission(
+          { percent: '5', min: '1', max: '20' },
+          { amount: '100.00', currency: 'EUR' },
+        ),
       ).toEqual({ amount: '5.00', currency: 'EUR' });
     });
 
@@ -52,7 +59,9 @@ describe('computeCommission', () => {
         currency: 'JPY',
       });
       // 1234 × 10 % = 123.4 → 123
-      expect(computeCommission({ percent: '10' }, { amount: '1234', currency: 'JPY' })?.amount).toBe('123');
+      expect(
+        computeCommission({ percent: '10' }, { amount: '1234', currency: 'JPY' })?.amount,
+      ).toBe('123');
     });
 
     it('rounds to three decimals for BHD', () => {
@@ -62,7 +71,9 @@ describe('computeCommission', () => {
         currency: 'BHD',
       });
       // 10 × 5 % = 0.5 → 0.500 (every minor digit printed)
-      expect(computeCommission({ percent: '5' }, { amount: '10', currency: 'BHD' })?.amount).toBe('0.500');
+      expect(computeCommission({ percent: '5' }, { amount: '10', currency: 'BHD' })?.amount).toBe(
+        '0.500',
+      );
     });
 
     it('is undefined without an order amount or currency', () => {

@@ -11,10 +11,7 @@ export interface Money {
  * (rounded half up once, at the end). Undefined when the rule needs an order amount and
  * the event has none.
  */
-export function computeCommission(
-  rule: CommissionRule,
-  order: Partial<Money>,
-): Money | undefined {
+export function computeCommission(rule: CommissionRule, order: Partial<Money>): Money | undefined {
   if ('fixed' in rule) {
     const currency = rule.currency ?? order.currency;
     if (!currency) return undefined;

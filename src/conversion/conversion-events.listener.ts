@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
@@ -39,7 +45,9 @@ export class ConversionEventsListener implements OnApplicationBootstrap, OnAppli
     ];
     for (const [name, toEvent] of bindings) {
       const listener = (payload: unknown) => {
-        const recording = this.conversions.record(toEvent((payload ?? {}) as Record<string, unknown>));
+        const recording = this.conversions.record(
+          toEvent((payload ?? {}) as Record<string, unknown>),
+        );
         recording.catch((error: Error) =>
           this.logger.error(`Event "${name}" was not recorded: ${error.message}`),
         );

@@ -14,7 +14,11 @@ import { OutboxFlusher } from '../outbox/outbox.flusher.js';
 import { pendingPostback } from '../outbox/pending-postback.js';
 import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import { postsEvent, type ResolvedPostbackOptions, type ResolvedTracker } from '../resolve-postback-options.js';
+import {
+  postsEvent,
+  type ResolvedPostbackOptions,
+  type ResolvedTracker,
+} from '../resolve-postback-options.js';
 import { AttributionService } from './attribution.service.js';
 import { computeCommission, type Money } from './commission.calculator.js';
 import { type AttributionSource, Conversion } from './conversion.entity.js';
@@ -126,11 +130,22 @@ export class ConversionService {
 
     let postback: Postback | undefined;
     if (tracker && postsEvent(tracker, input.type)) {
-      postback = this.newPostback(conversion, attribution.clickId as string, attribution.click?.subParams ?? {}, commission, now);
+      postback = this.newPostback(
+        conversion,
+        attribution.clickId as string,
+        attribution.click?.subParams ?? {},
+        commission,
+        now,
+      );
       await manager.insert(Postback, postback);
     }
     if (input.customerId) {
-      await this.clicks.linkCustomer(manager, input.customerId, input.sessionKey, attribution.click?.id);
+      await this.clicks.linkCustomer(
+        manager,
+        input.customerId,
+        input.sessionKey,
+        attribution.click?.id,
+      );
     }
     return this.resultOf(conversion, postback, false);
   }
@@ -160,12 +175,15 @@ export class ConversionService {
       });
       const reversed = earlier.reduce((sum, r) => sum.plus(r.amount ?? 0), new Big(0));
       const left = new Big(original.amount as string).minus(reversed);
-      if (left.lte(0)) throw new InvalidInputError({ orderId: ['the order is already reversed in full'] });
+      if (left.lte(0))
+        throw new InvalidInputError({ orderId: ['the order is already reversed in full'] });
       // Without an amount: whatever is left of the order.
       const requested = input.amount !== undefined ? new Big(input.amount) : left;
       if (requested.gt(left)) {
         throw new InvalidInputError({
-          amount: [`amount is more than what is left of the order to reverse (${toCurrencyString(left, currency)})`],
+          amount: [
+            `amount is more than what is left of the order to reverse (${toCurrencyString(left, currency)})`,
+          ],
         });
       }
       amount = toCurrencyString(requested, currency);
@@ -173,8 +191,13 @@ export class ConversionService {
         // Rounded cumulatively, so that partial reversals add up to the commission exactly.
         const ccy = original.commissionCurrency;
         const already = earlier.reduce((sum, r) => sum.plus(r.commission ?? 0), new Big(0));
-        const upToNow = new Big(original.commission).times(reversed.plus(requested)).div(original.amount as string);
-        commission = { amount: toCurrencyString(new Big(toCurrencyString(upToNow, ccy)).minus(already), ccy), currency: ccy };
+        const upToNow = new Big(original.commission)
+          .times(reversed.plus(requested))
+          .div(original.amount as string);
+        commission = {
+          amount: toCurrencyString(new Big(toCurrencyString(upToNow, ccy)).minus(already), ccy),
+          currency: ccy,
+        };
       }
     }
     const tracker = original?.tracker ? this.options.trackers.get(original.tracker) : undefined;
@@ -204,7 +227,13 @@ export class ConversionService {
         : null;
     // Only a conversion the tracker was told of can be reversed there.
     if (originalPostback && original?.clickId) {
-      postback = this.newPostback(conversion, original.clickId, originalPostback.fields.sub ?? {}, commission, now);
+      postback = this.newPostback(
+        conversion,
+        original.clickId,
+        originalPostback.fields.sub ?? {},
+        commission,
+        now,
+      );
       postback.afterPostbackId = originalPostback.id; // wait for the original
       await manager.insert(Postback, postback);
     }
@@ -219,7 +248,10 @@ export class ConversionService {
   private async originalOf(manager: EntityManager, orderId: string): Promise<Conversion | null> {
     const refundable = { orderId, amount: Not(IsNull()) };
     const found =
-      (await manager.findOne(Conversion, { where: { ...refundable, type: 'purchase' }, order: { createdAt: 'ASC' } })) ??
+      (await manager.findOne(Conversion, {
+        where: { ...refundable, type: 'purchase' },
+        order: { createdAt: 'ASC' },
+      })) ??
       (await manager.findOne(Conversion, {
         where: { ...refundable, type: Not(In([...REVERSAL_TYPES, 'registration', 'test'])) },
         order: { createdAt: 'ASC' },
@@ -259,12 +291,20 @@ export class ConversionService {
   private commissionFor(tracker: ResolvedTracker, input: ValidEvent): Money | undefined {
     // Own keys only: a custom event type such as "constructor" must not find Object's.
     const rules = tracker.commission;
-    const rule = Object.hasOwn(rules, input.type) ? rules[input.type] : Object.hasOwn(rules, '*') ? rules['*'] : undefined;
+    const rule = Object.hasOwn(rules, input.type)
+      ? rules[input.type]
+      : Object.hasOwn(rules, '*')
+        ? rules['*']
+        : undefined;
     return rule ? computeCommission(rule, input) : undefined;
   }
 
   /** What record() answers for a conversion (its commission as stored with it). */
-  private resultOf(conversion: Conversion, postback: Postback | null | undefined, duplicate: boolean): RecordResult {
+  private resultOf(
+    conversion: Conversion,
+    postback: Postback | null | undefined,
+    duplicate: boolean,
+  ): RecordResult {
     return {
       conversionId: conversion.id,
       duplicate,
@@ -285,7 +325,10 @@ export class ConversionService {
     existing: Conversion,
     input: ValidEvent,
   ): Promise<RecordResult> {
-    if (existing.amount !== (input.amount ?? null) || existing.currency !== (input.currency ?? null)) {
+    if (
+      existing.amount !== (input.amount ?? null) ||
+      existing.currency !== (input.currency ?? null)
+    ) {
       this.logger.warn(
         `Event ${existing.type} "${existing.reference}" was reported again with another amount; the first report stands`,
       );
@@ -298,7 +341,8 @@ export class ConversionService {
     const { session, occurredAt, ...fields } = event ?? ({} as ConversionEvent);
     const dto = plainToInstance(ConversionEventDto, {
       ...fields,
-      occurredAt: occurredAt instanceof Date || typeof occurredAt === 'number' ? undefined : occurredAt,
+      occurredAt:
+        occurredAt instanceof Date || typeof occurredAt === 'number' ? undefined : occurredAt,
     });
     const errors = validateSync(dto, { forbidUnknownValues: false });
     const problems: Record<string, string[]> = {};
@@ -328,7 +372,9 @@ export class ConversionService {
  */
 function reversalReference(orderId: string, reversalId: string | undefined): string {
   if (reversalId === undefined) return orderId;
-  return `reversal:${createHash('sha256').update(JSON.stringify([orderId, reversalId])).digest('hex')}`;
+  return `reversal:${createHash('sha256')
+    .update(JSON.stringify([orderId, reversalId]))
+    .digest('hex')}`;
 }
 
 type ValidEvent = Omit<ConversionEventDto, 'amount' | 'occurredAt'> & {

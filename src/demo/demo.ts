@@ -27,7 +27,10 @@ async function main(): Promise<void> {
   let app: INestApplication | undefined;
   try {
     say(`A fake tracking service listens on ${tracker.url('/postback')}`);
-    const env = loadAgentEnv({ DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}`, POSTBACK_API_KEY: apiKey });
+    const env = loadAgentEnv({
+      DATABASE_URL: `sqlite:${join(dir, 'demo.sqlite')}`,
+      POSTBACK_API_KEY: apiKey,
+    });
     app = await createAgentApp(
       env,
       {
@@ -66,7 +69,13 @@ async function main(): Promise<void> {
     show(await call('POST', '/v1/clicks', { landingUrl, sessionKey: 'session-1' }));
 
     say('The visitor registers as customer cust-42 in the same session (POST /v1/events)');
-    show(await call('POST', '/v1/events', { type: 'registration', customerId: 'cust-42', sessionKey: 'session-1' }));
+    show(
+      await call('POST', '/v1/events', {
+        type: 'registration',
+        customerId: 'cust-42',
+        sessionKey: 'session-1',
+      }),
+    );
 
     say('Days later, on another device, cust-42 buys for 59.97 EUR (POST /v1/events)');
     const purchase = await call('POST', '/v1/events', {
@@ -83,7 +92,9 @@ async function main(): Promise<void> {
     console.log(`${received.method} ${received.url}`);
     const query = new URL(received.url, 'http://tracker').searchParams;
     console.log(`  click ID byte-identical: ${query.get('cid') === clickId}`);
-    console.log(`  payout ${query.get('payout')} ${query.get('currency')} for order ${query.get('txid')}`);
+    console.log(
+      `  payout ${query.get('payout')} ${query.get('currency')} for order ${query.get('txid')}`,
+    );
     const valid = verifyPostbackSignature({ secret, url: received.url });
     console.log(`  signature valid (verifyPostbackSignature): ${valid}`);
 

@@ -58,7 +58,9 @@ describe('backoffDelay', () => {
     expect(total).toBeGreaterThan(2.5 * DAY_MS);
     expect(total).toBeLessThan(3.5 * DAY_MS);
     expect(backoffDelay(1, DEFAULT_RETRY, middle)).toBe(10_000);
-    expect(backoffDelay(DEFAULT_RETRY.maxAttempts - 1, DEFAULT_RETRY, middle)).toBe(12 * 60 * 60 * 1000);
+    expect(backoffDelay(DEFAULT_RETRY.maxAttempts - 1, DEFAULT_RETRY, middle)).toBe(
+      12 * 60 * 60 * 1000,
+    );
   });
 });
 

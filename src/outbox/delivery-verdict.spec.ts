@@ -53,7 +53,9 @@ describe('judgeAttempt', () => {
 
     it('matches a RegExp marker', () => {
       const options = { successBodyMatch: /"status"\s*:\s*"ok"/ };
-      expect(judge({ status: 200, body: '{"status": "ok"}' }, 1, options).outcome).toBe('delivered');
+      expect(judge({ status: 200, body: '{"status": "ok"}' }, 1, options).outcome).toBe(
+        'delivered',
+      );
       expect(judge({ status: 200, body: '{"status": "error"}' }, 1, options).outcome).toBe('dead');
     });
 
@@ -68,7 +70,9 @@ describe('judgeAttempt', () => {
   });
 
   it('retries a timeout or connection error, with the error as reason', () => {
-    const verdict = expectRetry(judge({ error: 'timeout of 15000ms exceeded', durationMs: 15_000 }));
+    const verdict = expectRetry(
+      judge({ error: 'timeout of 15000ms exceeded', durationMs: 15_000 }),
+    );
     expect(verdict.reason).toBe('timeout of 15000ms exceeded');
   });
 
@@ -115,7 +119,9 @@ describe('judgeAttempt', () => {
     const last = outbox.retry.maxAttempts;
     const verdict = judge({ status: 503 }, last);
     expect(verdict.outcome).toBe('dead');
-    expect(verdict).toMatchObject({ reason: expect.stringMatching(new RegExp(`gave up after ${last} attempts.*HTTP 503`)) });
+    expect(verdict).toMatchObject({
+      reason: expect.stringMatching(new RegExp(`gave up after ${last} attempts.*HTTP 503`)),
+    });
   });
 
   it('still retries at the attempt before the last', () => {
@@ -132,14 +138,18 @@ describe('judgeAttempt', () => {
 describe('judgeAttempt with permanentFailureAttempts and per-tracker retry', () => {
   const trackerWith = (retry: Record<string, number>) =>
     resolvePostbackOptions({
-      trackers: [{ name: 'net', clickParams: ['c'], postback: { url: 'https://t.example/pb' }, retry }],
+      trackers: [
+        { name: 'net', clickParams: ['c'], postback: { url: 'https://t.example/pb' }, retry },
+      ],
     }).trackers.get('net')!;
 
   it('retries a refusal until the configured count, then dead-letters it', () => {
     const tracker = trackerWith({ permanentFailureAttempts: 2 });
     const first = judgeAttempt({ status: 404, durationMs: 1 }, 1, tracker, NOW);
     expect(first).toMatchObject({ outcome: 'retry', reason: expect.stringContaining('HTTP 404') });
-    expect(judgeAttempt({ status: 404, durationMs: 1 }, 2, tracker, NOW)).toMatchObject({ outcome: 'dead' });
+    expect(judgeAttempt({ status: 404, durationMs: 1 }, 2, tracker, NOW)).toMatchObject({
+      outcome: 'dead',
+    });
   });
 
   it("uses the tracker's own schedule over the outbox default", () => {
@@ -149,16 +159,28 @@ describe('judgeAttempt with permanentFailureAttempts and per-tracker retry', () 
       reason: 'HTTP 500',
       nextAttemptAt: NOW + 7_000,
     });
-    expect(judgeAttempt({ status: 500, durationMs: 1 }, 2, tracker, NOW)).toMatchObject({ outcome: 'dead' });
+    expect(judgeAttempt({ status: 500, durationMs: 1 }, 2, tracker, NOW)).toMatchObject({
+      outcome: 'dead',
+    });
   });
 });
 
 describe('judgeAttempt with a global success pattern', () => {
   it('matches every body, not every other one (a /g RegExp keeps lastIndex)', () => {
     const tracker = resolvePostbackOptions({
-      trackers: [{ name: 'net', clickParams: ['c'], postback: { url: 'https://t.example/pb' }, successBodyMatch: /status=ok/gi }],
+      trackers: [
+        {
+          name: 'net',
+          clickParams: ['c'],
+          postback: { url: 'https://t.example/pb' },
+          successBodyMatch: /status=ok/gi,
+        },
+      ],
     }).trackers.get('net')!;
-    const outcomes = [1, 2, 3, 4].map(() => judgeAttempt({ status: 200, body: 'status=ok', durationMs: 1 }, 1, tracker, NOW).outcome);
+    const outcomes = [1, 2, 3, 4].map(
+      () =>
+        judgeAttempt({ status: 200, body: 'status=ok', durationMs: 1 }, 1, tracker, NOW).outcome,
+    );
     expect(outcomes).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
   });
 });

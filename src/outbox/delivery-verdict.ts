@@ -29,7 +29,10 @@ export function judgeAttempt(
   if (verdict.outcome === 'delivered') return verdict;
   if (verdict.outcome === 'dead' && attempt >= retry.permanentFailureAttempts) return verdict;
   if (attempt >= retry.maxAttempts) {
-    return { outcome: 'dead', reason: `gave up after ${attempt} attempts; last: ${verdict.reason}` };
+    return {
+      outcome: 'dead',
+      reason: `gave up after ${attempt} attempts; last: ${verdict.reason}`,
+    };
   }
   const delay =
     retryAfterDelay(result.retryAfter, now, retry.retryAfterCapMs) ?? backoffDelay(attempt, retry);

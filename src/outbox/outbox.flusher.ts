@@ -86,7 +86,9 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       return this.running;
     }
     this.running = this.drain()
-      .catch((error: Error) => this.logger.error(`Outbox flush failed: ${error.message}`, error.stack))
+      .catch((error: Error) =>
+        this.logger.error(`Outbox flush failed: ${error.message}`, error.stack),
+      )
       .finally(() => {
         this.running = undefined;
         if (this.again && !this.stopping) {
@@ -128,7 +130,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         }
         const now = this.clock.now();
         const expiring: Postback[] = [];
-        for (let i = 0; i < queue.length && inFlight.size < concurrency; ) {
+        for (let i = 0; i < queue.length && inFlight.size < concurrency;) {
           const row = queue[i];
           // Its lease would run out during the send: another instance could take the row over
           // and send it too. Hand it back instead; a fresh claim renews the lease.
@@ -194,7 +196,9 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     let requestUrl = '';
     let result: SendResult | undefined;
     let verdict: DeliveryVerdict;
-    const original = row.afterPostbackId ? await this.store.stateOf(row.afterPostbackId) : 'delivered';
+    const original = row.afterPostbackId
+      ? await this.store.stateOf(row.afterPostbackId)
+      : 'delivered';
     if (!tracker) {
       verdict = { outcome: 'dead', reason: `tracker "${row.tracker}" is no longer configured` };
     } else if (original !== 'delivered' && original !== undefined) {
@@ -210,7 +214,10 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         result = await this.http.send(request);
         verdict = judgeAttempt(result, attempt, tracker, this.clock.now());
       } catch (error) {
-        verdict = { outcome: 'dead', reason: `cannot build the postback: ${(error as Error).message}` };
+        verdict = {
+          outcome: 'dead',
+          reason: `cannot build the postback: ${(error as Error).message}`,
+        };
       }
     }
     // Nothing the tracker sent back is stored or logged before its secrets are taken out.
@@ -228,7 +235,11 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       responseExcerpt: excerpt === undefined ? null : redact(excerpt),
     };
     try {
-      const settled = await this.store.settle(row, record, this.changeFor(verdict, attempt, result));
+      const settled = await this.store.settle(
+        row,
+        record,
+        this.changeFor(verdict, attempt, result),
+      );
       if (!settled) {
         this.logger.warn(
           `Postback ${row.id}: the lease expired during the attempt and another worker owns it now; its outcome stands`,
@@ -238,18 +249,29 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       }
     } catch (error) {
       // The row stays in flight and falls due again when its lease expires.
-      this.logger.error(`Postback ${row.id}: could not record the attempt: ${(error as Error).message}`);
+      this.logger.error(
+        `Postback ${row.id}: could not record the attempt: ${(error as Error).message}`,
+      );
     }
     return result ? healthOf(result.status) : 'up';
   }
 
-  private changeFor(verdict: DeliveryVerdict, attempt: number, result?: SendResult): Partial<Postback> {
+  private changeFor(
+    verdict: DeliveryVerdict,
+    attempt: number,
+    result?: SendResult,
+  ): Partial<Postback> {
     const common = { attempts: attempt, lastStatus: result?.status ?? null };
     switch (verdict.outcome) {
       case 'delivered':
         return { ...common, state: 'delivered', deliveredAt: this.clock.now(), lastError: null };
       case 'retry':
-        return { ...common, state: 'pending', nextAttemptAt: verdict.nextAttemptAt, lastError: verdict.reason };
+        return {
+          ...common,
+          state: 'pending',
+          nextAttemptAt: verdict.nextAttemptAt,
+          lastError: verdict.reason,
+        };
       case 'dead':
         return { ...common, state: 'dead', lastError: verdict.reason };
     }

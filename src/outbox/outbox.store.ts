@@ -54,7 +54,8 @@ export class OutboxStore {
         )
         .orderBy('p.next_attempt_at', 'ASC')
         .limit(limit);
-      if (skipTrackers.length > 0) query.andWhere('p.tracker NOT IN (:...skip)', { skip: skipTrackers });
+      if (skipTrackers.length > 0)
+        query.andWhere('p.tracker NOT IN (:...skip)', { skip: skipTrackers });
       // Competing instances skip each other's locked rows instead of waiting on them.
       if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
       const rows = await query.getMany();
@@ -76,11 +77,7 @@ export class OutboxStore {
    * claim was lost (the lease expired and another worker took the row): the attempt is still
    * recorded, the row is left to its new owner.
    */
-  settle(
-    row: Postback,
-    attempt: AttemptRecord,
-    change: Partial<Postback>,
-  ): Promise<boolean> {
+  settle(row: Postback, attempt: AttemptRecord, change: Partial<Postback>): Promise<boolean> {
     return this.db.transaction(async (manager) => {
       await manager.insert(DeliveryAttempt, { ...attempt, id: randomUUID(), postbackId: row.id });
       const result = await manager.update(
@@ -109,7 +106,13 @@ export class OutboxStore {
         manager.update(
           Postback,
           { id: In(ids), claimToken: token },
-          { state: 'pending', leaseOwner: null, claimToken: null, nextAttemptAt: dueAt ?? now, updatedAt: now },
+          {
+            state: 'pending',
+            leaseOwner: null,
+            claimToken: null,
+            nextAttemptAt: dueAt ?? now,
+            updatedAt: now,
+          },
         ),
       );
     }

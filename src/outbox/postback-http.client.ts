@@ -90,7 +90,10 @@ export class PostbackHttpClient implements OnApplicationShutdown {
         durationMs: elapsed(),
       };
     } catch (error) {
-      return { error: describe(error as AxiosError, signal, this.timeoutMs), durationMs: elapsed() };
+      return {
+        error: describe(error as AxiosError, signal, this.timeoutMs),
+        durationMs: elapsed(),
+      };
     }
   }
 

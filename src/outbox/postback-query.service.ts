@@ -66,7 +66,10 @@ export class PostbackQueryService {
         .addSelect('COUNT(*)', 'count')
         .groupBy('p.state')
         .getRawMany();
-      const counts = Object.fromEntries(POSTBACK_STATES.map((s) => [s, 0])) as Record<PostbackState, number>;
+      const counts = Object.fromEntries(POSTBACK_STATES.map((s) => [s, 0])) as Record<
+        PostbackState,
+        number
+      >;
       for (const row of rows) counts[row.state] = Number(row.count);
       return counts;
     });

@@ -7,7 +7,11 @@ describe('TrackerGate', () => {
 
   it('gives each tracker at most its own number of slots', () => {
     const gate = gateWith(2);
-    expect([gate.tryStart('slow', 0), gate.tryStart('slow', 0), gate.tryStart('slow', 0)]).toEqual([true, true, false]);
+    expect([gate.tryStart('slow', 0), gate.tryStart('slow', 0), gate.tryStart('slow', 0)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
     expect(gate.tryStart('fast', 0)).toBe(true);
     expect(gate.unavailable(0)).toEqual(['slow']);
     gate.finish('slow', 'up', 0);

@@ -94,7 +94,13 @@ export class TrackerGate {
   private stateOf(tracker: string): TrackerState {
     let state = this.states.get(tracker);
     if (!state) {
-      state = { inFlight: 0, failures: 0, circuit: 'closed', openUntil: 0, cooldownMs: this.options.cooldownMs };
+      state = {
+        inFlight: 0,
+        failures: 0,
+        circuit: 'closed',
+        openUntil: 0,
+        cooldownMs: this.options.cooldownMs,
+      };
       this.states.set(tracker, state);
     }
     return state;

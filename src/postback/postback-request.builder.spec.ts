@@ -9,7 +9,9 @@ const OCCURRED_AT = 1_700_000_000_789;
 const SENT_AT = OCCURRED_AT + 5_000;
 const EVENT_ID = '7d9c1b6e-3f0a-4c55-9a51-2d3e4f5a6b7c';
 
-function trackerOf(options: Partial<TrackerOptions> & Pick<TrackerOptions, 'postback'>): ResolvedTracker {
+function trackerOf(
+  options: Partial<TrackerOptions> & Pick<TrackerOptions, 'postback'>,
+): ResolvedTracker {
   return resolvePostbackOptions({
     trackers: [{ name: 'net', clickParams: ['cid'], ...options }],
   }).trackers.get('net')!;
@@ -91,7 +93,12 @@ describe('buildPostbackRequest', () => {
   });
 
   describe('POST bodies', () => {
-    const body = { clickid: '{click_id}', sum: '{payout}', order: '{order_id}', customer: '{customer_id}' };
+    const body = {
+      clickid: '{click_id}',
+      sum: '{payout}',
+      order: '{order_id}',
+      customer: '{customer_id}',
+    };
 
     it('encodes a json body exactly, leaving out absent single macros', () => {
       const tracker = trackerOf({
@@ -111,7 +118,11 @@ describe('buildPostbackRequest', () => {
         'idempotency-key': EVENT_ID,
       });
       expect(request.body).toBe('{"clickid":"a\\"b\\\\c&d","sum":"4.50","order":"order-1"}');
-      expect(JSON.parse(request.body!)).toEqual({ clickid: 'a"b\\c&d', sum: '4.50', order: 'order-1' });
+      expect(JSON.parse(request.body!)).toEqual({
+        clickid: 'a"b\\c&d',
+        sum: '4.50',
+        order: 'order-1',
+      });
     });
 
     it('encodes a form body exactly', () => {
@@ -167,7 +178,12 @@ describe('buildPostbackRequest', () => {
       expect(request.headers['webhook-timestamp']).toBe(String(Math.floor(SENT_AT / 1000)));
       expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
       expect(
-        verifyPostbackSignature({ secret: SECRET, headers: request.headers, body: request.body, now: SENT_AT }),
+        verifyPostbackSignature({
+          secret: SECRET,
+          headers: request.headers,
+          body: request.body,
+          now: SENT_AT,
+        }),
       ).toBe(true);
       expect(
         verifyPostbackSignature({
@@ -189,11 +205,21 @@ describe('buildPostbackRequest', () => {
       expect(retry.headers['webhook-signature']).not.toBe(first.headers['webhook-signature']);
       expect(retry.body).toBe(first.body);
       expect(
-        verifyPostbackSignature({ secret: SECRET, headers: retry.headers, body: retry.body, now: retryAt }),
+        verifyPostbackSignature({
+          secret: SECRET,
+          headers: retry.headers,
+          body: retry.body,
+          now: retryAt,
+        }),
       ).toBe(true);
       // The first attempt's signature is far outside the receiver's window by then.
       expect(
-        verifyPostbackSignature({ secret: SECRET, headers: first.headers, body: first.body, now: retryAt }),
+        verifyPostbackSignature({
+          secret: SECRET,
+          headers: first.headers,
+          body: first.body,
+          now: retryAt,
+        }),
       ).toBe(false);
     });
 
@@ -221,7 +247,9 @@ describe('buildPostbackRequest', () => {
       expect(url.searchParams.get('pb_sig')).toMatch(/^v1,/);
       expect(redacted.searchParams.get('pb_sig')).toBe(REDACTED);
       expect(redacted.searchParams.get('pb_ts')).toBe(url.searchParams.get('pb_ts'));
-      expect(verifyPostbackSignature({ secret: SECRET, url: request.url, now: SENT_AT })).toBe(true);
+      expect(verifyPostbackSignature({ secret: SECRET, url: request.url, now: SENT_AT })).toBe(
+        true,
+      );
     });
   });
 

@@ -2,12 +2,7 @@ import { isReversal } from '../conversion/dto/conversion-event.dto.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
 import type { ResolvedTracker } from '../resolve-postback-options.js';
 import { DEFAULT_SIGNATURE_QUERY_PARAMS, signContent } from './postback-signature.js';
-import {
-  encodeValue,
-  type MacroValues,
-  renderFields,
-  renderUrl,
-} from './postback-template.js';
+import { encodeValue, type MacroValues, renderFields, renderUrl } from './postback-template.js';
 
 /** One HTTP request, ready to send. */
 export interface PostbackRequest {
@@ -85,9 +80,10 @@ function build(
     tracker.reversalUrl && isReversal(fields.eventType) ? tracker.reversalUrl : tracker.url;
 
   if (tracker.method === 'GET') {
-    const extra = token !== undefined && signing?.type === 'token' && signing.param
-      ? [`${signing.param}=${encodeValue(token)}`]
-      : [];
+    const extra =
+      token !== undefined && signing?.type === 'token' && signing.param
+        ? [`${signing.param}=${encodeValue(token)}`]
+        : [];
     if (signing?.type !== 'hmac') {
       return { method: 'GET', url: renderUrl(template, values, extra), headers: {} };
     }

@@ -33,7 +33,8 @@ export function samplePostback(
   now = Date.now(),
 ): PostbackSample {
   const definition = preset ? POSTBACK_PRESETS.get(preset) : undefined;
-  const eventType = tracker.events && !tracker.events.has('purchase') ? [...tracker.events][0] : 'purchase';
+  const eventType =
+    tracker.events && !tracker.events.has('purchase') ? [...tracker.events][0] : 'purchase';
   const rule = tracker.commission[eventType] ?? tracker.commission['*'];
   const payout = rule ? computeCommission(rule, SAMPLE_CONVERSION) : undefined;
   const fields: PostbackFields = {
@@ -48,9 +49,10 @@ export function samplePostback(
   };
   const landing = new URL(shopUrl);
   const macro = definition?.clickMacro ?? `<${tracker.name}'s click ID macro>`;
-  const landingUrl = definition && !definition.clickMacro
-    ? `${landing.href} (${definition.title} appends ${tracker.clickParams[0]}=… itself)`
-    : `${landing.href}${landing.search ? '&' : '?'}${tracker.clickParams[0]}=${macro}`;
+  const landingUrl =
+    definition && !definition.clickMacro
+      ? `${landing.href} (${definition.title} appends ${tracker.clickParams[0]}=… itself)`
+      : `${landing.href}${landing.search ? '&' : '?'}${tracker.clickParams[0]}=${macro}`;
   return {
     landingUrl,
     request: buildPostbackRequest(tracker, fields, '00000000-0000-4000-8000-000000000002', now),

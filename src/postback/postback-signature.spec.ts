@@ -78,9 +78,9 @@ describe('verifyPostbackSignature (POST headers)', () => {
   });
 
   it('refuses a wrong secret', () => {
-    expect(verify({ secret: 'whsec_' + Buffer.from('another key material!').toString('base64') })).toBe(
-      false,
-    );
+    expect(
+      verify({ secret: 'whsec_' + Buffer.from('another key material!').toString('base64') }),
+    ).toBe(false);
   });
 
   it('refuses a tampered id', () => {
@@ -120,7 +120,12 @@ describe('verifyPostbackSignature (POST headers)', () => {
   describe('key rotation', () => {
     const oldSecret = 'old-secret-0123456789';
     const newSecret = 'new-secret-9876543210';
-    const signatures = signContent([oldSecret, newSecret], VECTOR.id, VECTOR.timestamp, VECTOR.body);
+    const signatures = signContent(
+      [oldSecret, newSecret],
+      VECTOR.id,
+      VECTOR.timestamp,
+      VECTOR.body,
+    );
 
     it.each([
       ['the old secret', oldSecret],
@@ -197,7 +202,9 @@ describe('verifyPostbackSignature (GET url)', () => {
     );
     const tamperedText = request.url.replace('payout=4.50', 'payout=4.51');
     expect(tamperedText).not.toBe(request.url);
-    expect(verifyPostbackSignature({ secret: SECRET, url: tamperedText, now: SENT_AT })).toBe(false);
+    expect(verifyPostbackSignature({ secret: SECRET, url: tamperedText, now: SENT_AT })).toBe(
+      false,
+    );
   });
 
   it('refuses a parameter appended before the signature', () => {
@@ -227,9 +234,19 @@ describe('verifyPostbackSignature (GET url)', () => {
       'evt-123',
       SENT_AT,
     );
-    expect([...new URL(renamed.url).searchParams.keys()]).toEqual(['cid', 'sig_id', 'sig_ts', 'sig']);
+    expect([...new URL(renamed.url).searchParams.keys()]).toEqual([
+      'cid',
+      'sig_id',
+      'sig_ts',
+      'sig',
+    ]);
     expect(
-      verifyPostbackSignature({ secret: SECRET, url: renamed.url, queryParams: names, now: SENT_AT }),
+      verifyPostbackSignature({
+        secret: SECRET,
+        url: renamed.url,
+        queryParams: names,
+        now: SENT_AT,
+      }),
     ).toBe(true);
     expect(verifyPostbackSignature({ secret: SECRET, url: renamed.url, now: SENT_AT })).toBe(false);
   });

@@ -13,34 +13,18 @@ import {
   verifyPostbackSignature,
 } from '../../src/index.js';
 import { PostbackDatabase } from '../../src/database/postback-database.js';
-import {
-  FakeTracker,
-  type ReceivedPostback,
-} from '../../src/demo/fake-tracker.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { startShopApp } from '../fixtures/shop-app.js';
-import {
-  inspectSchema,
-  isCI,
-  probeEngines,
-  type ScratchDatabase,
-} from '../utils/db-servers.js';
+import { inspectSchema, isCI, probeEngines, type ScratchDatabase } from '../utils/db-servers.js';
 import { eventually } from '../utils/sqlite.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 // Everything a click ID could hold that would break a naively built URL or a narrow charset.
 const HOSTILE_CLICK_ID = 'a&b=c#d e+f%20?x=/é😀';
 
-const TABLES = [
-  'postback_attempts',
-  'postback_clicks',
-  'postback_conversions',
-  'postback_outbox',
-];
-const INDEXES: Record<
-  string,
-  { table: string; unique: boolean; columns: string[] }
-> = {
+const TABLES = ['postback_attempts', 'postback_clicks', 'postback_conversions', 'postback_outbox'];
+const INDEXES: Record<string, { table: string; unique: boolean; columns: string[] }> = {
   UQ_postback_clicks_tracker_click_visitor: {
     table: 'postback_clicks',
     unique: true,
@@ -99,9 +83,7 @@ const TIME_COLUMNS = [
   ['postback_attempts', 'started_at'],
 ];
 
-function trackerOptions(
-  tracker: FakeTracker,
-): PostbackModuleOptions['trackers'][number] {
+function trackerOptions(tracker: FakeTracker): PostbackModuleOptions['trackers'][number] {
   return {
     name: 'voluum',
     clickParams: ['cid'],
@@ -115,8 +97,7 @@ function trackerOptions(
   };
 }
 
-const queryOf = (received: ReceivedPostback) =>
-  new URL(received.url, 'http://x').searchParams;
+const queryOf = (received: ReceivedPostback) => new URL(received.url, 'http://x').searchParams;
 /**
  * The manager as given, except that `update` first reports that it was reached and then
  * waits for `gate`: pauses a claim between its SELECT … FOR UPDATE and its UPDATE.
@@ -152,9 +133,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
   const describeIf = unavailable && !isCI ? describe.skip : describe;
 
   describeIf(
-    unavailable
-      ? `${engine.label}: server did not answer`
-      : `${engine.label} ${probe.version}`,
+    unavailable ? `${engine.label}: server did not answer` : `${engine.label} ${probe.version}`,
     () => {
       let scratch: ScratchDatabase | undefined;
       const cleanups: (() => Promise<unknown>)[] = [];
@@ -165,9 +144,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         while (cleanups.length > 0) {
           const cleanup = cleanups.pop() as () => Promise<unknown>;
           await cleanup().catch((error: Error) =>
-            console.error(
-              `${engine.label} test cleanup failed: ${error.stack ?? error.message}`,
-            ),
+            console.error(`${engine.label} test cleanup failed: ${error.stack ?? error.message}`),
           );
         }
       }
@@ -183,8 +160,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         database = scratch,
         outbox: PostbackModuleOptions['outbox'] = {},
       ): Promise<INestApplication> {
-        if (!database)
-          throw new Error(`no ${engine.label} database to boot on`);
+        if (!database) throw new Error(`no ${engine.label} database to boot on`);
         const app = await startShopApp({
           databaseUrl: database.url,
           options: {
@@ -212,13 +188,9 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         const tracker = await startTracker();
         const app = await boot(tracker);
         const dataSource = app.get(PostbackDatabase).dataSource;
-        const schema = await inspectSchema(engine, (sql) =>
-          dataSource.query(sql),
-        );
+        const schema = await inspectSchema(engine, (sql) => dataSource.query(sql));
 
-        expect(schema.tables).toEqual(
-          [...TABLES, 'postback_migrations'].sort(),
-        );
+        expect(schema.tables).toEqual([...TABLES, 'postback_migrations'].sort());
         for (const [name, expected] of Object.entries(INDEXES)) {
           expect({ name, ...schema.indexes.get(name) }).toEqual({
             name,
@@ -226,20 +198,15 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           });
         }
         for (const [table, column] of TIME_COLUMNS) {
-          const found = schema.columns.find(
-            (c) => c.table === table && c.column === column,
-          );
+          const found = schema.columns.find((c) => c.table === table && c.column === column);
           expect({ table, column, type: found?.dataType }).toEqual({
             table,
             column,
             type: 'bigint',
           });
         }
-        const migrations = () =>
-          dataSource.query('SELECT name FROM postback_migrations');
-        expect(await migrations()).toEqual([
-          { name: 'CreatePostbackTables1764000000000' },
-        ]);
+        const migrations = () => dataSource.query('SELECT name FROM postback_migrations');
+        expect(await migrations()).toEqual([{ name: 'CreatePostbackTables1764000000000' }]);
 
         // A second instance on the migrated database starts cleanly and migrates nothing again.
         await boot(tracker);
@@ -256,10 +223,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           .get('/landing')
           .query({ cid: HOSTILE_CLICK_ID, sub1: 'banner&top' })
           .expect(200, 'welcome');
-        await landingVisitor
-          .post('/register')
-          .send({ customerId: 'cust-1' })
-          .expect(200);
+        await landingVisitor.post('/register').send({ customerId: 'cust-1' }).expect(200);
 
         // Cookies gone, another device: only the customer ID links the purchase to the click.
         const purchase = await request(app.getHttpServer())
@@ -283,17 +247,13 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         const [received] = await tracker.waitForRequests(1);
         const query = queryOf(received);
         expect(query.get('cid')).toBe(HOSTILE_CLICK_ID);
-        expect(Buffer.from(query.get('cid') as string)).toEqual(
-          Buffer.from(HOSTILE_CLICK_ID),
-        );
+        expect(Buffer.from(query.get('cid') as string)).toEqual(Buffer.from(HOSTILE_CLICK_ID));
         expect(query.get('payout')).toBe('4.50'); // 59.97 × 7.5 % = 4.49775, half up
         expect(query.get('txid')).toBe('ORDER-1');
         expect(query.get('currency')).toBe('EUR');
         expect(query.get('s1')).toBe('banner&top');
         expect(query.get('pb_id')).toBe(purchase.body.postbackId);
-        expect(
-          verifyPostbackSignature({ secret: SECRET, url: received.url }),
-        ).toBe(true);
+        expect(verifyPostbackSignature({ secret: SECRET, url: received.url })).toBe(true);
 
         const delivered = await eventually(
           () =>
@@ -310,9 +270,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         expect(typeof delivered.nextAttemptAt).toBe('number');
         expect(typeof delivered.createdAt).toBe('number');
         expect(typeof delivered.updatedAt).toBe('number');
-        expect(delivered.deliveredAt).toBeGreaterThanOrEqual(
-          delivered.createdAt,
-        );
+        expect(delivered.deliveredAt).toBeGreaterThanOrEqual(delivered.createdAt);
         expect(delivered).toMatchObject({
           attempts: 1,
           lastStatus: 200,
@@ -322,17 +280,13 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         expect(delivered.fields.clickId).toBe(HOSTILE_CLICK_ID);
 
         // The stored rows keep the click ID intact too (a 3-byte charset would mangle the emoji).
-        const click = await db.run((m) =>
-          m.findOneByOrFail(Click, { clickId: HOSTILE_CLICK_ID }),
-        );
+        const click = await db.run((m) => m.findOneByOrFail(Click, { clickId: HOSTILE_CLICK_ID }));
         expect(click).toMatchObject({
           customerId: 'cust-1',
           subParams: { sub1: 'banner&top' },
         });
         expect(typeof click.lastSeenAt).toBe('number');
-        const order = await db.run((m) =>
-          m.findOneByOrFail(Conversion, { reference: 'ORDER-1' }),
-        );
+        const order = await db.run((m) => m.findOneByOrFail(Conversion, { reference: 'ORDER-1' }));
         expect(order).toMatchObject({
           clickId: HOSTILE_CLICK_ID,
           commission: '4.50',
@@ -352,9 +306,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         // Only the purchase is posted; the registration is recorded all the same.
         await sleep(200);
         expect(tracker.received).toHaveLength(1);
-        expect(
-          await db.run((m) => m.countBy(Conversion, { customerId: 'cust-1' })),
-        ).toBe(2);
+        expect(await db.run((m) => m.countBy(Conversion, { customerId: 'cust-1' }))).toBe(2);
       }, 30_000);
 
       it('records 10 concurrent reports of one purchase once: one row, one outbox entry, one postback', async () => {
@@ -375,22 +327,14 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           ),
         );
         const failures = settled.filter((s) => s.status === 'rejected');
-        expect(
-          failures.map((f) => String((f as PromiseRejectedResult).reason)),
-        ).toEqual([]);
-        const results = settled.map(
-          (s) => (s as PromiseFulfilledResult<RecordResult>).value,
-        );
+        expect(failures.map((f) => String((f as PromiseRejectedResult).reason))).toEqual([]);
+        const results = settled.map((s) => (s as PromiseFulfilledResult<RecordResult>).value);
 
         expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
         expect(results.filter((r) => r.duplicate)).toHaveLength(9);
         const [first] = results;
-        expect(new Set(results.map((r) => r.conversionId))).toEqual(
-          new Set([first.conversionId]),
-        );
-        expect(new Set(results.map((r) => r.postbackId))).toEqual(
-          new Set([first.postbackId]),
-        );
+        expect(new Set(results.map((r) => r.conversionId))).toEqual(new Set([first.conversionId]));
+        expect(new Set(results.map((r) => r.postbackId))).toEqual(new Set([first.postbackId]));
         for (const result of results) {
           expect(result).toMatchObject({
             attributed: true,
@@ -401,15 +345,11 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         }
 
         expect(
-          await db.run((m) =>
-            m.countBy(Conversion, { type: 'purchase', reference: 'RACE-1' }),
-          ),
+          await db.run((m) => m.countBy(Conversion, { type: 'purchase', reference: 'RACE-1' })),
         ).toBe(1);
-        expect(
-          await db.run((m) =>
-            m.countBy(Postback, { conversionId: first.conversionId }),
-          ),
-        ).toBe(1);
+        expect(await db.run((m) => m.countBy(Postback, { conversionId: first.conversionId }))).toBe(
+          1,
+        );
 
         const [received] = await tracker.waitForRequests(1);
         expect(queryOf(received).get('txid')).toBe('RACE-1');
@@ -482,32 +422,21 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
             );
             settled.forEach((outcome, i) => {
               if (outcome.status === 'fulfilled') results.push(outcome.value);
-              else
-                failedRecords.push(
-                  `${prefix}${wave * width + i}: ${String(outcome.reason)}`,
-                );
+              else failedRecords.push(`${prefix}${wave * width + i}: ${String(outcome.reason)}`);
             });
           }
           // A checkout must never fail because the outbox is being flushed at the same time.
           expect(failedRecords).toEqual([]);
-          expect(results.filter((r) => r.queued && !r.duplicate)).toHaveLength(
-            COUNT,
-          );
+          expect(results.filter((r) => r.queued && !r.duplicate)).toHaveLength(COUNT);
 
-          const postbackIds = new Set(
-            results.map((r) => r.postbackId as string),
-          );
+          const postbackIds = new Set(results.map((r) => r.postbackId as string));
           const ours = { id: In([...postbackIds]) };
           await tracker.waitForRequests(COUNT, 20_000);
           const allDelivered = async () =>
-            (await db.run((m) =>
-              m.countBy(Postback, { ...ours, state: 'delivered' }),
-            )) === COUNT;
-          await eventually(
-            allDelivered,
-            5_000,
-            'every postback to be marked delivered',
-          ).catch(() => undefined);
+            (await db.run((m) => m.countBy(Postback, { ...ours, state: 'delivered' }))) === COUNT;
+          await eventually(allDelivered, 5_000, 'every postback to be marked delivered').catch(
+            () => undefined,
+          );
           // Sent but not settled would mean the attempt's outcome was lost: the row waits in
           // flight for its lease to expire, to be sent a second time.
           const rows = await db.run((m) =>
@@ -526,14 +455,10 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           await sleep(500); // a double send would show up here
           expect(tracker.received).toHaveLength(COUNT);
           const requests = tracker.received.map(queryOf);
-          expect(new Set(requests.map((q) => q.get('pb_id')))).toEqual(
-            postbackIds,
-          );
+          expect(new Set(requests.map((q) => q.get('pb_id')))).toEqual(postbackIds);
           expect(new Set(requests.map((q) => q.get('txid'))).size).toBe(COUNT);
           for (const q of requests) {
-            expect(q.get('cid')).toBe(
-              `multi-click-${q.get('txid')?.slice(prefix.length)}`,
-            );
+            expect(q.get('cid')).toBe(`multi-click-${q.get('txid')?.slice(prefix.length)}`);
             expect(q.get('payout')).toBe('0.75');
           }
 
@@ -553,17 +478,13 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
 
           // One attempt per row, recorded once.
           expect(
-            await db.run((m) =>
-              m.countBy(Postback, { ...ours, state: 'delivered', attempts: 1 }),
-            ),
+            await db.run((m) => m.countBy(Postback, { ...ours, state: 'delivered', attempts: 1 })),
           ).toBe(COUNT);
           const attempts = await db.run((m) =>
             m.findBy(DeliveryAttempt, { postbackId: In([...postbackIds]) }),
           );
           expect(attempts).toHaveLength(COUNT);
-          expect(
-            attempts.every((a) => a.outcome === 'delivered' && a.attempt === 1),
-          ).toBe(true);
+          expect(attempts.every((a) => a.outcome === 'delivered' && a.attempt === 1)).toBe(true);
         },
         45_000,
       );
@@ -591,38 +512,27 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         const record = async (orderIds: string[]) => {
           for (let i = 0; i < orderIds.length; i += 10) {
             await Promise.all(
-              orderIds
-                .slice(i, i + 10)
-                .map((id) => conversions.record(purchase(id))),
+              orderIds.slice(i, i + 10).map((id) => conversions.record(purchase(id))),
             );
           }
         };
         const orderIds = (prefix: string, count: number) =>
-          Array.from(
-            { length: count },
-            (_, n) => `${prefix}-${String(n).padStart(3, '0')}`,
-          );
+          Array.from({ length: count }, (_, n) => `${prefix}-${String(n).padStart(3, '0')}`);
         await record(orderIds('DONE', 100));
-        await db.run((m) =>
-          m.update(Postback, { state: 'pending' }, { state: 'delivered' }),
-        );
+        await db.run((m) => m.update(Postback, { state: 'pending' }, { state: 'delivered' }));
         const due = orderIds('DUE', 50);
         await record(due);
         await db.run((m) => m.query(engine.schema.analyzeOutbox));
 
         // The next transaction, and only it, is the claim's: pause it once it has selected.
         let selected!: () => void;
-        const reachedUpdate = new Promise<void>(
-          (resolve) => (selected = resolve),
-        );
+        const reachedUpdate = new Promise<void>((resolve) => (selected = resolve));
         let resume!: () => void;
         const gate = new Promise<void>((resolve) => (resume = resolve));
         const transaction = db.transaction.bind(db);
         db.transaction = <T>(work: (manager: EntityManager) => Promise<T>) => {
           db.transaction = transaction;
-          return transaction((manager) =>
-            work(pausingBeforeUpdate(manager, selected, gate)),
-          );
+          return transaction((manager) => work(pausingBeforeUpdate(manager, selected, gate)));
         };
         const claim = store.claimDue(due.length).then(
           (rows) => ({ claimed: rows.map((r) => r.fields.orderId).sort() }),
@@ -651,9 +561,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           claimed: due,
         });
         // The claimed rows are in flight; the new one waits, pending, for the next claim.
-        const pending = await db.run((m) =>
-          m.findBy(Postback, { state: 'pending' }),
-        );
+        const pending = await db.run((m) => m.findBy(Postback, { state: 'pending' }));
         expect(pending.map((row) => row.fields.orderId)).toEqual(['NEW']);
       }, 30_000);
     },

@@ -20,7 +20,13 @@ describeEachDatabase(await testDatabases(), (database) => {
     app = await startShopApp({
       databaseUrl: created.url,
       options: {
-        trackers: [{ name: 'net', clickParams: ['cid'], postback: { url: 'http://127.0.0.1:9/pb?c={click_id}' } }],
+        trackers: [
+          {
+            name: 'net',
+            clickParams: ['cid'],
+            postback: { url: 'http://127.0.0.1:9/pb?c={click_id}' },
+          },
+        ],
         outbox: { enabled: false },
       },
     });
@@ -41,7 +47,9 @@ describeEachDatabase(await testDatabases(), (database) => {
     const b = await conversions.record({ ...event, orderId: second, amount: '99.00' });
     expect([a.duplicate, b.duplicate]).toEqual([false, false]);
     expect(b.conversionId).not.toBe(a.conversionId);
-    const stored = await app.get(PostbackDatabase).run((m) => m.findOneByOrFail(Conversion, { id: b.conversionId }));
+    const stored = await app
+      .get(PostbackDatabase)
+      .run((m) => m.findOneByOrFail(Conversion, { id: b.conversionId }));
     expect(stored.reference).toBe(second);
   });
 

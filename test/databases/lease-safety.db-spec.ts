@@ -30,20 +30,39 @@ describeEachDatabase(servers, (database) => {
     tracker.setDefault({ status: 200, delayMs: 1_200 });
     const created = await database.create();
     drop = created.drop;
-    const outbox = { flushIntervalMs: 100, concurrency: 2, batchSize: 10, timeoutMs: 1_500, leaseMs: 2_600 };
+    const outbox = {
+      flushIntervalMs: 100,
+      concurrency: 2,
+      batchSize: 10,
+      timeoutMs: 1_500,
+      leaseMs: 2_600,
+    };
     for (let i = 0; i < 2; i++) {
-      agents.push(await startAgent({ databaseUrl: created.url, trackers: [testTracker(tracker.url())], outbox: { ...outbox, enabled: i === 1 } }));
+      agents.push(
+        await startAgent({
+          databaseUrl: created.url,
+          trackers: [testTracker(tracker.url())],
+          outbox: { ...outbox, enabled: i === 1 },
+        }),
+      );
     }
     for (let i = 0; i < 12; i++) {
       await request(agents[0].server as never)
         .post('/v1/events')
-        .send({ type: 'purchase', orderId: `L-${i}`, amount: '1.00', currency: 'EUR', clickId: `c-${i}` })
+        .send({
+          type: 'purchase',
+          orderId: `L-${i}`,
+          amount: '1.00',
+          currency: 'EUR',
+          clickId: `c-${i}`,
+        })
         .expect(202);
     }
     // Only now the first instance flushes too: both compete for the same backlog.
     await agents[0].app.get((await import('../../src/index.js')).OutboxFlusher).flush();
     await eventually(
-      async () => (await agents[0].db.run((m) => m.countBy(Postback, { state: 'delivered' }))) === 12,
+      async () =>
+        (await agents[0].db.run((m) => m.countBy(Postback, { state: 'delivered' }))) === 12,
       30_000,
       '12 delivered',
     );

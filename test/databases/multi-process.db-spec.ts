@@ -6,16 +6,10 @@ import { DataSource, In } from 'typeorm';
 import type { AgentConfigFile } from '../../src/agent/agent-config.loader.js';
 import { Conversion } from '../../src/conversion/conversion.entity.js';
 import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
-import {
-  FakeTracker,
-  type ReceivedPostback,
-} from '../../src/demo/fake-tracker.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import type { OutboxOptions } from '../../src/interfaces/index.js';
 import { DeliveryAttempt } from '../../src/outbox/delivery-attempt.entity.js';
-import {
-  Postback,
-  type PostbackState,
-} from '../../src/outbox/postback.entity.js';
+import { Postback, type PostbackState } from '../../src/outbox/postback.entity.js';
 import { verifyPostbackSignature } from '../../src/postback/postback-signature.js';
 import {
   type AgentProcess,
@@ -78,10 +72,7 @@ const TARGETS: Target[] = [
 ];
 
 /** The tracker as the agent's config file names it: HMAC secret from the environment. */
-function trackerConfig(
-  tracker: FakeTracker,
-  path: string,
-): AgentConfigFile['trackers'][number] {
+function trackerConfig(tracker: FakeTracker, path: string): AgentConfigFile['trackers'][number] {
   return {
     name: TRACKER,
     clickParams: ['cid'],
@@ -123,18 +114,12 @@ function parse(received: ReceivedPostback): Request {
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const item of items)
-    groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
   return groups;
 }
 
-function countBy<T>(
-  items: T[],
-  key: (item: T) => string,
-): Record<string, number> {
-  return Object.fromEntries(
-    [...groupBy(items, key)].map(([k, v]) => [k, v.length]),
-  );
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  return Object.fromEntries([...groupBy(items, key)].map(([k, v]) => [k, v.length]));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -155,8 +140,7 @@ async function poll<T>(
     await sleep(intervalMs);
   }
 }
-const randomBetween = (min: number, max: number) =>
-  min + Math.floor(Math.random() * (max - min));
+const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 type Counts = Record<PostbackState, number>;
@@ -173,13 +157,12 @@ async function healthCounts(agent: AgentProcess): Promise<Counts | undefined> {
 
 /** Outbox rows per state, straight from the database. */
 async function databaseCounts(dataSource: DataSource): Promise<Counts> {
-  const rows: { state: PostbackState; count: string | number }[] =
-    await dataSource
-      .createQueryBuilder(Postback, 'p')
-      .select('p.state', 'state')
-      .addSelect('COUNT(*)', 'count')
-      .groupBy('p.state')
-      .getRawMany();
+  const rows: { state: PostbackState; count: string | number }[] = await dataSource
+    .createQueryBuilder(Postback, 'p')
+    .select('p.state', 'state')
+    .addSelect('COUNT(*)', 'count')
+    .groupBy('p.state')
+    .getRawMany();
   const counts: Counts = {
     pending: 0,
     in_flight: 0,
@@ -267,9 +250,7 @@ async function seedPendingPostbacks(
 
 /** Lines an agent logged at ERROR level (Nest's console logger, without colours). */
 function errorLines(agent: AgentProcess): string[] {
-  return (agent.stdout + agent.stderr)
-    .split('\n')
-    .filter((line) => /\bERROR\b/.test(line));
+  return (agent.stdout + agent.stderr).split('\n').filter((line) => /\bERROR\b/.test(line));
 }
 
 describe.each(TARGETS)('agent processes on $label', (target) => {
@@ -287,15 +268,11 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
     async function runCleanups(): Promise<void> {
       // Agents first (SIGTERM, SIGKILL after the grace): nothing may hold the database or
       // post to the tracker while those go away.
-      await stopAllAgentProcesses(5_000).catch((error: Error) =>
-        console.error(error),
-      );
+      await stopAllAgentProcesses(5_000).catch((error: Error) => console.error(error));
       while (cleanups.length > 0) {
         const cleanup = cleanups.pop() as () => Promise<unknown>;
         await cleanup().catch((error: Error) =>
-          console.error(
-            `${target.label} cleanup failed: ${error.stack ?? error.message}`,
-          ),
+          console.error(`${target.label} cleanup failed: ${error.stack ?? error.message}`),
         );
       }
     }
@@ -314,9 +291,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
 
     /** A DataSource of the test's own on `url` (migrations run); destroyed in cleanup. */
     async function openDatabase(url: string): Promise<DataSource> {
-      const dataSource = await new DataSource(
-        postbackDataSourceOptions({ url }),
-      ).initialize();
+      const dataSource = await new DataSource(postbackDataSourceOptions({ url })).initialize();
       cleanups.push(async () => {
         if (dataSource.isInitialized) await dataSource.destroy();
       });
@@ -400,10 +375,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
             queued: true,
             duplicate: false,
           });
-          postbackOfOrder.set(
-            orderIds[i + k],
-            response.body.postbackId as string,
-          );
+          postbackOfOrder.set(orderIds[i + k], response.body.postbackId as string);
         });
       }
       const recordedAfter = Date.now() - started;
@@ -418,23 +390,16 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
       }[] = [];
       for (let k = 1; k <= KILLS; k++) {
         const path = `/postback/${agent.name}`;
-        const sentBy = () =>
-          tracker.received.filter((r) => parse(r).path === path).length;
+        const sentBy = () => tracker.received.filter((r) => parse(r).path === path).length;
         // This incarnation is flushing (rows leased by a killed one come back after the lease).
-        await eventually(
-          () => sentBy() > 0,
-          LEASE_MS + 10_000,
-          `${agent.name} to send`,
-        );
+        await eventually(() => sentBy() > 0, LEASE_MS + 10_000, `${agent.name} to send`);
         await sleep(randomBetween(100, 600));
         const counts = await healthCounts(agent);
         // Kill right after a send went out (its answer takes 150 ms): mid-flush by construction.
         // An incarnation with nothing left to claim sends again once a killed one's leases expire.
         await eventually(
           () =>
-            tracker.received.some(
-              (r) => r.receivedAt > Date.now() - 60 && parse(r).path === path,
-            ),
+            tracker.received.some((r) => r.receivedAt > Date.now() - 60 && parse(r).path === path),
           LEASE_MS + 10_000,
           `${agent.name} to be sending`,
         );
@@ -458,9 +423,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
       const final = await poll(
         async () => {
           const counts = await healthCounts(agent);
-          return counts && counts.delivered + counts.dead === ORDERS
-            ? counts
-            : undefined;
+          return counts && counts.delivered + counts.dead === ORDERS ? counts : undefined;
         },
         60_000,
         'every postback to be delivered',
@@ -516,17 +479,13 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
           orderId,
           pbIds: [postbackOfOrder.get(orderId)],
         });
-        expect(new Set(sent.map((r) => r.cid))).toEqual(
-          new Set([`click-${orderId}`]),
-        );
+        expect(new Set(sent.map((r) => r.cid))).toEqual(new Set([`click-${orderId}`]));
       }
       expect(new Set(requests.map((r) => r.pbId)).size).toBe(ORDERS);
       // Every request, re-sends included, is signed for the receiver to verify.
       expect(
         requests
-          .filter(
-            (r) => !verifyPostbackSignature({ secret: SECRET, url: r.url }),
-          )
+          .filter((r) => !verifyPostbackSignature({ secret: SECRET, url: r.url }))
           .map((r) => r.url),
       ).toEqual([]);
 
@@ -541,9 +500,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
         ),
         (a) => a.postbackId,
       );
-      expect(
-        rows.filter((r) => !deliveredAttempts.has(r.id)).map((r) => r.id),
-      ).toEqual([]);
+      expect(rows.filter((r) => !deliveredAttempts.has(r.id)).map((r) => r.id)).toEqual([]);
 
       // Re-sends are the price of a crash (at least once); count them.
       const resent = [...byOrder].filter(([, sent]) => sent.length > 1);
@@ -575,11 +532,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
         const dataSource = await openDatabase(database.url);
 
         const seedStarted = Date.now();
-        const postbackOfOrder = await seedPendingPostbacks(
-          dataSource,
-          COUNT,
-          'BULK-',
-        );
+        const postbackOfOrder = await seedPendingPostbacks(dataSource, COUNT, 'BULK-');
         const seedMs = Date.now() - seedStarted;
         expect(await databaseCounts(dataSource)).toMatchObject({
           pending: COUNT,
@@ -602,17 +555,10 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
         const counts = await poll(
           async () => {
             const now = await databaseCounts(dataSource);
-            if (
-              progress.length === 0 ||
-              Date.now() - drainStarted > progress.length * 5_000
-            ) {
-              progress.push(
-                `${seconds(Date.now() - drainStarted)}: ${now.delivered} delivered`,
-              );
+            if (progress.length === 0 || Date.now() - drainStarted > progress.length * 5_000) {
+              progress.push(`${seconds(Date.now() - drainStarted)}: ${now.delivered} delivered`);
             }
-            return now.delivered + now.dead + now.cancelled === COUNT
-              ? now
-              : undefined;
+            return now.delivered + now.dead + now.cancelled === COUNT ? now : undefined;
           },
           100_000,
           `all ${COUNT} postbacks to be delivered`,
@@ -629,11 +575,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
             running: true,
           });
         await Promise.all(agents.map((agent) => agent.stop()));
-        expect(agents.map((agent) => agent.exitedCleanly)).toEqual([
-          true,
-          true,
-          true,
-        ]);
+        expect(agents.map((agent) => agent.exitedCleanly)).toEqual([true, true, true]);
 
         const requests = tracker.received.map(parse);
         const byPath = countBy(requests, (r) => r.path);
@@ -711,11 +653,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
         const tracker = await startTracker();
         tracker.setDefault({ status: 200, body: 'OK', delayMs: 50 });
         const seeding = await openDatabase(database.url);
-        const postbackOfOrder = await seedPendingPostbacks(
-          seeding,
-          COUNT,
-          'OUTAGE-',
-        );
+        const postbackOfOrder = await seedPendingPostbacks(seeding, COUNT, 'OUTAGE-');
         // The outage terminates every connection to the database: the test's own too.
         await seeding.destroy();
 
@@ -745,9 +683,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
 
         await tracker.waitForRequests(40, 20_000); // mid-flush
         const sentBeforeOutage = tracker.received.length;
-        await admin.query(
-          `ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS false`,
-        );
+        await admin.query(`ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS false`);
         let terminated = 0;
         let healthDuringOutage: number | string = 'not asked';
         try {
@@ -763,9 +699,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
             .catch((error: Error) => error.message);
           await sleep(OUTAGE_MS / 2);
         } finally {
-          await admin.query(
-            `ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS true`,
-          );
+          await admin.query(`ALTER DATABASE "${database.name}" ALLOW_CONNECTIONS true`);
         }
         const sentDuringOutage = tracker.received.length - sentBeforeOutage;
         const aliveAfterOutage = agent.running;
@@ -774,9 +708,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
           async () => {
             if (!agent.running) return { exited: true } as const;
             const counts = await healthCounts(agent);
-            return counts && counts.delivered + counts.dead === COUNT
-              ? counts
-              : undefined;
+            return counts && counts.delivered + counts.dead === COUNT ? counts : undefined;
           },
           60_000,
           'every postback to be delivered after the outage',
@@ -840,13 +772,9 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
             .map((a) => a.postbackId),
         );
         expect(
-          rows
-            .filter((r) => r.state === 'delivered' && !proven.has(r.id))
-            .map((r) => r.id),
+          rows.filter((r) => r.state === 'delivered' && !proven.has(r.id)).map((r) => r.id),
         ).toEqual([]);
-        expect(
-          rows.every((r) => r.deliveredAt !== null && r.lastStatus === 200),
-        ).toBe(true);
+        expect(rows.every((r) => r.deliveredAt !== null && r.lastStatus === 200)).toBe(true);
 
         // Every order reached the tracker, with its one event ID.
         const requests = tracker.received.map(parse);

@@ -1,10 +1,21 @@
 import request from 'supertest';
 
-import { DeliveryAttempt, OutboxAdminService, Postback, verifyPostbackSignature } from '../../src/index.js';
+import {
+  DeliveryAttempt,
+  OutboxAdminService,
+  Postback,
+  verifyPostbackSignature,
+} from '../../src/index.js';
 import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import { OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { OutboxOptions } from '../../src/interfaces/index.js';
-import { FAST_OUTBOX, HMAC_SECRET, startAgent, type TestAgent, testTracker } from '../utils/agent.js';
+import {
+  FAST_OUTBOX,
+  HMAC_SECRET,
+  startAgent,
+  type TestAgent,
+  testTracker,
+} from '../utils/agent.js';
 import { eventually } from '../utils/sqlite.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 
@@ -30,7 +41,10 @@ describeEachDatabase(await testDatabases(), (database) => {
   let drop: () => Promise<void>;
   const agents: TestAgent[] = [];
 
-  const start = async (outbox: OutboxOptions = FAST_OUTBOX, trackers = [testTracker(tracker.url())]) => {
+  const start = async (
+    outbox: OutboxOptions = FAST_OUTBOX,
+    trackers = [testTracker(tracker.url())],
+  ) => {
     const agent = await startAgent({ databaseUrl: url, trackers, outbox });
     agents.push(agent);
     return agent;
@@ -40,13 +54,29 @@ describeEachDatabase(await testDatabases(), (database) => {
     await agent.app.close();
   };
   const record = async (agent: TestAgent, orderId: string, trackerName?: string) =>
-    (await request(agent.server as never).post('/v1/events').send(purchase(orderId, trackerName)).expect(202)).body;
-  const rowOf = (agent: TestAgent, id: string) => agent.db.run((m) => m.findOneByOrFail(Postback, { id }));
+    (
+      await request(agent.server as never)
+        .post('/v1/events')
+        .send(purchase(orderId, trackerName))
+        .expect(202)
+    ).body;
+  const rowOf = (agent: TestAgent, id: string) =>
+    agent.db.run((m) => m.findOneByOrFail(Postback, { id }));
   const attemptsOf = (agent: TestAgent, postbackId: string) =>
-    agent.db.run((m) => m.find(DeliveryAttempt, { where: { postbackId }, order: { startedAt: 'ASC', attempt: 'ASC' } }));
+    agent.db.run((m) =>
+      m.find(DeliveryAttempt, {
+        where: { postbackId },
+        order: { startedAt: 'ASC', attempt: 'ASC' },
+      }),
+    );
   const settled = (agent: TestAgent, id: string, state: Postback['state'], timeoutMs = 10_000) =>
-    eventually(async () => (await rowOf(agent, id)).state === state, timeoutMs, `postback ${state}`);
-  const countIn = (agent: TestAgent, state: Postback['state']) => agent.db.run((m) => m.countBy(Postback, { state }));
+    eventually(
+      async () => (await rowOf(agent, id)).state === state,
+      timeoutMs,
+      `postback ${state}`,
+    );
+  const countIn = (agent: TestAgent, state: Postback['state']) =>
+    agent.db.run((m) => m.countBy(Postback, { state }));
 
   beforeEach(async () => {
     tracker = await new FakeTracker().start();
@@ -72,7 +102,11 @@ describeEachDatabase(await testDatabases(), (database) => {
     await tracker.waitForRequests(8);
     expect(tracker.received.every((r) => r.status === 503)).toBe(true);
     tracker.setDefault({ status: 200 });
-    await eventually(async () => (await countIn(agent, 'delivered')) === 30, 15_000, '30 delivered');
+    await eventually(
+      async () => (await countIn(agent, 'delivered')) === 30,
+      15_000,
+      '30 delivered',
+    );
 
     const accepted = tracker.received.filter((r) => r.status === 200).map(eventIdOf);
     expect(accepted.sort()).toEqual([...ids].sort());
@@ -104,7 +138,10 @@ describeEachDatabase(await testDatabases(), (database) => {
 
   it('persists Retry-After in the row, capped, instead of waiting in memory', async () => {
     const twoDays = new Date(Date.now() + 2 * 24 * HOUR_MS).toUTCString();
-    tracker.respondWith({ status: 429, headers: { 'retry-after': '120' } }, { status: 503, headers: { 'retry-after': twoDays } });
+    tracker.respondWith(
+      { status: 429, headers: { 'retry-after': '120' } },
+      { status: 503, headers: { 'retry-after': twoDays } },
+    );
     const agent = await start();
     const before = Date.now();
     const first = (await record(agent, 'O-429')).postbackId;
@@ -113,7 +150,10 @@ describeEachDatabase(await testDatabases(), (database) => {
       const row = await rowOf(agent, id);
       return row.attempts === 1 && row.state === 'pending' ? row : undefined;
     };
-    const [a, b] = [await eventually(() => failedOnce(first)), await eventually(() => failedOnce(second))];
+    const [a, b] = [
+      await eventually(() => failedOnce(first)),
+      await eventually(() => failedOnce(second)),
+    ];
     expect(a.nextAttemptAt).toBeGreaterThanOrEqual(before + 120_000);
     expect(a.nextAttemptAt).toBeLessThan(Date.now() + 121_000);
     // Two days asked, one hour (the default cap) granted.
@@ -127,7 +167,11 @@ describeEachDatabase(await testDatabases(), (database) => {
     const { postbackId } = await record(agent, 'O-hang');
     await settled(agent, postbackId, 'delivered');
     const [first, second] = await attemptsOf(agent, postbackId);
-    expect(first).toMatchObject({ outcome: 'retry', statusCode: null, error: 'timed out after 300 ms' });
+    expect(first).toMatchObject({
+      outcome: 'retry',
+      statusCode: null,
+      error: 'timed out after 300 ms',
+    });
     expect(first.durationMs).toBeGreaterThanOrEqual(250);
     expect(first.durationMs).toBeLessThan(2_000);
     expect(second).toMatchObject({ outcome: 'delivered', statusCode: 200 });
@@ -135,13 +179,22 @@ describeEachDatabase(await testDatabases(), (database) => {
 
   it('dead-letters a permanent 400 after the configured count, then replays it with the same event ID', async () => {
     tracker.setDefault({ status: 400, body: 'unknown click id' });
-    const agent = await start({ ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, permanentFailureAttempts: 2 } });
+    const agent = await start({
+      ...FAST_OUTBOX,
+      retry: { ...FAST_OUTBOX.retry, permanentFailureAttempts: 2 },
+    });
     const { postbackId } = await record(agent, 'O-400');
     await settled(agent, postbackId, 'dead');
     expect(tracker.received).toHaveLength(2);
     const row = await rowOf(agent, postbackId);
     expect(row).toMatchObject({ lastStatus: 400, lastError: expect.stringContaining('HTTP 400') });
-    expect((await attemptsOf(agent, postbackId)).map((a) => [a.statusCode, a.responseExcerpt, a.outcome])).toEqual([
+    expect(
+      (await attemptsOf(agent, postbackId)).map((a) => [
+        a.statusCode,
+        a.responseExcerpt,
+        a.outcome,
+      ]),
+    ).toEqual([
       [400, 'unknown click id', 'retry'],
       [400, 'unknown click id', 'dead'],
     ]);
@@ -168,9 +221,16 @@ describeEachDatabase(await testDatabases(), (database) => {
     const port = tracker.port;
     await tracker.stop();
     const down = `http://127.0.0.1:${port}/postback`;
-    const first = await start({ ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, initialDelayMs: 300 } }, [testTracker(down)]);
+    const first = await start(
+      { ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, initialDelayMs: 300 } },
+      [testTracker(down)],
+    );
     const { postbackId } = await record(first, 'O-restart');
-    await eventually(async () => (await attemptsOf(first, postbackId)).length >= 1, 5_000, 'a failed attempt');
+    await eventually(
+      async () => (await attemptsOf(first, postbackId)).length >= 1,
+      5_000,
+      'a failed attempt',
+    );
     expect((await attemptsOf(first, postbackId))[0].error).toMatch(/ECONNREFUSED/);
     await stop(first);
 
@@ -198,12 +258,32 @@ describeEachDatabase(await testDatabases(), (database) => {
     const store = agent.app.get(OutboxStore);
     const [stale] = await store.claimDue(10);
     // The lease runs out (a stalled process); another worker claims the row and delivers it.
-    await agent.db.run((m) => m.update(Postback, { id: postbackId }, { nextAttemptAt: Date.now() - 1 }));
+    await agent.db.run((m) =>
+      m.update(Postback, { id: postbackId }, { nextAttemptAt: Date.now() - 1 }),
+    );
     const [current] = await store.claimDue(10);
     expect(current.claimToken).not.toBe(stale.claimToken);
-    const attempt = { attempt: 1, startedAt: Date.now(), durationMs: 1, requestUrl: 'x', responseExcerpt: null };
-    expect(await store.settle(current, { ...attempt, statusCode: 200, outcome: 'delivered', error: null }, { state: 'delivered' })).toBe(true);
-    expect(await store.settle(stale, { ...attempt, statusCode: 500, outcome: 'retry', error: 'HTTP 500' }, { state: 'pending' })).toBe(false);
+    const attempt = {
+      attempt: 1,
+      startedAt: Date.now(),
+      durationMs: 1,
+      requestUrl: 'x',
+      responseExcerpt: null,
+    };
+    expect(
+      await store.settle(
+        current,
+        { ...attempt, statusCode: 200, outcome: 'delivered', error: null },
+        { state: 'delivered' },
+      ),
+    ).toBe(true);
+    expect(
+      await store.settle(
+        stale,
+        { ...attempt, statusCode: 500, outcome: 'retry', error: 'HTTP 500' },
+        { state: 'pending' },
+      ),
+    ).toBe(false);
     expect((await rowOf(agent, postbackId)).state).toBe('delivered');
   });
 
@@ -249,8 +329,13 @@ describeEachDatabase(await testDatabases(), (database) => {
 
       // After four timeouts in a row its circuit opens: no further requests for the cooldown;
       // its rows wait in the database, pending (claims skip the paused tracker), not in a slot.
-      const inFlight = () => agent.db.run((m) => m.countBy(Postback, { tracker: 'hanging', state: 'in_flight' }));
-      await eventually(async () => hanging.received.length >= 4 && (await inFlight()) === 0, 5 * TIMEOUT_MS, 'a pause');
+      const inFlight = () =>
+        agent.db.run((m) => m.countBy(Postback, { tracker: 'hanging', state: 'in_flight' }));
+      await eventually(
+        async () => hanging.received.length >= 4 && (await inFlight()) === 0,
+        5 * TIMEOUT_MS,
+        'a pause',
+      );
       const sent = hanging.received.length;
       // The fourth failure opens it; a send that started before then may still be one more.
       expect(sent).toBeGreaterThanOrEqual(4);

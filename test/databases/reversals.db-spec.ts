@@ -20,7 +20,9 @@ describeEachDatabase(await testDatabases(), (database) => {
   const keitaroLike = (overrides: Partial<TrackerOptions> = {}): TrackerOptions => ({
     name: 'keitaro',
     clickParams: ['subid'],
-    postback: { url: `${tracker.url()}?subid={click_id}&tid={order_id}&payout={payout}&amount={amount}&status={status}` },
+    postback: {
+      url: `${tracker.url()}?subid={click_id}&tid={order_id}&payout={payout}&amount={amount}&status={status}`,
+    },
     eventValues: {
       purchase: { status: 'sale' },
       refund: { status: 'rejected' },
@@ -32,10 +34,23 @@ describeEachDatabase(await testDatabases(), (database) => {
     ...overrides,
   });
   const start = async (trackers: TrackerOptions[]) => {
-    agent = await startAgent({ databaseUrl: url, trackers, outbox: { ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, maxAttempts: 50 } } });
+    agent = await startAgent({
+      databaseUrl: url,
+      trackers,
+      outbox: { ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, maxAttempts: 50 } },
+    });
   };
-  const send = (body: Record<string, unknown>) => request(agent.server as never).post('/v1/events').send(body);
-  const purchase = { type: 'purchase', orderId: 'ORDER-1', amount: '80.00', currency: 'EUR', clickId: 'CLICK-1' };
+  const send = (body: Record<string, unknown>) =>
+    request(agent.server as never)
+      .post('/v1/events')
+      .send(body);
+  const purchase = {
+    type: 'purchase',
+    orderId: 'ORDER-1',
+    amount: '80.00',
+    currency: 'EUR',
+    clickId: 'CLICK-1',
+  };
 
   beforeEach(async () => {
     tracker = await new FakeTracker().start();
@@ -52,7 +67,11 @@ describeEachDatabase(await testDatabases(), (database) => {
     await send(purchase).expect(202);
     await tracker.waitForRequests(1);
     const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
-    expect(refund.body).toMatchObject({ attributed: true, queued: true, commission: { amount: '8.00', currency: 'EUR' } });
+    expect(refund.body).toMatchObject({
+      attributed: true,
+      queued: true,
+      commission: { amount: '8.00', currency: 'EUR' },
+    });
     await tracker.waitForRequests(2);
     expect(tracker.received.map(query)).toEqual([
       { subid: 'CLICK-1', tid: 'ORDER-1', payout: '8.00', amount: '80.00', status: 'sale' },
@@ -63,17 +82,43 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('reverses a partial refund in proportion, each partial refund once', async () => {
     await start([keitaroLike()]);
     await send(purchase).expect(202);
-    const first = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-1', amount: '20.00', currency: 'EUR' }).expect(202);
+    const first = await send({
+      type: 'refund',
+      orderId: 'ORDER-1',
+      reversalId: 'R-1',
+      amount: '20.00',
+      currency: 'EUR',
+    }).expect(202);
     expect(first.body.commission).toEqual({ amount: '2.00', currency: 'EUR' });
-    const again = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-1', amount: '20.00', currency: 'EUR' }).expect(202);
+    const again = await send({
+      type: 'refund',
+      orderId: 'ORDER-1',
+      reversalId: 'R-1',
+      amount: '20.00',
+      currency: 'EUR',
+    }).expect(202);
     expect(again.body).toMatchObject({ duplicate: true, conversionId: first.body.conversionId });
-    await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-2', amount: '30.00', currency: 'EUR' }).expect(202);
+    await send({
+      type: 'refund',
+      orderId: 'ORDER-1',
+      reversalId: 'R-2',
+      amount: '30.00',
+      currency: 'EUR',
+    }).expect(202);
     // 20 + 30 of 80 reversed: 31 more would exceed the order.
-    const over = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-3', amount: '31.00', currency: 'EUR' }).expect(400);
+    const over = await send({
+      type: 'refund',
+      orderId: 'ORDER-1',
+      reversalId: 'R-3',
+      amount: '31.00',
+      currency: 'EUR',
+    }).expect(400);
     expect(over.body.fields.amount[0]).toMatch(/what is left of the order to reverse \(30.00\)/);
     await tracker.waitForRequests(3);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(tracker.received.map((r) => [query(r).status, query(r).amount, query(r).payout])).toEqual([
+    expect(
+      tracker.received.map((r) => [query(r).status, query(r).amount, query(r).payout]),
+    ).toEqual([
       ['sale', '80.00', '8.00'],
       ['rejected', '20.00', '2.00'],
       ['rejected', '30.00', '3.00'],
@@ -85,7 +130,11 @@ describeEachDatabase(await testDatabases(), (database) => {
     await start([keitaroLike()]);
     await send(purchase).expect(202);
     await send({ type: 'chargeback', orderId: 'ORDER-1' }).expect(202);
-    await eventually(() => tracker.received.filter((r) => r.status === 200).length === 2, 10_000, 'both delivered');
+    await eventually(
+      () => tracker.received.filter((r) => r.status === 200).length === 2,
+      10_000,
+      'both delivered',
+    );
     // Three failed sales, then the sale, and only then the chargeback.
     expect(tracker.received.map((r) => [query(r).status, r.status])).toEqual([
       ['sale', 503],
@@ -102,7 +151,9 @@ describeEachDatabase(await testDatabases(), (database) => {
     await send(purchase).expect(202);
     const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
     const row = await eventually(async () => {
-      const found = await agent.db.run((m) => m.findOneByOrFail(Postback, { id: refund.body.postbackId }));
+      const found = await agent.db.run((m) =>
+        m.findOneByOrFail(Postback, { id: refund.body.postbackId }),
+      );
       return found.state === 'dead' ? found : undefined;
     });
     expect(row.lastError).toMatch(/original conversion's postback was never delivered \(dead\)/);
@@ -112,8 +163,16 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('sends no reversal to a tracker that has not opted in, and refuses a refund larger than the order', async () => {
     await start([keitaroLike({ reversals: false })]);
     await send(purchase).expect(202);
-    const tooMuch = await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-9', amount: '90.00', currency: 'EUR' }).expect(400);
-    expect(tooMuch.body.fields.amount[0]).toMatch(/more than what is left of the order to reverse \(80.00\)/);
+    const tooMuch = await send({
+      type: 'refund',
+      orderId: 'ORDER-1',
+      reversalId: 'R-9',
+      amount: '90.00',
+      currency: 'EUR',
+    }).expect(400);
+    expect(tooMuch.body.fields.amount[0]).toMatch(
+      /more than what is left of the order to reverse \(80.00\)/,
+    );
     const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
     expect(refund.body).toMatchObject({ attributed: true, queued: false });
     const unknown = await send({ type: 'refund', orderId: 'NO-SUCH-ORDER' }).expect(202);
@@ -123,15 +182,39 @@ describeEachDatabase(await testDatabases(), (database) => {
   });
 
   it('numbers partial refunds per order, reverses the purchase rather than a lead of the same ID, and rounds cumulatively', async () => {
-    await start([keitaroLike({ commission: { purchase: { fixed: '0.05' }, registration: { fixed: '2.00', currency: 'EUR' } } })]);
+    await start([
+      keitaroLike({
+        commission: {
+          purchase: { fixed: '0.05' },
+          registration: { fixed: '2.00', currency: 'EUR' },
+        },
+      }),
+    ]);
     // A lead that happens to carry the order's ID: not what a refund undoes.
-    await send({ type: 'registration', customerId: 'cust-1', orderId: 'ORDER-1', clickId: 'CLICK-1' }).expect(202);
+    await send({
+      type: 'registration',
+      customerId: 'cust-1',
+      orderId: 'ORDER-1',
+      clickId: 'CLICK-1',
+    }).expect(202);
     await send({ ...purchase, amount: '3.00' }).expect(202);
-    await send({ type: 'purchase', orderId: 'ORDER-2', amount: '3.00', currency: 'EUR', clickId: 'CLICK-2' }).expect(202);
+    await send({
+      type: 'purchase',
+      orderId: 'ORDER-2',
+      amount: '3.00',
+      currency: 'EUR',
+      clickId: 'CLICK-2',
+    }).expect(202);
     const halves = [];
     for (const orderId of ['ORDER-1', 'ORDER-2']) {
       for (const reversalId of ['R-1', 'R-2']) {
-        const res = await send({ type: 'refund', orderId, reversalId, amount: '1.50', currency: 'EUR' }).expect(202);
+        const res = await send({
+          type: 'refund',
+          orderId,
+          reversalId,
+          amount: '1.50',
+          currency: 'EUR',
+        }).expect(202);
         expect(res.body.duplicate).toBe(false); // R-1 of ORDER-2 is not R-1 of ORDER-1
         halves.push(res.body.commission.amount);
       }
@@ -143,7 +226,13 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('reverses what is left when a chargeback follows a partial refund', async () => {
     await start([keitaroLike()]);
     await send(purchase).expect(202);
-    await send({ type: 'refund', orderId: 'ORDER-1', reversalId: 'R-1', amount: '20.00', currency: 'EUR' }).expect(202);
+    await send({
+      type: 'refund',
+      orderId: 'ORDER-1',
+      reversalId: 'R-1',
+      amount: '20.00',
+      currency: 'EUR',
+    }).expect(202);
     const chargeback = await send({ type: 'chargeback', orderId: 'ORDER-1' }).expect(202);
     expect(chargeback.body.commission).toEqual({ amount: '6.00', currency: 'EUR' });
     const again = await send({ type: 'cancellation', orderId: 'ORDER-1' }).expect(400);

@@ -19,9 +19,7 @@ import type { AgentConfigFile } from '../../src/agent/agent-config.loader.js';
  */
 
 /** The built agent; `npm test` builds it first (`pretest`). */
-export const AGENT_MAIN = fileURLToPath(
-  new URL('../../dist/agent/main.js', import.meta.url),
-);
+export const AGENT_MAIN = fileURLToPath(new URL('../../dist/agent/main.js', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** An API key for the agents the tests start (the agent wants at least 16 characters). */
@@ -163,10 +161,7 @@ export class AgentProcess {
     const timeout = new Promise<'timeout'>(
       (resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)),
     );
-    const outcome = await Promise.race([
-      this.exited.then(() => 'exited' as const),
-      timeout,
-    ]);
+    const outcome = await Promise.race([this.exited.then(() => 'exited' as const), timeout]);
     clearTimeout(timer);
     if (outcome === 'timeout') await this.kill('SIGKILL');
   }
@@ -176,9 +171,7 @@ export class AgentProcess {
    * hooks close the app, then raise the signal again, so the process ends "by SIGTERM".
    */
   get exitedCleanly(): boolean {
-    return (
-      this.hasExited && (this.exitCode === 0 || this.exitSignal === 'SIGTERM')
-    );
+    return this.hasExited && (this.exitCode === 0 || this.exitSignal === 'SIGTERM');
   }
 
   async request<T = unknown>(
@@ -215,30 +208,21 @@ export class AgentProcess {
 }
 
 function capped(text: string): string {
-  return text.length <= LOG_CAP
-    ? text
-    : `[… earlier output dropped …]\n${text.slice(-LOG_CAP)}`;
+  return text.length <= LOG_CAP ? text : `[… earlier output dropped …]\n${text.slice(-LOG_CAP)}`;
 }
 
 /**
  * Writes the config file, spawns the agent on a free port and waits until `GET /health`
  * answers 200. On failure the process is killed and the error carries its output.
  */
-export async function startAgentProcess(
-  settings: AgentProcessSettings,
-): Promise<AgentProcess> {
+export async function startAgentProcess(settings: AgentProcessSettings): Promise<AgentProcess> {
   if (!existsSync(AGENT_MAIN)) {
-    throw new Error(
-      `${AGENT_MAIN} does not exist: run \`npm run build\` first (npm test does)`,
-    );
+    throw new Error(`${AGENT_MAIN} does not exist: run \`npm run build\` first (npm test does)`);
   }
   const name = settings.name ?? 'agent';
   const ownDir = settings.dir === undefined;
   const dir = settings.dir ?? mkdtempSync(join(tmpdir(), 'postback-agent-'));
-  const configPath = join(
-    dir,
-    `${name.replace(/[^a-z0-9_-]/gi, '_')}-${Date.now()}.json`,
-  );
+  const configPath = join(dir, `${name.replace(/[^a-z0-9_-]/gi, '_')}-${Date.now()}.json`);
   writeFileSync(configPath, JSON.stringify(settings.config, null, 2));
   const apiKey = settings.apiKey ?? TEST_API_KEY;
   const removeDir = () => {
@@ -275,17 +259,13 @@ export async function startAgentProcess(
       return agent;
     } catch (error) {
       await agent.kill('SIGKILL');
-      if (attempt < 3 && /EADDRINUSE/.test(agent.stderr + agent.stdout))
-        continue;
+      if (attempt < 3 && /EADDRINUSE/.test(agent.stderr + agent.stdout)) continue;
       throw new Error(`${(error as Error).message}\n${agent.logs}`);
     }
   }
 }
 
-async function waitForHealth(
-  agent: AgentProcess,
-  timeoutMs: number,
-): Promise<void> {
+async function waitForHealth(agent: AgentProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {

@@ -104,9 +104,7 @@ export const postgres: DbEngine = {
       });
       try {
         await client.connect();
-        const { rows } = await client.query<{ server_version: string }>(
-          'SHOW server_version',
-        );
+        const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
         return { ok: true, user, version: rows[0]?.server_version };
       } catch (error) {
         failures.push(`${user}: ${message(error)}`);
@@ -250,17 +248,14 @@ export const mariadb: DbEngine = {
         FROM information_schema.columns
        WHERE table_schema = DATABASE()`,
     analyzeOutbox: 'ANALYZE TABLE postback_outbox',
-    rowsToIndexes: (rows) =>
-      collectIndexes(rows, (r) => Number(r.non_unique) === 0),
+    rowsToIndexes: (rows) => collectIndexes(rows, (r) => Number(r.non_unique) === 0),
     rowsToColumns: toColumns,
   },
 };
 
 /** information_schema column names may come back upper-case on MariaDB. */
 function lowerKeys(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(row).map(([key, value]) => [key.toLowerCase(), value]),
-  );
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key.toLowerCase(), value]));
 }
 
 function toColumns(rows: Record<string, unknown>[]): ColumnInfo[] {
@@ -276,9 +271,7 @@ function collectIndexes(
   isUnique: (row: Record<string, unknown>) => boolean,
 ): Map<string, IndexInfo> {
   const indexes = new Map<string, IndexInfo>();
-  const sorted = rows
-    .map(lowerKeys)
-    .sort((a, b) => Number(a.position) - Number(b.position));
+  const sorted = rows.map(lowerKeys).sort((a, b) => Number(a.position) - Number(b.position));
   for (const row of sorted) {
     const name = String(row.index_name);
     const entry = indexes.get(name) ?? {
@@ -303,15 +296,9 @@ export async function inspectSchema(
   engine: DbEngine,
   query: (sql: string) => Promise<Record<string, unknown>[]>,
 ): Promise<SchemaSnapshot> {
-  const tables = (await query(engine.schema.tables))
-    .map(lowerKeys)
-    .map((r) => String(r.name));
-  const indexes = engine.schema.rowsToIndexes(
-    await query(engine.schema.indexes),
-  );
-  const columns = engine.schema.rowsToColumns(
-    await query(engine.schema.columns),
-  );
+  const tables = (await query(engine.schema.tables)).map(lowerKeys).map((r) => String(r.name));
+  const indexes = engine.schema.rowsToIndexes(await query(engine.schema.indexes));
+  const columns = engine.schema.rowsToColumns(await query(engine.schema.columns));
   return { tables: tables.sort(), indexes, columns };
 }
 
@@ -328,9 +315,7 @@ export interface ProbedEngine {
  * Probes every engine at once. Outside CI an engine that does not answer is announced with
  * `console.warn` and its tests are skipped; in CI (`CI=true`) its tests fail with `unavailable`.
  */
-export async function probeEngines(
-  engines: DbEngine[] = ENGINES,
-): Promise<ProbedEngine[]> {
+export async function probeEngines(engines: DbEngine[] = ENGINES): Promise<ProbedEngine[]> {
   return Promise.all(
     engines.map(async (engine) => {
       const probe = await engine.probe();

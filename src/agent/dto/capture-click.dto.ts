@@ -1,4 +1,12 @@
-import { IsObject, IsOptional, IsString, IsUrl, Matches, MaxLength, ValidateIf } from 'class-validator';
+import {
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 
 import { IsSafeText } from '../../common/validators.js';
 import { CLICK_ID_COLUMN_LENGTH } from '../../postback.constants.js';
@@ -9,7 +17,10 @@ export class CaptureClickDto {
   @ValidateIf((dto: CaptureClickDto) => dto.clickId === undefined)
   @IsString({ message: 'landingUrl is required unless clickId and tracker are given' })
   @MaxLength(8192)
-  @IsUrl({ require_tld: false, require_protocol: true }, { message: 'landingUrl must be an absolute URL' })
+  @IsUrl(
+    { require_tld: false, require_protocol: true },
+    { message: 'landingUrl must be an absolute URL' },
+  )
   landingUrl?: string;
 
   @IsOptional()

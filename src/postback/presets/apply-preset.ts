@@ -14,17 +14,23 @@ export function applyPreset(
   if (tracker.preset === undefined) return tracker;
   const preset = POSTBACK_PRESETS.get(tracker.preset);
   if (!preset) {
-    problem(`unknown preset "${tracker.preset}"; known: ${[...POSTBACK_PRESETS.keys()].join(', ')}`);
+    problem(
+      `unknown preset "${tracker.preset}"; known: ${[...POSTBACK_PRESETS.keys()].join(', ')}`,
+    );
     return undefined;
   }
   const signing = tracker.signing;
   if (preset.token?.required && signing?.type !== 'token') {
-    problem(`${preset.title} needs its security token: signing: { type: 'token', secret } (from the environment)`);
+    problem(
+      `${preset.title} needs its security token: signing: { type: 'token', secret } (from the environment)`,
+    );
   }
   // With the merchant's own template, the general check (a status for each reversal) applies.
   const ownTemplate = tracker.postback !== undefined || tracker.reversalPostbackUrl !== undefined;
   if (tracker.reversals && !preset.reversals && !ownTemplate) {
-    problem(`${preset.title} documents no reversal postback: leave reversals off, or give your own template`);
+    problem(
+      `${preset.title} documents no reversal postback: leave reversals off, or give your own template`,
+    );
   }
   const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };
   for (const [type, values] of Object.entries(tracker.eventValues ?? {})) {
@@ -52,5 +58,7 @@ export function placeholderHelp(tracker: TrackerOptions, name: string): string |
 }
 
 function definedOnly<T extends object>(object: T): Partial<T> {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(object).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
 }

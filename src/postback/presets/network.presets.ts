@@ -15,7 +15,8 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     placeholders: { tracking_domain: 'your Everflow tracking domain', nid: 'your network ID' },
     token: { param: 'verification_token', required: false },
     unconfirmed: ['the currency parameter'],
-    source: 'helpdesk.everflow.io "Getting Started – Advertiser Server Postbacks"; developers.everflow.io',
+    source:
+      'helpdesk.everflow.io "Getting Started – Advertiser Server Postbacks"; developers.everflow.io',
   },
   {
     name: 'tune',
@@ -26,10 +27,14 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     postback: {
       url: 'https://{{network_id}}.go2cloud.org/aff_lsr?offer_id={{offer_id}}&transaction_id={click_id}&amount={amount}&adv_sub={order_id}',
     },
-    placeholders: { network_id: 'your TUNE network ID (the go2cloud.org subdomain)', offer_id: 'the offer ID' },
+    placeholders: {
+      network_id: 'your TUNE network ID (the go2cloud.org subdomain)',
+      offer_id: 'the offer ID',
+    },
     token: { param: 'security_token', required: false },
     successBodyMatch: 'success=true',
-    source: 'support.tune.com "Receiving Conversions via Postback URL", "Advertiser Security Tokens"',
+    source:
+      'support.tune.com "Receiving Conversions via Postback URL", "Advertiser Security Tokens"',
   },
   {
     name: 'cake',
@@ -42,7 +47,10 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     },
     placeholders: { tracking_domain: 'your CAKE tracking domain', offer_id: 'the offer ID' },
     defaults: { event: '1' },
-    unconfirmed: ['the amount key "p" (seen only in public code samples)', 'the event ID per event type ("e")'],
+    unconfirmed: [
+      'the amount key "p" (seen only in public code samples)',
+      'the event ID per event type ("e")',
+    ],
     source: 'support.getcake.com "How to Implement Server-to-Server Tracking Using a Postback URL"',
   },
   {
@@ -57,7 +65,11 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     placeholders: { tracking_domain: 'your Affise tracking domain' },
     defaults: { goal: '1', status: '1' },
     // 1 approved, 2 pending, 3 declined, 5 hold
-    eventValues: { refund: { status: '3' }, chargeback: { status: '3' }, cancellation: { status: '3' } },
+    eventValues: {
+      refund: { status: '3' },
+      chargeback: { status: '3' },
+      cancellation: { status: '3' },
+    },
     reversals: true,
     token: { param: 'secure', required: false },
     unconfirmed: [
@@ -74,9 +86,15 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     postback: {
       url: 'https://{{tracking_domain}}/acquisition?click_id={click_id}&txn_id={order_id}&sale_amount={amount}&revenue={payout}&currency={currency}&status={status}',
     },
-    placeholders: { tracking_domain: 'your Trackier tracking domain (<network>.<trackier-domain>)' },
+    placeholders: {
+      tracking_domain: 'your Trackier tracking domain (<network>.<trackier-domain>)',
+    },
     defaults: { status: 'approved' },
-    eventValues: { refund: { status: 'rejected' }, chargeback: { status: 'rejected' }, cancellation: { status: 'cancelled' } },
+    eventValues: {
+      refund: { status: 'rejected' },
+      chargeback: { status: 'rejected' },
+      cancellation: { status: 'cancelled' },
+    },
     reversals: true,
     token: { param: 'security_token', required: false },
     unconfirmed: [
@@ -100,7 +118,11 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     // Status changes go to their own endpoint.
     reversalUrl:
       'https://{{workspace}}.scaletrk.com/track/conv-change?click_id={click_id}&conv_status={status}&adv_order_id={order_id}',
-    eventValues: { refund: { status: 'rejected' }, chargeback: { status: 'rejected' }, cancellation: { status: 'rejected' } },
+    eventValues: {
+      refund: { status: 'rejected' },
+      chargeback: { status: 'rejected' },
+      cancellation: { status: 'rejected' },
+    },
     reversals: true,
     token: { param: 'token', required: true },
     unconfirmed: ['the parameters of /track/conv-change (only the endpoint is documented)'],
@@ -115,10 +137,16 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     postback: {
       url: 'https://{{tracking_domain}}/p?mid={{mid}}&tid={click_id}&event={event}&adv_sub1={order_id}&sale={amount}',
     },
-    placeholders: { tracking_domain: 'your Offer18 network domain', mid: 'your advertiser (merchant) ID' },
+    placeholders: {
+      tracking_domain: 'your Offer18 network domain',
+      mid: 'your advertiser (merchant) ID',
+    },
     defaults: { event: 'sale' },
     token: { param: 'auth_token', required: false },
-    unconfirmed: ['payout and currency keys', 'the event token: "sale" is a stand-in for the one the network gives you'],
+    unconfirmed: [
+      'payout and currency keys',
+      'the event token: "sale" is a stand-in for the one the network gives you',
+    ],
     source: 'offer18.gitbook.io "In-depth Postback Integration Guide"; knowledgebase.offer18.com',
   },
   {
@@ -132,7 +160,8 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     placeholders: { merchant_id: 'your Awin advertiser ID' },
     defaults: { channel: 'aw', commission_group: 'DEFAULT', testmode: '0' },
     events: ['purchase'],
-    source: 'wiki.awin.com "Server to Server Tracking"; developer.awin.com "Direct S2S Integration"',
+    source:
+      'wiki.awin.com "Server to Server Tracking"; developer.awin.com "Direct S2S Integration"',
   },
   {
     name: 'cj',
@@ -142,10 +171,15 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     postback: {
       url: 'https://www.emjcd.com/u?CID={{enterprise_id}}&TYPE={{action_tracker_id}}&METHOD=S2S&CJEVENT={click_id}&eventTime={occurred_at}&OID={order_id}&CURRENCY={currency}&ITEM1={item}&AMT1={amount}&QTY1=1',
     },
-    placeholders: { enterprise_id: 'your CJ enterprise ID (CID)', action_tracker_id: 'the action tracker ID (TYPE)' },
+    placeholders: {
+      enterprise_id: 'your CJ enterprise ID (CID)',
+      action_tracker_id: 'the action tracker ID (TYPE)',
+    },
     defaults: { item: 'order' },
     events: ['purchase'],
-    unconfirmed: ['a whole order sent as one item (ITEM1/AMT1/QTY1=1); send items yourself for item-level commissions'],
+    unconfirmed: [
+      'a whole order sent as one item (ITEM1/AMT1/QTY1=1); send items yourself for item-level commissions',
+    ],
     source: 'docs.cj.com "S2S Implementation"',
   },
   {

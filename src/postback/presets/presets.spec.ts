@@ -34,25 +34,100 @@ function render(preset: string, values: Record<string, string>, withToken = fals
       },
     ],
   });
-  return buildPostbackRequest(options.trackers.get('net')!, FIELDS, 'event-1', Date.UTC(2026, 10, 25, 10, 5));
+  return buildPostbackRequest(
+    options.trackers.get('net')!,
+    FIELDS,
+    'event-1',
+    Date.UTC(2026, 10, 25, 10, 5),
+  );
 }
 
 const DOMAIN = { tracking_domain: 'trk.example.com' };
 const GOLDEN: [string, Record<string, string>, boolean, string][] = [
-  ['voluum', DOMAIN, false, `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&currency=USD&et=purchase`],
-  ['redtrack', DOMAIN, false, `https://trk.example.com/postback?clickid=${ENCODED_CLICK}&sum=4.50&type=purchase&rdtk_event_id=ORDER-1`],
-  ['keitaro', DOMAIN, true, `https://trk.example.com/tok3n/postback?subid=${ENCODED_CLICK}&tid=ORDER-1&payout=4.50&currency=USD&status=sale`],
-  ['binom', DOMAIN, false, `https://trk.example.com/click.php?cnv_id=${ENCODED_CLICK}&payout=4.50&cnv_status=sale&cnv_currency=USD`],
-  ['bemob', DOMAIN, false, `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&status=approved`],
-  ['generic', DOMAIN, false, `https://trk.example.com/postback?click=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1`],
-  ['everflow', { ...DOMAIN, nid: '42' }, true, `https://trk.example.com/?nid=42&transaction_id=${ENCODED_CLICK}&amount=59.97&order_id=ORDER-1&verification_token=tok3n`],
-  ['tune', { network_id: 'acme', offer_id: '7' }, true, `https://acme.go2cloud.org/aff_lsr?offer_id=7&transaction_id=${ENCODED_CLICK}&amount=59.97&adv_sub=ORDER-1&security_token=tok3n`],
-  ['cake', { ...DOMAIN, offer_id: '7' }, false, `https://trk.example.com/p.ashx?o=7&e=1&f=pb&r=${ENCODED_CLICK}&t=ORDER-1&p=59.97`],
-  ['affise', DOMAIN, true, `https://trk.example.com/postback?clickid=${ENCODED_CLICK}&action_id=ORDER-1&goal=1&sum=4.50&status=1&secure=tok3n`],
-  ['trackier', DOMAIN, true, `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&sale_amount=59.97&revenue=4.50&currency=EUR&status=approved&security_token=tok3n`],
-  ['scaleo', { workspace: 'acme' }, true, `https://acme.scaletrk.com/track/conv?click_id=${ENCODED_CLICK}&goal_id=1&conv_status=approved&adv_order_id=ORDER-1&token=tok3n`],
-  ['offer18', { ...DOMAIN, mid: '9' }, true, `https://trk.example.com/p?mid=9&tid=${ENCODED_CLICK}&event=sale&adv_sub1=ORDER-1&sale=59.97&auth_token=tok3n`],
-  ['awin', { merchant_id: '1001' }, false, `https://www.awin1.com/sread.php?tt=ss&tv=2&merchant=1001&amount=59.97&ch=aw&parts=DEFAULT:59.97&cr=EUR&ref=ORDER-1&testmode=0&cks=${ENCODED_CLICK}`],
+  [
+    'voluum',
+    DOMAIN,
+    false,
+    `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&currency=USD&et=purchase`,
+  ],
+  [
+    'redtrack',
+    DOMAIN,
+    false,
+    `https://trk.example.com/postback?clickid=${ENCODED_CLICK}&sum=4.50&type=purchase&rdtk_event_id=ORDER-1`,
+  ],
+  [
+    'keitaro',
+    DOMAIN,
+    true,
+    `https://trk.example.com/tok3n/postback?subid=${ENCODED_CLICK}&tid=ORDER-1&payout=4.50&currency=USD&status=sale`,
+  ],
+  [
+    'binom',
+    DOMAIN,
+    false,
+    `https://trk.example.com/click.php?cnv_id=${ENCODED_CLICK}&payout=4.50&cnv_status=sale&cnv_currency=USD`,
+  ],
+  [
+    'bemob',
+    DOMAIN,
+    false,
+    `https://trk.example.com/postback?cid=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1&status=approved`,
+  ],
+  [
+    'generic',
+    DOMAIN,
+    false,
+    `https://trk.example.com/postback?click=${ENCODED_CLICK}&payout=4.50&txid=ORDER-1`,
+  ],
+  [
+    'everflow',
+    { ...DOMAIN, nid: '42' },
+    true,
+    `https://trk.example.com/?nid=42&transaction_id=${ENCODED_CLICK}&amount=59.97&order_id=ORDER-1&verification_token=tok3n`,
+  ],
+  [
+    'tune',
+    { network_id: 'acme', offer_id: '7' },
+    true,
+    `https://acme.go2cloud.org/aff_lsr?offer_id=7&transaction_id=${ENCODED_CLICK}&amount=59.97&adv_sub=ORDER-1&security_token=tok3n`,
+  ],
+  [
+    'cake',
+    { ...DOMAIN, offer_id: '7' },
+    false,
+    `https://trk.example.com/p.ashx?o=7&e=1&f=pb&r=${ENCODED_CLICK}&t=ORDER-1&p=59.97`,
+  ],
+  [
+    'affise',
+    DOMAIN,
+    true,
+    `https://trk.example.com/postback?clickid=${ENCODED_CLICK}&action_id=ORDER-1&goal=1&sum=4.50&status=1&secure=tok3n`,
+  ],
+  [
+    'trackier',
+    DOMAIN,
+    true,
+    `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&sale_amount=59.97&revenue=4.50&currency=EUR&status=approved&security_token=tok3n`,
+  ],
+  [
+    'scaleo',
+    { workspace: 'acme' },
+    true,
+    `https://acme.scaletrk.com/track/conv?click_id=${ENCODED_CLICK}&goal_id=1&conv_status=approved&adv_order_id=ORDER-1&token=tok3n`,
+  ],
+  [
+    'offer18',
+    { ...DOMAIN, mid: '9' },
+    true,
+    `https://trk.example.com/p?mid=9&tid=${ENCODED_CLICK}&event=sale&adv_sub1=ORDER-1&sale=59.97&auth_token=tok3n`,
+  ],
+  [
+    'awin',
+    { merchant_id: '1001' },
+    false,
+    `https://www.awin1.com/sread.php?tt=ss&tv=2&merchant=1001&amount=59.97&ch=aw&parts=DEFAULT:59.97&cr=EUR&ref=ORDER-1&testmode=0&cks=${ENCODED_CLICK}`,
+  ],
   [
     'post-affiliate-pro',
     { pap_domain: 'pap.example.com' },
@@ -61,7 +136,12 @@ const GOLDEN: [string, Record<string, string>, boolean, string][] = [
       '[{"t":"59.97","o":"ORDER-1","cr":"EUR","s":"A","cc":"4.50"}]',
     )}`,
   ],
-  ['cj', { enterprise_id: '1234', action_tracker_id: '5678' }, false, `https://www.emjcd.com/u?CID=1234&TYPE=5678&METHOD=S2S&CJEVENT=${ENCODED_CLICK}&eventTime=2026-11-25T10%3A00%3A00.000Z&OID=ORDER-1&CURRENCY=EUR&ITEM1=order&AMT1=59.97&QTY1=1`],
+  [
+    'cj',
+    { enterprise_id: '1234', action_tracker_id: '5678' },
+    false,
+    `https://www.emjcd.com/u?CID=1234&TYPE=5678&METHOD=S2S&CJEVENT=${ENCODED_CLICK}&eventTime=2026-11-25T10%3A00%3A00.000Z&OID=ORDER-1&CURRENCY=EUR&ITEM1=order&AMT1=59.97&QTY1=1`,
+  ],
 ];
 
 describe('presets', () => {
@@ -74,15 +154,31 @@ describe('presets', () => {
     expect(request.method).toBe('GET');
     expect(request.url).toBe(expected);
     // The click ID comes back as one value, byte for byte, whatever the parameter is called.
-    expect(Object.values(Object.fromEntries(new URL(request.url).searchParams)).filter((v) => v === CLICK)).toHaveLength(1);
+    expect(
+      Object.values(Object.fromEntries(new URL(request.url).searchParams)).filter(
+        (v) => v === CLICK,
+      ),
+    ).toHaveLength(1);
     expect(request.redactedUrl).not.toContain(TOKEN);
   });
 
   it('takes a registration status from the per-event values', () => {
     const options = resolvePostbackOptions({
-      trackers: [{ name: 'net', preset: 'keitaro', values: DOMAIN, signing: { type: 'token', secret: TOKEN } }],
+      trackers: [
+        {
+          name: 'net',
+          preset: 'keitaro',
+          values: DOMAIN,
+          signing: { type: 'token', secret: TOKEN },
+        },
+      ],
     });
-    const request = buildPostbackRequest(options.trackers.get('net')!, { ...FIELDS, eventType: 'registration' }, 'e', 0);
+    const request = buildPostbackRequest(
+      options.trackers.get('net')!,
+      { ...FIELDS, eventType: 'registration' },
+      'e',
+      0,
+    );
     expect(new URL(request.url).searchParams.get('status')).toBe('lead');
   });
 
@@ -90,19 +186,48 @@ describe('presets', () => {
     ['keitaro', DOMAIN, true, 'refund', 'status', 'rejected'],
     ['affise', DOMAIN, false, 'chargeback', 'status', '3'],
     ['trackier', DOMAIN, false, 'cancellation', 'status', 'cancelled'],
-  ])('%s reports a reversal with its own status code', (preset, values, withToken, type, key, code) => {
-    const options = resolvePostbackOptions({
-      trackers: [{ name: 'net', preset, values, reversals: true, ...(withToken && { signing: { type: 'token' as const, secret: TOKEN } }) }],
-    });
-    const request = buildPostbackRequest(options.trackers.get('net')!, { ...FIELDS, eventType: type }, 'e', 0);
-    expect(new URL(request.url).searchParams.get(key)).toBe(code);
-  });
+  ])(
+    '%s reports a reversal with its own status code',
+    (preset, values, withToken, type, key, code) => {
+      const options = resolvePostbackOptions({
+        trackers: [
+          {
+            name: 'net',
+            preset,
+            values,
+            reversals: true,
+            ...(withToken && { signing: { type: 'token' as const, secret: TOKEN } }),
+          },
+        ],
+      });
+      const request = buildPostbackRequest(
+        options.trackers.get('net')!,
+        { ...FIELDS, eventType: type },
+        'e',
+        0,
+      );
+      expect(new URL(request.url).searchParams.get(key)).toBe(code);
+    },
+  );
 
   it('sends Scaleo reversals to its status-change endpoint', () => {
     const options = resolvePostbackOptions({
-      trackers: [{ name: 'net', preset: 'scaleo', values: { workspace: 'acme' }, reversals: true, signing: { type: 'token', secret: TOKEN } }],
+      trackers: [
+        {
+          name: 'net',
+          preset: 'scaleo',
+          values: { workspace: 'acme' },
+          reversals: true,
+          signing: { type: 'token', secret: TOKEN },
+        },
+      ],
     });
-    const request = buildPostbackRequest(options.trackers.get('net')!, { ...FIELDS, eventType: 'refund' }, 'e', 0);
+    const request = buildPostbackRequest(
+      options.trackers.get('net')!,
+      { ...FIELDS, eventType: 'refund' },
+      'e',
+      0,
+    );
     expect(request.url).toBe(
       `https://acme.scaletrk.com/track/conv-change?click_id=${ENCODED_CLICK}&conv_status=rejected&adv_order_id=ORDER-1&token=tok3n`,
     );
@@ -111,33 +236,63 @@ describe('presets', () => {
   it.each([
     [
       'a refund through a sale template',
-      { preset: 'keitaro', values: DOMAIN, signing: { type: 'token' as const, secret: TOKEN }, reversals: true, postback: { url: 'https://t.example/{token}/pb?subid={click_id}&payout={payout}' } },
+      {
+        preset: 'keitaro',
+        values: DOMAIN,
+        signing: { type: 'token' as const, secret: TOKEN },
+        reversals: true,
+        postback: { url: 'https://t.example/{token}/pb?subid={click_id}&payout={payout}' },
+      },
       /nothing in the template tells a refund from a sale/,
     ],
     [
       'reversals with events that list none',
-      { preset: 'keitaro', values: DOMAIN, signing: { type: 'token' as const, secret: TOKEN }, reversals: true, events: ['purchase'] },
+      {
+        preset: 'keitaro',
+        values: DOMAIN,
+        signing: { type: 'token' as const, secret: TOKEN },
+        reversals: true,
+        events: ['purchase'],
+      },
       /reversals is on, but events lists none/,
     ],
     [
       'a token over plain HTTP on the reversal URL',
-      { preset: 'scaleo', values: { workspace: 'acme' }, signing: { type: 'token' as const, secret: TOKEN }, reversals: true, reversalPostbackUrl: 'http://acme.example/conv-change?c={click_id}&s={status}' },
+      {
+        preset: 'scaleo',
+        values: { workspace: 'acme' },
+        signing: { type: 'token' as const, secret: TOKEN },
+        reversals: true,
+        reversalPostbackUrl: 'http://acme.example/conv-change?c={click_id}&s={status}',
+      },
       /plain HTTP/,
     ],
   ])('refuses %s', (_what, tracker, message) => {
-    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(message);
+    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(
+      message,
+    );
   });
 
-  it('accepts reversals through the merchant\'s own template when it carries the event type', () => {
+  it("accepts reversals through the merchant's own template when it carries the event type", () => {
     const options = resolvePostbackOptions({
-      trackers: [{ name: 'net', preset: 'voluum', values: DOMAIN, reversals: true, postback: { url: 'https://t.example/pb?cid={click_id}&et={event_type}' } }],
+      trackers: [
+        {
+          name: 'net',
+          preset: 'voluum',
+          values: DOMAIN,
+          reversals: true,
+          postback: { url: 'https://t.example/pb?cid={click_id}&et={event_type}' },
+        },
+      ],
     });
     expect(options.trackers.get('net')?.reversals).toBe(true);
   });
 
   it('refuses reversals for a network that documents none', () => {
     expect(() =>
-      resolvePostbackOptions({ trackers: [{ name: 'net', preset: 'voluum', values: DOMAIN, reversals: true }] }),
+      resolvePostbackOptions({
+        trackers: [{ name: 'net', preset: 'voluum', values: DOMAIN, reversals: true }],
+      }),
     ).toThrow(/Voluum documents no reversal postback/);
   });
 
@@ -150,11 +305,21 @@ describe('presets', () => {
 
   it.each([
     [{ preset: 'volume', values: DOMAIN }, /unknown preset "volume"; known: voluum/],
-    [{ preset: 'voluum' }, /\{\{tracking_domain\}\} is not filled in: set values.tracking_domain \(your Voluum tracking domain/],
-    [{ preset: 'voluum', values: { tracking_domain: 'evil.com/x?y=' } }, /\{\{tracking_domain\}\} must be letters, digits/],
+    [
+      { preset: 'voluum' },
+      /\{\{tracking_domain\}\} is not filled in: set values.tracking_domain \(your Voluum tracking domain/,
+    ],
+    [
+      { preset: 'voluum', values: { tracking_domain: 'evil.com/x?y=' } },
+      /\{\{tracking_domain\}\} must be letters, digits/,
+    ],
     [{ preset: 'scaleo', values: { workspace: 'acme' } }, /Scaleo needs its security token/],
   ])('explains a preset it cannot use: %j', (tracker, message) => {
-    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(PostbackConfigurationError);
-    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(message);
+    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(
+      PostbackConfigurationError,
+    );
+    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(
+      message,
+    );
   });
 });

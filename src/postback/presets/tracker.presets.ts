@@ -12,7 +12,8 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
       url: 'https://{{tracking_domain}}/postback?cid={click_id}&payout={payout}&txid={order_id}&currency={payout_currency}&et={event_type}',
     },
     placeholders: { tracking_domain: 'your Voluum tracking domain, e.g. abc12.voluumtrk.com' },
-    source: 'doc.voluum.com "Track Conversions Using S2S Postback URL", "Parameters in Postback URLs"',
+    source:
+      'doc.voluum.com "Track Conversions Using S2S Postback URL", "Parameters in Postback URLs"',
   },
   {
     name: 'redtrack',
@@ -24,7 +25,9 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
       url: 'https://{{tracking_domain}}/postback?clickid={click_id}&sum={payout}&type={event_type}&rdtk_event_id={order_id}',
     },
     placeholders: { tracking_domain: 'your RedTrack tracking domain' },
-    unconfirmed: ['the payout key "sum" and the conversion-type key "type" are not confirmed by the docs read'],
+    unconfirmed: [
+      'the payout key "sum" and the conversion-type key "type" are not confirmed by the docs read',
+    ],
     source: 'help.redtrack.io "Dynamic parameters: clickid", "Conversion types and statuses"',
   },
   {
@@ -46,7 +49,9 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     },
     reversals: true,
     token: { required: true },
-    unconfirmed: ['a partial refund is sent as status=rejected with its share of the payout; Keitaro documents rejection of the whole conversion only'],
+    unconfirmed: [
+      'a partial refund is sent as status=rejected with its share of the payout; Keitaro documents rejection of the whole conversion only',
+    ],
     source: 'docs.keitaro.io/en/conversions/postback.html; "S2S postback placeholders"',
   },
   {
@@ -77,16 +82,21 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     placeholders: { tracking_domain: 'your BeMob tracking domain' },
     defaults: { status: 'approved' },
     unconfirmed: ['the landing parameter name of the click ID (BeMob templates prefill it)'],
-    source: 'docs.bemob.com "Postback settings of affiliate network"; help.bemob.com "Postback Statuses"',
+    source:
+      'docs.bemob.com "Postback settings of affiliate network"; help.bemob.com "Postback Statuses"',
   },
   {
     name: 'generic',
     title: 'Generic ?click= postback (JotUrl-style)',
     role: 'tracker',
     clickParams: ['click'],
-    postback: { url: 'https://{{tracking_domain}}/postback?click={click_id}&payout={payout}&txid={order_id}' },
+    postback: {
+      url: 'https://{{tracking_domain}}/postback?click={click_id}&payout={payout}&txid={order_id}',
+    },
     placeholders: { tracking_domain: 'the tracking service domain' },
-    unconfirmed: ['JotUrl documents no fixed S2S syntax; adjust the parameter names to your service'],
+    unconfirmed: [
+      'JotUrl documents no fixed S2S syntax; adjust the parameter names to your service',
+    ],
     source: 'joturl.zendesk.com "What is a Postback URL"',
   },
 ];
