@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { TrackerOptions } from '../src/interfaces/index.js';
+
+/** Messages between the orchestrator (bench/main.ts) and its child processes. */
+export type ChildMessage =
+  | { type: 'ready'; port?: number; [key: string]: unknown }
+  | { type: 'result'; data: Record<string, unknown> }
+  | { type: 'stats'; data: Record<string, unknown> }
+  | { type: 'error'; message: string };
+
+export type ParentMessage =
+  { type: 'stop' } | { type: 'stats'; reset?: boolean } | { type: string };
+
+export function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) return reject(new Error('not started by the bench orchestrator (no IPC)'));
+    process.send(message, (error: Error | null) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** Calls `handler` for each message the parent sends. */
+export function onParentMessage(handler: (message: ParentMessage) => void | Promise<void>): void {
+  process.on('message', (message: ParentMessage) => {
+    Promise.resolve(handler(message)).catch((error: Error) => fail(error));
+  });
+}
+
+/** Reports a failure to the parent and exits. */
+export function fail(error: unknown): never {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  try {
+    process.send?.({ type: 'error', message } satisfies ChildMessage);
+  } catch {
+    // the parent is gone
+  }
+  console.error(message);
+  setTimeout(() => process.exit(1), 100);
+  throw error;
+}
+
+/** A fresh temporary directory, removed on `remove()`. */
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `nestjs-postback-bench-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export const TRACKER = 'bench';
+
+/**
+ * The one tracker every figure uses: click ID in `cid`, purchases posted with a 7.5 %
+ * commission. No signing (HMAC would add a little CPU per send on both sides of nothing).
+ */
+export function benchTracker(receiverUrl: string): TrackerOptions {
+  return {
+    name: TRACKER,
+    clickParams: ['cid'],
+    postback: {
+      url: `${receiverUrl}/postback?cid={click_id}&txid={order_id}&payout={payout}&currency={payout_currency}`,
+    },
+    events: ['purchase'],
+    commission: { purchase: { percent: '7.5' } },
+  };
+}
+
+/** The arguments a child was started with, `--name=value`. */
+export function args(): Record<string, string> {
+  return Object.fromEntries(
+    process.argv
+      .slice(2)
+      .filter((a) => a.startsWith('--'))
+      .map((a) => {
+        const [key, ...value] = a.slice(2).split('=');
+        return [key, value.join('=')];
+      }),
+  );
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+/** Runs `worker` on `concurrency` loops that together take `count` turns. */
+export async function runConcurrently(
+  count: number,
+  concurrency: number,
+  worker: (n: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const n = next++;
+        await worker(n);
+      }
+    }),
+  );
+}
+
+/**
+ * The SQLite `synchronous` level under WAL the figures run with: the agent's default (FULL)
+ * unless BENCH_SQLITE_SYNCHRONOUS=NORMAL; passed to the children as --synchronous.
+ */
+export function sqliteSynchronous(): 'FULL' | 'NORMAL' {
+  const level = args().synchronous ?? process.env.BENCH_SQLITE_SYNCHRONOUS ?? 'FULL';
+  if (level !== 'FULL' && level !== 'NORMAL')
+    throw new Error(`synchronous must be FULL or NORMAL, not ${level}`);
+  return level;
+}

@@ -1,0 +1,91 @@
+/**
+ * Child process, figure 1: a small shop-like Nest app with PostbackModule.forRoot, TypeORM on
+ * SQLite (better-sqlite3) in a temp dir, ScheduleModule, and one GET route `/landing`.
+ * `--capture=on` registers the click-capture middleware (the module's default), `--capture=off`
+ * is the baseline: the same app and route with `capture.enabled: false`.
+ */
+import 'reflect-metadata';
+
+import Database from 'better-sqlite3';
+import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { ClickCaptureMiddleware } from '../src/click/click-capture.middleware.js';
+import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { PostbackModule } from '../src/index.js';
+import {
+  args,
+  benchTracker,
+  fail,
+  onParentMessage,
+  send,
+  tempDir,
+  sqliteSynchronous,
+} from './common.js';
+
+@Controller()
+class LandingController {
+  @Get('landing')
+  landing(): string {
+    return '<!doctype html><title>Shop</title><h1>Welcome</h1>';
+  }
+}
+
+async function main(): Promise<void> {
+  const { capture = 'on', receiver = 'http://127.0.0.1:9' } = args();
+  const dir = tempDir(`landing-${capture}`);
+  const file = `${dir.path}/shop.sqlite`;
+
+  @Module({
+    imports: [
+      TypeOrmModule.forRoot(
+        postbackDataSourceOptions({
+          url: `sqlite:${file}`,
+          sqliteSynchronous: sqliteSynchronous(),
+        }),
+      ),
+      ScheduleModule.forRoot(),
+      PostbackModule.forRoot({
+        trackers: [benchTracker(receiver)],
+        capture: { enabled: capture === 'on' },
+        outbox: { flushIntervalMs: 3_600_000 },
+      }),
+    ],
+    controllers: [LandingController],
+  })
+  class ShopModule {}
+
+  const app: INestApplication = await NestFactory.create(ShopModule, {
+    logger: ['error', 'warn', 'fatal'],
+  });
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as { port: number }).port;
+
+  onParentMessage(async (message) => {
+    if (message.type !== 'stop') return;
+    let pendingAtStop = 0;
+    if (capture === 'on') {
+      const middleware = app.get(ClickCaptureMiddleware, { strict: false }) as unknown as {
+        pending: Set<unknown>;
+      };
+      pendingAtStop = middleware.pending.size;
+    }
+    const closing = Date.now();
+    await app.close(); // waits for the click writes still in progress
+    const closeMs = Date.now() - closing;
+    const db = new Database(file, { readonly: true });
+    const { n } = db.prepare('SELECT COUNT(*) AS n FROM postback_clicks').get() as { n: number };
+    db.close();
+    dir.remove();
+    await send({
+      type: 'stats',
+      data: { clicksStored: n, clickWritesPendingAtStop: pendingAtStop, shutdownMs: closeMs },
+    });
+    process.exit(0);
+  });
+  await send({ type: 'ready', port });
+}
+
+main().catch(fail);
