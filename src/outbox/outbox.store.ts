@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import { Inject, Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
+import { type EntityManager, In } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import { PostbackDatabase } from '../database/postback-database.js';
@@ -58,7 +58,8 @@ export class OutboxStore {
         query.andWhere('p.tracker NOT IN (:...skip)', { skip: skipTrackers });
       // Competing instances skip each other's locked rows instead of waiting on them.
       if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
-      const rows = await query.getMany();
+      const found = await query.getMany();
+      const rows = await this.countAbandoned(manager, found, now);
       if (rows.length === 0) return rows;
       const lease = {
         state: 'in_flight' as const,
@@ -70,6 +71,62 @@ export class OutboxStore {
       await manager.update(Postback, { id: In(rows.map((r) => r.id)) }, lease);
       return rows.map((row) => Object.assign(row, lease));
     });
+  }
+
+  /**
+   * A row still in flight whose lease ran out was being sent by a worker that stopped before
+   * recording the outcome (a crash, a kill). That counts as an attempt, recorded as such, so a
+   * postback that brings its worker down every time ends dead instead of looping forever.
+   * Returns the rows still to send.
+   */
+  private async countAbandoned(
+    manager: EntityManager,
+    rows: Postback[],
+    now: number,
+  ): Promise<Postback[]> {
+    const keep: Postback[] = [];
+    for (const row of rows) {
+      if (row.state !== 'in_flight') {
+        keep.push(row);
+        continue;
+      }
+      const attempt = row.attempts + 1;
+      const maxAttempts =
+        this.options.trackers.get(row.tracker)?.retry.maxAttempts ??
+        this.options.outbox.retry.maxAttempts;
+      const reason =
+        'the worker sending it stopped before recording an outcome (its lease expired)';
+      const dead = attempt >= maxAttempts;
+      await manager.insert(DeliveryAttempt, {
+        id: randomUUID(),
+        postbackId: row.id,
+        attempt,
+        startedAt: now,
+        durationMs: 0,
+        requestUrl: '',
+        statusCode: null,
+        outcome: dead ? 'dead' : 'retry',
+        error: reason,
+        responseExcerpt: null,
+      });
+      const lastError = dead ? `gave up after ${attempt} attempts; last: ${reason}` : reason;
+      await manager.update(
+        Postback,
+        { id: row.id },
+        dead
+          ? {
+              attempts: attempt,
+              state: 'dead',
+              lastError,
+              leaseOwner: null,
+              claimToken: null,
+              updatedAt: now,
+            }
+          : { attempts: attempt, lastError },
+      );
+      if (!dead) keep.push(Object.assign(row, { attempts: attempt, lastError }));
+    }
+    return keep;
   }
 
   /**

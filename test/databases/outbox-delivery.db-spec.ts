@@ -252,6 +252,34 @@ describeEachDatabase(await testDatabases(), (database) => {
     expect(tracker.received.map(eventIdOf)).toEqual([postbackId]);
   });
 
+  it('dead-letters a postback whose worker dies every time, recording each loss', async () => {
+    const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
+    const { postbackId } = await record(agent, 'O-poison');
+    const store = agent.app.get(OutboxStore);
+    for (let claim = 1; claim <= 6; claim++) {
+      const claimed = await store.claimDue(10);
+      expect(claimed.map((r) => r.id)).toEqual(claim <= 5 ? [postbackId] : []);
+      // The worker dies with the row in flight; its lease runs out.
+      await agent.db.run((m) =>
+        m.update(Postback, { id: postbackId }, { nextAttemptAt: Date.now() - 1 }),
+      );
+    }
+    expect(await rowOf(agent, postbackId)).toMatchObject({
+      state: 'dead',
+      attempts: 5,
+      lastError:
+        'gave up after 5 attempts; last: the worker sending it stopped before recording an outcome (its lease expired)',
+    });
+    expect((await attemptsOf(agent, postbackId)).map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'retry'],
+      [2, 'retry'],
+      [3, 'retry'],
+      [4, 'retry'],
+      [5, 'dead'],
+    ]);
+    expect(tracker.received).toHaveLength(0);
+  });
+
   it('refuses to let a worker whose lease was taken over record its outcome', async () => {
     const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
     const { postbackId } = await record(agent, 'O-lease');
