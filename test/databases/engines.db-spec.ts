@@ -7,6 +7,7 @@ import {
   Conversion,
   ConversionService,
   DeliveryAttempt,
+  OutboxFlusher,
   Postback,
   type PostbackModuleOptions,
   type RecordResult,
@@ -394,10 +395,13 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
             ['A', instanceA],
             ['B', instanceB],
           ] as const) {
+            // The flush each instance starts at boot must be over, or a claim it began before
+            // the watch is in place would go uncounted.
+            await app.get(OutboxFlusher).flush();
             const store = app.get(OutboxStore);
             const claimDue = store.claimDue.bind(store);
-            store.claimDue = async (limit: number) => {
-              const rows = await claimDue(limit);
+            store.claimDue = async (limit: number, skip?: string[]) => {
+              const rows = await claimDue(limit, skip);
               claims.push(...rows.map((row) => ({ id: row.id, by })));
               return rows;
             };
@@ -464,9 +468,15 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
 
           // Every row claimed once, by one instance or the other (SKIP LOCKED, no double claim),
           // and both instances took part.
+          // A drain may hand a claimed row back unsent (it is then claimed again); what must
+          // hold is that every row was claimed and none was sent twice (checked above).
           const ourClaims = claims.filter((c) => postbackIds.has(c.id));
-          expect(ourClaims).toHaveLength(COUNT);
           expect(new Set(ourClaims.map((c) => c.id)).size).toBe(COUNT);
+          if (ourClaims.length > COUNT) {
+            console.warn(
+              `${engine.label}: ${ourClaims.length - COUNT} row(s) handed back unsent and claimed again`,
+            );
+          }
           const byA = ourClaims.filter((c) => c.by === 'A').length;
           console.info(
             `${engine.label}, width ${width}: instance A claimed ${byA}, instance B ${COUNT - byA} of ${COUNT}`,
