@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 
 import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
-import { Postback } from '../src/index.js';
+import { duePostbacksQuery } from '../src/outbox/due-postbacks.query.js';
 import { args, fail, percentile, send, tempDir, TRACKER } from './common.js';
 
 const BATCH = 50;
@@ -38,24 +38,9 @@ const COLUMNS = [
   'updated_at',
 ];
 
-/** The claim SELECT exactly as OutboxStore.claimDue builds it (no skipped trackers). */
+/** The claim SELECT exactly as OutboxStore.claimDue issues it (no skipped trackers). */
 function claimSql(dataSource: DataSource, now: number): [string, unknown[]] {
-  const { driver } = dataSource;
-  const table = dataSource
-    .getRepository(Postback)
-    .metadata.tablePath.split('.')
-    .map((part) => driver.escape(part))
-    .join('.');
-  return dataSource
-    .createQueryBuilder(Postback, 'p')
-    .where('p.state IN (:...states)', { states: ['pending', 'in_flight'] })
-    .andWhere('p.next_attempt_at <= :now', { now })
-    .andWhere(
-      `(p.after_postback_id IS NULL OR NOT EXISTS (SELECT 1 FROM ${table} o WHERE o.id = p.after_postback_id AND o.state IN ('pending', 'in_flight')))`,
-    )
-    .orderBy('p.next_attempt_at', 'ASC')
-    .limit(BATCH)
-    .getQueryAndParameters();
+  return duePostbacksQuery(dataSource.manager, now, BATCH).getQueryAndParameters();
 }
 
 const uuid = (prefix: string, n: number) =>

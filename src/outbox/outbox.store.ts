@@ -9,6 +9,7 @@ import { PostbackDatabase } from '../database/postback-database.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
+import { duePostbacksQuery } from './due-postbacks.query.js';
 import { Postback } from './postback.entity.js';
 
 export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
@@ -37,25 +38,7 @@ export class OutboxStore {
   claimDue(limit: number, skipTrackers: string[] = []): Promise<Postback[]> {
     return this.db.transaction(async (manager) => {
       const now = this.clock.now();
-      // The table as the host's DataSource names it (entityPrefix, schema).
-      const { driver } = manager.connection;
-      const table = manager
-        .getRepository(Postback)
-        .metadata.tablePath.split('.')
-        .map((part) => driver.escape(part))
-        .join('.');
-      const query = manager
-        .createQueryBuilder(Postback, 'p')
-        .where('p.state IN (:...states)', { states: ['pending', 'in_flight'] })
-        .andWhere('p.next_attempt_at <= :now', { now })
-        // A reversal waits while its original postback is still on its way.
-        .andWhere(
-          `(p.after_postback_id IS NULL OR NOT EXISTS (SELECT 1 FROM ${table} o WHERE o.id = p.after_postback_id AND o.state IN ('pending', 'in_flight')))`,
-        )
-        .orderBy('p.next_attempt_at', 'ASC')
-        .limit(limit);
-      if (skipTrackers.length > 0)
-        query.andWhere('p.tracker NOT IN (:...skip)', { skip: skipTrackers });
+      const query = duePostbacksQuery(manager, now, limit, skipTrackers);
       // Competing instances skip each other's locked rows instead of waiting on them.
       if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
       const found = await query.getMany();
