@@ -3,7 +3,7 @@
  * retained, against the same query on an empty table.
  *
  * The SQL is not copied by hand: it is built with the same TypeORM query builder calls as
- * OutboxStore.claimDue (state IN ('pending','in_flight') AND next_attempt_at <= :now AND the
+ * OutboxStore.claimDue (state = 'pending' AND next_attempt_at <= :now AND the
  * reversal's NOT EXISTS clause, ORDER BY next_attempt_at, LIMIT 50; no lock on SQLite), then
  * run through better-sqlite3 directly, so what is timed is SQLite, not TypeORM's hydration.
  * The delivered rows are seeded with multi-row INSERTs in one transaction.
@@ -38,9 +38,17 @@ const COLUMNS = [
   'updated_at',
 ];
 
-/** The claim SELECT exactly as OutboxStore.claimDue issues it (no skipped trackers). */
+/**
+ * The claim SELECT of pending rows exactly as OutboxStore.claimDue issues it (no skipped
+ * trackers). A claim also runs the same query for expired leases first; it has the same shape
+ * and plan, on a state that holds a handful of rows.
+ */
 function claimSql(dataSource: DataSource, now: number): [string, unknown[]] {
-  return duePostbacksQuery(dataSource.manager, now, BATCH).getQueryAndParameters();
+  return duePostbacksQuery(dataSource.manager, {
+    state: 'pending',
+    now,
+    limit: BATCH,
+  }).getQueryAndParameters();
 }
 
 const uuid = (prefix: string, n: number) =>

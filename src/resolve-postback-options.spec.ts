@@ -37,7 +37,7 @@ describe('resolvePostbackOptions', () => {
       expect(resolved.outbox).toMatchObject({
         enabled: true,
         flushIntervalMs: 5_000,
-        batchSize: 50,
+        batchSize: 500,
         concurrency: 8,
         timeoutMs: 15_000,
         leaseMs: 120_000,

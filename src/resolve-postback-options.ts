@@ -477,7 +477,7 @@ function resolveOutbox(
   const resolved: ResolvedOutboxOptions = {
     enabled: outbox.enabled ?? true,
     flushIntervalMs: outbox.flushIntervalMs ?? 5_000,
-    batchSize: outbox.batchSize ?? 50,
+    batchSize: outbox.batchSize ?? 500,
     concurrency: outbox.concurrency ?? 8,
     timeoutMs: outbox.timeoutMs ?? 15_000,
     leaseMs: outbox.leaseMs ?? 120_000,

@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { RawSql } from './raw-sql.js';
+
 /**
  * The module's only way into the database.
  *
@@ -11,11 +13,14 @@ import type { DataSource, EntityManager } from 'typeorm';
  */
 export class PostbackDatabase {
   readonly serialised: boolean;
+  /** Plain SQL for hot paths, in this database's dialect. */
+  readonly raw: RawSql;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(readonly dataSource: DataSource) {
     const type = dataSource.options.type;
     this.serialised = type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor';
+    this.raw = new RawSql(dataSource);
   }
 
   /** Runs reads or single writes; `work` must only use the manager it is given. */

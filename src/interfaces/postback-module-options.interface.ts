@@ -79,7 +79,11 @@ export interface OutboxOptions {
   enabled?: boolean;
   /** How often the flusher looks for due postbacks; new conversions also nudge it at once. @default 5000 */
   flushIntervalMs?: number;
-  /** Rows claimed per query. @default 50 */
+  /**
+   * Most rows the flusher holds claimed at once. It claims about 200 ms of sends at its recent
+   * pace (at least two rounds, 2 × concurrency), so this bounds memory and how much one
+   * process can take ahead of others. @default 500
+   */
   batchSize?: number;
   /** Postbacks in flight at once per process. @default 8 */
   concurrency?: number;

@@ -18,12 +18,18 @@ import { PostbackConfigurationError } from '../postback-configuration.error.js';
 import { buildPostbackRequest } from '../postback/postback-request.builder.js';
 import { secretRedactor } from '../postback/secret-redactor.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import type { AttemptRecord } from './outbox.store.js';
-import { OutboxStore } from './outbox.store.js';
+import { ClaimPace } from './claim-pace.js';
+import { type AttemptRecord, OutboxStore, type Settlement } from './outbox.store.js';
 import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
 import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
 import type { Postback } from './postback.entity.js';
 import { healthOf, TrackerGate, type TrackerHealth } from './tracker-gate.js';
+
+/** Longest a finished attempt waits in memory before it is written (with those after it). */
+const SETTLE_DELAY_MS = 50;
+/** After this many failed writes in a row the drain stops claiming and winds down. */
+const MAX_WRITE_FAILURES = 5;
+const WRITE_RETRY_DELAY_MS = 1_000;
 
 /**
  * Sends due postbacks. A tick runs on the schedule and whenever a new conversion nudges it;
@@ -43,6 +49,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   /** Wakes a drain that waits on sends in flight, so it claims what a nudge announced. */
   private wake?: () => void;
   private stopping = false;
+  private readonly pace: ClaimPace;
 
   constructor(
     private readonly store: OutboxStore,
@@ -53,6 +60,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   ) {
     const { leaseMs, timeoutMs } = options.outbox;
     this.minimumLeaseLeftMs = timeoutMs + Math.min(1_000, (leaseMs - timeoutMs) / 2);
+    this.pace = new ClaimPace(2 * options.outbox.concurrency, options.outbox.batchSize);
     this.gate = new TrackerGate(
       (tracker) => options.trackers.get(tracker)?.concurrency ?? 1,
       options.outbox.circuitBreaker,
@@ -115,12 +123,24 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    * Keeps up to `concurrency` sends in flight, each tracker within its own limit, refilling
    * from claims that skip trackers with no free slot or an open circuit. Rows of a tracker
    * whose circuit opens while they wait go back to the database, due when it may close.
+   *
+   * The database sees rounds, not single postbacks: finished attempts are written together
+   * (after at most SETTLE_DELAY_MS, or once a round's worth has piled up), and a claim rides
+   * in the same transaction. A crash between a send and its write leaves the row in flight:
+   * when its lease expires it is counted as an attempt and sent again, so a tracker may see
+   * the postbacks of the last few milliseconds twice (delivery is at least once, with a
+   * stable event ID per postback), never none.
    */
   private async drain(): Promise<void> {
-    const { batchSize, concurrency } = this.options.outbox;
+    const { concurrency } = this.options.outbox;
     const queue: Postback[] = [];
-    const inFlight = new Set<Promise<void>>();
+    const finished: Settlement[] = [];
+    let inFlight = 0;
+    let firstFinishedAt = 0;
     let exhausted = false;
+    let crowdedAtLastClaim: string[] = [];
+    let writeFailures = 0;
+    let retryWriteAt = 0;
     try {
       while (!this.stopping) {
         if (this.again) {
@@ -130,7 +150,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         }
         const now = this.clock.now();
         const expiring: Postback[] = [];
-        for (let i = 0; i < queue.length && inFlight.size < concurrency;) {
+        for (let i = 0; i < queue.length && inFlight < concurrency;) {
           const row = queue[i];
           // Its lease would run out during the send: another instance could take the row over
           // and send it too. Hand it back instead; a fresh claim renews the lease.
@@ -143,37 +163,131 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
             continue;
           }
           queue.splice(i, 1);
-          const send: Promise<void> = this.deliver(row)
-            .catch((): TrackerHealth => 'up') // deliver() records its own failures
-            .then((health) => {
-              this.gate.finish(row.tracker, health, this.clock.now());
-              inFlight.delete(send);
-            });
-          inFlight.add(send);
+          inFlight++;
+          void this.deliver(row).then(({ settlement, health }) => {
+            this.gate.finish(row.tracker, health, this.clock.now());
+            inFlight--;
+            if (finished.length === 0) firstFinishedAt = this.clock.now();
+            finished.push(settlement);
+            this.pace.count(1, this.clock.now());
+            this.wake?.();
+          });
         }
         if (expiring.length > 0) await this.store.release(expiring);
-        await this.parkPaused(queue, now);
-        // Claim no more than about two rounds of sends: a claimed row's lease runs while it
-        // waits here, so a deep local queue would let leases expire before their turn.
-        const room = Math.min(batchSize, 2 * concurrency) - queue.length - inFlight.size;
-        if (!exhausted && room > 0) {
-          const skipped = this.gate.unavailable(now);
-          const rows = await this.store.claimDue(room, skipped);
-          queue.push(...rows);
-          if (rows.length > 0) continue;
-          // Nothing claimable. Unless trackers were skipped for want of a free slot (a send
-          // finishing below reopens them), the outbox has nothing more due for now.
-          if (skipped.length === 0) exhausted = true;
+        const paused = this.gate.paused(now);
+        if (paused.length > 0) await this.parkPaused(queue, now);
+
+        const window = this.pace.window(now);
+        // Trackers with more than half the window waiting here are not claimed for: a slow
+        // tracker must not fill the window. Once one of them thins out, claim again.
+        const crowded = this.crowded(queue, window / 2);
+        if (exhausted && crowdedAtLastClaim.some((tracker) => !crowded.includes(tracker))) {
+          exhausted = false;
         }
-        if (inFlight.size === 0) break;
-        await Promise.race([...inFlight, new Promise<void>((resolve) => (this.wake = resolve))]);
-        this.wake = undefined;
+        // Claim when the queue runs low, or when send slots are free but every queued row
+        // waits for a busy tracker (another tracker's rows could use them).
+        const wantClaim =
+          !exhausted &&
+          writeFailures === 0 &&
+          (queue.length <= window / 2 || inFlight < concurrency);
+        const settleNow =
+          finished.length > 0 &&
+          (writeFailures > 0
+            ? now >= retryWriteAt
+            : wantClaim ||
+              inFlight === 0 ||
+              finished.length >= window / 2 ||
+              now - firstFinishedAt >= SETTLE_DELAY_MS);
+        if (settleNow || wantClaim) {
+          // Not claimed now: trackers paused by their circuit (their rows are due when it may
+          // close), and crowded ones.
+          const skipped = [...paused, ...crowded];
+          const limit = window - queue.length;
+          const writing = finished.splice(0);
+          try {
+            const { claimed, lost } = await this.store.exchange(
+              writing,
+              wantClaim ? { limit, skipTrackers: skipped } : undefined,
+            );
+            writeFailures = 0;
+            this.report(writing, lost);
+            if (wantClaim) {
+              queue.push(...claimed);
+              // Fewer than asked: nothing more is due for now, but for the trackers skipped.
+              exhausted = claimed.length < limit;
+              crowdedAtLastClaim = crowded;
+              if (claimed.length > 0) continue;
+            }
+          } catch (error) {
+            // Keep the outcomes and try again shortly; claim nothing more meanwhile.
+            finished.unshift(...writing);
+            writeFailures++;
+            retryWriteAt = this.clock.now() + WRITE_RETRY_DELAY_MS;
+            this.logger.error(
+              `Could not record ${writing.length} attempt(s) (try ${writeFailures}): ${(error as Error).message}`,
+            );
+            if (writeFailures >= MAX_WRITE_FAILURES) break;
+          }
+        }
+        if (inFlight === 0 && finished.length === 0) break;
+        await this.sleep(
+          finished.length === 0
+            ? undefined
+            : writeFailures > 0
+              ? Math.max(0, retryWriteAt - this.clock.now())
+              : Math.max(0, SETTLE_DELAY_MS - (this.clock.now() - firstFinishedAt)),
+        );
       }
-      await Promise.all(inFlight);
+      // Shutdown or a failing database: wait for what is in flight, then write it down.
+      while (inFlight > 0) await this.sleep();
+      if (finished.length > 0) {
+        try {
+          this.report(finished, (await this.store.exchange(finished)).lost);
+        } catch (error) {
+          // The rows stay in flight; their leases expire and they are sent again.
+          this.logger.error(
+            `Could not record ${finished.length} attempt(s); those postbacks will be sent again once their leases expire: ${(error as Error).message}`,
+          );
+        }
+        finished.length = 0;
+      }
     } finally {
       // Claimed but never attempted (shutdown, or a failed claim): hand them back now
       // rather than leave them to wait for their lease to expire.
       if (queue.length > 0) await this.store.release(queue.splice(0));
+    }
+  }
+
+  /** Trackers with more than `limit` rows waiting in the local queue. */
+  private crowded(queue: Postback[], limit: number): string[] {
+    const waiting = new Map<string, number>();
+    for (const row of queue) waiting.set(row.tracker, (waiting.get(row.tracker) ?? 0) + 1);
+    return [...waiting].filter(([, count]) => count > limit).map(([tracker]) => tracker);
+  }
+
+  /** Waits for a send to finish, a nudge, or `ms` (when given). */
+  private sleep(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      this.wake = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    }).finally(() => (this.wake = undefined));
+  }
+
+  /** Logs what the operator must know of a write: lost leases, dead postbacks. */
+  private report(written: Settlement[], lost: Settlement[]): void {
+    const lostIds = new Set(lost.map((s) => s.row.id));
+    for (const { row, change } of written) {
+      if (lostIds.has(row.id)) {
+        this.logger.warn(
+          `Postback ${row.id}: the lease expired during the attempt and another worker owns it now; its outcome stands`,
+        );
+      } else if (change.state === 'dead') {
+        this.logger.error(`Postback ${row.id} to "${row.tracker}" is dead: ${change.lastError}`);
+      }
     }
   }
 
@@ -188,19 +302,31 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     for (const [until, rows] of byResume) await this.store.release(rows, until);
   }
 
-  /** Sends one postback and records the outcome; says whether the tracker answered. */
-  private async deliver(row: Postback): Promise<TrackerHealth> {
+  /**
+   * Sends one postback; returns what to record and whether the tracker answered. Never
+   * rejects: whatever goes wrong becomes the attempt's outcome.
+   */
+  private async deliver(row: Postback): Promise<{ settlement: Settlement; health: TrackerHealth }> {
     const attempt = row.attempts + 1;
     const startedAt = this.clock.now();
     const tracker = this.options.trackers.get(row.tracker);
     let requestUrl = '';
     let result: SendResult | undefined;
     let verdict: DeliveryVerdict;
-    const original = row.afterPostbackId
-      ? await this.store.stateOf(row.afterPostbackId)
-      : 'delivered';
+    let original: Postback['state'] | undefined = 'delivered';
+    let unreadable: string | undefined;
+    if (row.afterPostbackId) {
+      original = await this.store.stateOf(row.afterPostbackId).catch((error: Error) => {
+        unreadable = error.message;
+        return undefined;
+      });
+    }
     if (!tracker) {
       verdict = { outcome: 'dead', reason: `tracker "${row.tracker}" is no longer configured` };
+    } else if (unreadable !== undefined) {
+      // A reversal must never overtake its original: not knowing, try again later.
+      const reason = `could not read the original postback's state: ${unreadable}`;
+      verdict = judgeAttempt({ error: reason, durationMs: 0 }, attempt, tracker, startedAt);
     } else if (original !== 'delivered' && original !== undefined) {
       // (Only delivered rows are ever purged: an original that is gone was delivered.)
       verdict = {
@@ -234,26 +360,10 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       error: verdict.outcome === 'delivered' ? null : verdict.reason,
       responseExcerpt: excerpt === undefined ? null : redact(excerpt),
     };
-    try {
-      const settled = await this.store.settle(
-        row,
-        record,
-        this.changeFor(verdict, attempt, result),
-      );
-      if (!settled) {
-        this.logger.warn(
-          `Postback ${row.id}: the lease expired during the attempt and another worker owns it now; its outcome stands`,
-        );
-      } else if (verdict.outcome === 'dead') {
-        this.logger.error(`Postback ${row.id} to "${row.tracker}" is dead: ${verdict.reason}`);
-      }
-    } catch (error) {
-      // The row stays in flight and falls due again when its lease expires.
-      this.logger.error(
-        `Postback ${row.id}: could not record the attempt: ${(error as Error).message}`,
-      );
-    }
-    return result ? healthOf(result.status) : 'up';
+    return {
+      settlement: { row, attempt: record, change: this.changeFor(verdict, attempt, result) },
+      health: result ? healthOf(result.status) : 'up',
+    };
   }
 
   private changeFor(

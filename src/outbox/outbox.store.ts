@@ -14,6 +14,22 @@ import { Postback } from './postback.entity.js';
 
 export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
 
+/** A finished attempt waiting to be written: the row as claimed, what happened, its new state. */
+export interface Settlement {
+  row: Postback;
+  attempt: AttemptRecord;
+  change: Partial<Postback>;
+}
+
+/** Rows per multi-row statement: well within every engine's limit on bound parameters. */
+const ROWS_PER_STATEMENT = 100;
+
+function chunks<T>(items: T[], size = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /**
  * Claims and settles outbox rows. A claim is a lease: the rows go `in_flight` with a fresh
  * claim token and `next_attempt_at` set to the lease expiry, so a crashed worker's rows fall
@@ -32,28 +48,145 @@ export class OutboxStore {
   ) {}
 
   /**
-   * Claims up to `limit` due rows: pending ones whose time has come and expired leases,
-   * leaving out the trackers named in `skipTrackers` (circuit open, or no free slot).
+   * Claims up to `limit` due rows: expired leases first (they have waited longest), then
+   * pending rows whose time has come, leaving out the trackers named in `skipTrackers`
+   * (circuit open, or no free slot).
    */
   claimDue(limit: number, skipTrackers: string[] = []): Promise<Postback[]> {
+    return this.db.transaction((manager) => this.claimIn(manager, limit, skipTrackers));
+  }
+
+  /**
+   * Records finished attempts and, when `claim` is given, claims more due rows, in one
+   * transaction: the flusher's steady state costs one commit (one fsync on SQLite) per round
+   * of sends, not two per postback. Returns the rows claimed and the settlements whose claim
+   * was lost (the lease expired and another worker took the row: the attempt is still
+   * recorded, the row is left to its new owner).
+   */
+  exchange(
+    finished: Settlement[],
+    claim?: { limit: number; skipTrackers?: string[] },
+  ): Promise<{ claimed: Postback[]; lost: Settlement[] }> {
     return this.db.transaction(async (manager) => {
-      const now = this.clock.now();
-      const query = duePostbacksQuery(manager, now, limit, skipTrackers);
+      const lost = await this.settleIn(manager, finished);
+      const claimed =
+        claim && claim.limit > 0
+          ? await this.claimIn(manager, claim.limit, claim.skipTrackers ?? [])
+          : [];
+      return { claimed, lost };
+    });
+  }
+
+  /**
+   * Records an attempt and the row's new state in one transaction. Returns false when the
+   * claim was lost (see `exchange`).
+   */
+  async settle(row: Postback, attempt: AttemptRecord, change: Partial<Postback>): Promise<boolean> {
+    const { lost } = await this.exchange([{ row, attempt, change }]);
+    return lost.length === 0;
+  }
+
+  private async claimIn(
+    manager: EntityManager,
+    limit: number,
+    skip: string[],
+  ): Promise<Postback[]> {
+    const now = this.clock.now();
+    const found: Postback[] = [];
+    for (const state of ['in_flight', 'pending'] as const) {
+      if (found.length >= limit) break;
+      const query = duePostbacksQuery(manager, { state, now, limit: limit - found.length, skip });
       // Competing instances skip each other's locked rows instead of waiting on them.
       if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
-      const found = await query.getMany();
-      const rows = await this.countAbandoned(manager, found, now);
-      if (rows.length === 0) return rows;
-      const lease = {
-        state: 'in_flight' as const,
-        leaseOwner: this.workerId,
-        claimToken: randomUUID(),
-        nextAttemptAt: now + this.options.outbox.leaseMs,
-        updatedAt: now,
-      };
-      await manager.update(Postback, { id: In(rows.map((r) => r.id)) }, lease);
-      return rows.map((row) => Object.assign(row, lease));
-    });
+      found.push(...(await query.getMany()));
+    }
+    const rows = await this.countAbandoned(manager, found, now);
+    if (rows.length === 0) return rows;
+    const lease = {
+      state: 'in_flight' as const,
+      leaseOwner: this.workerId,
+      claimToken: randomUUID(),
+      nextAttemptAt: now + this.options.outbox.leaseMs,
+      updatedAt: now,
+    };
+    const { raw } = this.db;
+    for (const ids of chunks(rows.map((r) => r.id))) {
+      await manager.query(
+        raw.sql(
+          `UPDATE ${raw.table(Postback)} SET state = 'in_flight', lease_owner = ?, claim_token = ?, next_attempt_at = ?, updated_at = ? WHERE id IN ${raw.list(ids.length)}`,
+        ),
+        [lease.leaseOwner, lease.claimToken, lease.nextAttemptAt, lease.updatedAt, ...ids],
+      );
+    }
+    return rows.map((row) => Object.assign(row, lease));
+  }
+
+  /**
+   * Writes the attempts (multi-row INSERTs) and the rows' new states, each checked against
+   * its claim token. Deliveries, nearly every settlement in a healthy outbox, are grouped:
+   * one UPDATE for all rows of a claim that got the same answer.
+   */
+  private async settleIn(manager: EntityManager, finished: Settlement[]): Promise<Settlement[]> {
+    if (finished.length === 0) return [];
+    const now = this.clock.now();
+    const { raw } = this.db;
+    for (const batch of chunks(finished)) {
+      const values: unknown[] = [];
+      for (const { row, attempt: a } of batch) {
+        values.push(randomUUID(), row.id, a.attempt, a.startedAt, a.durationMs, a.requestUrl);
+        values.push(a.statusCode, a.outcome, a.error, a.responseExcerpt);
+      }
+      await manager.query(
+        raw.sql(
+          `INSERT INTO ${raw.table(DeliveryAttempt)} (id, postback_id, attempt, started_at, duration_ms, request_url, status_code, outcome, error, response_excerpt) VALUES ${raw.tuples(batch.length, 10)}`,
+        ),
+        values,
+      );
+    }
+    const lost: Settlement[] = [];
+    const delivered = new Map<string, Settlement[]>();
+    for (const settlement of finished) {
+      const { row, change } = settlement;
+      if (change.state === 'delivered' && typeof change.attempts === 'number') {
+        const key = JSON.stringify([row.claimToken, change.attempts, change.lastStatus]);
+        const group = delivered.get(key);
+        if (group) group.push(settlement);
+        else delivered.set(key, [settlement]);
+        continue;
+      }
+      const result = await manager.update(
+        Postback,
+        { id: row.id, claimToken: row.claimToken as string },
+        { ...change, leaseOwner: null, claimToken: null, updatedAt: now },
+      );
+      if (!result.affected) lost.push(settlement);
+    }
+    for (const group of delivered.values()) {
+      for (const batch of chunks(group)) {
+        const [{ row, change }] = batch;
+        const token = row.claimToken as string;
+        const ids = batch.map((s) => s.row.id);
+        // Which of them this worker still owns, locked so that no takeover slips in between.
+        const owned = (await manager.query(
+          raw.sql(
+            `SELECT id FROM ${raw.table(Postback)} WHERE claim_token = ? AND id IN ${raw.list(ids.length)}${this.db.serialised ? '' : ' FOR UPDATE'}`,
+          ),
+          [token, ...ids],
+        )) as { id: string }[];
+        const ownedIds = new Set(owned.map((r) => r.id));
+        lost.push(...batch.filter((s) => !ownedIds.has(s.row.id)));
+        if (ownedIds.size === 0) continue;
+        // Within one write the settlements are milliseconds apart: the group takes the latest.
+        const deliveredAt = Math.max(...batch.map((s) => s.change.deliveredAt ?? now));
+        await manager.query(
+          raw.sql(
+            `UPDATE ${raw.table(Postback)} SET state = 'delivered', attempts = ?, last_status = ?, delivered_at = ?, last_error = NULL, lease_owner = NULL, claim_token = NULL, updated_at = ? WHERE claim_token = ? AND id IN ${raw.list(ownedIds.size)}`,
+          ),
+          [change.attempts, change.lastStatus, deliveredAt, now, token, ...ownedIds],
+        );
+      }
+    }
+    return lost;
   }
 
   /**
@@ -110,23 +243,6 @@ export class OutboxStore {
       if (!dead) keep.push(Object.assign(row, { attempts: attempt, lastError }));
     }
     return keep;
-  }
-
-  /**
-   * Records an attempt and the row's new state in one transaction. Returns false when the
-   * claim was lost (the lease expired and another worker took the row): the attempt is still
-   * recorded, the row is left to its new owner.
-   */
-  settle(row: Postback, attempt: AttemptRecord, change: Partial<Postback>): Promise<boolean> {
-    return this.db.transaction(async (manager) => {
-      await manager.insert(DeliveryAttempt, { ...attempt, id: randomUUID(), postbackId: row.id });
-      const result = await manager.update(
-        Postback,
-        { id: row.id, claimToken: row.claimToken as string },
-        { ...change, leaseOwner: null, claimToken: null, updatedAt: this.clock.now() },
-      );
-      return (result.affected ?? 0) > 0;
-    });
   }
 
   /** The state of one postback (a reversal's original), or undefined if it is gone. */

@@ -13,7 +13,7 @@ describe('TrackerGate', () => {
       false,
     ]);
     expect(gate.tryStart('fast', 0)).toBe(true);
-    expect(gate.unavailable(0)).toEqual(['slow']);
+    expect(gate.paused(0)).toEqual([]); // busy is not paused
     gate.finish('slow', 'up', 0);
     expect(gate.tryStart('slow', 0)).toBe(true);
   });
@@ -27,7 +27,7 @@ describe('TrackerGate', () => {
     expect(gate.circuitOf('bad')).toBe('open');
     expect(gate.tryStart('bad', 999)).toBe(false);
     expect(gate.openUntil('bad', 999)).toBe(1_000);
-    expect(gate.unavailable(999)).toEqual(['bad']);
+    expect(gate.paused(999)).toEqual(['bad']);
 
     expect(gate.tryStart('bad', 1_000)).toBe(true); // the probe
     expect(gate.tryStart('bad', 1_000)).toBe(false); // only one while half-open

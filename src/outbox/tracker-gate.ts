@@ -71,15 +71,13 @@ export class TrackerGate {
     return state?.circuit === 'open' && now < state.openUntil ? state.openUntil : undefined;
   }
 
-  /** Trackers whose rows should not be claimed now: circuit open, or every slot taken. */
-  unavailable(now: number): string[] {
-    return [...this.states.entries()]
-      .filter(([tracker, state]) =>
-        state.circuit === 'open'
-          ? now < state.openUntil
-          : state.inFlight >= (state.circuit === 'half_open' ? 1 : this.limits(tracker)),
-      )
-      .map(([tracker]) => tracker);
+  /** Trackers whose circuit is open now: their rows wait in the database until it may close. */
+  paused(now: number): string[] {
+    const paused: string[] = [];
+    for (const [tracker, state] of this.states) {
+      if (state.circuit === 'open' && now < state.openUntil) paused.push(tracker);
+    }
+    return paused;
   }
 
   circuitOf(tracker: string): TrackerState['circuit'] {

@@ -399,11 +399,11 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
             // the watch is in place would go uncounted.
             await app.get(OutboxFlusher).flush();
             const store = app.get(OutboxStore);
-            const claimDue = store.claimDue.bind(store);
-            store.claimDue = async (limit: number, skip?: string[]) => {
-              const rows = await claimDue(limit, skip);
-              claims.push(...rows.map((row) => ({ id: row.id, by })));
-              return rows;
+            const exchange = store.exchange.bind(store);
+            store.exchange = async (...args: Parameters<OutboxStore['exchange']>) => {
+              const result = await exchange(...args);
+              claims.push(...result.claimed.map((row) => ({ id: row.id, by })));
+              return result;
             };
           }
 
