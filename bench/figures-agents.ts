@@ -24,7 +24,7 @@ import {
   start,
 } from './orchestrator.js';
 
-export const RECORD_PG = { count: 10_000, warmup: 1_000, concurrency: 16 };
+export const RECORD_PG = { count: 10_000, warmup: 1_000, concurrency: 16, rounds: 2 };
 export const DRAIN_PG = {
   count: 20_000,
   processes: 3,
@@ -67,27 +67,44 @@ export const AGENT_FIGURES: FigureSpec[] = [
     target: '≥ 0.6×',
     timeBoxMs: 180_000,
     async run() {
-      // A fresh scratch database for each side, so neither writes into the other's indexes.
-      const measure = async (mode: 'module' | 'bare') => {
+      // A fresh scratch database for each run, so no run writes into another's indexes. The
+      // server is shared with whoever else uses it (tests are not under the bench lock): the
+      // two sides alternate, twice, and each keeps its best run, as noise only slows down.
+      const measure = async (mode: 'module' | 'bare', round: number) => {
         const scratch = await postgresScratch();
         try {
-          return await measureInChild(
-            `record-pg-${mode}`,
+          const result = await measureInChild(
+            `record-pg-${mode}-${round}`,
             'record.js',
             { mode, url: scratch.url, ...RECORD_PG },
             80_000,
           );
+          const label = mode === 'module' ? 'record()' : 'bare pg transaction';
+          progress(`  ${label}: ${fmt(result.perSecond as number)}/s`);
+          return result;
         } finally {
           await dropScratch(scratch);
         }
       };
-      const module = await measure('module');
-      progress(`  record(): ${fmt(module.perSecond as number)}/s`);
-      const bare = await measure('bare');
-      progress(`  bare pg transaction: ${fmt(bare.perSecond as number)}/s`);
+      const runs: Record<'module' | 'bare', Record<string, unknown>[]> = { module: [], bare: [] };
+      for (let round = 1; round <= RECORD_PG.rounds; round++) {
+        runs.module.push(await measure('module', round));
+        runs.bare.push(await measure('bare', round));
+      }
+      const best = (results: Record<string, unknown>[]) =>
+        results.reduce((a, b) => ((b.perSecond as number) > (a.perSecond as number) ? b : a));
+      const module = best(runs.module);
+      const bare = best(runs.bare);
       return {
         ...ratioAtLeast(0.6)(module.perSecond as number, bare.perSecond as number),
-        details: { module, bare },
+        details: {
+          module,
+          bare,
+          rounds: {
+            module: runs.module.map((r) => r.perSecond),
+            bare: runs.bare.map((r) => r.perSecond),
+          },
+        },
       };
     },
   },
@@ -282,7 +299,7 @@ export const AGENT_FIGURES: FigureSpec[] = [
             p(99) <= 500,
           display: {
             value: `p50 ${fmt(p(50), 1)}, p99 ${fmt(p(99), 1)} ms`,
-            baseline: `${fmt(matched)}/${fmt(count)} matched`,
+            baseline: `${fmt(matched)}/${fmt(count)} arrived`,
           },
           details: {
             rate: LATENCY.rate,
@@ -381,6 +398,9 @@ export const AGENT_FIGURES: FigureSpec[] = [
           baseline: idleMb,
           ratio: peakMb / idleMb,
           met: peakMb <= idleMb + RSS.limitMb && received.duplicates === 0,
+          ...(!complete && {
+            caveat: `${fmt(received.received)} of ${fmt(RSS.pending)} sent in the window`,
+          }),
           display: complete
             ? undefined
             : {

@@ -22,6 +22,8 @@ export interface FigureResult {
   met?: boolean;
   /** Table text instead of the number and unit, e.g. "p50 8 ms, p99 40 ms". */
   display?: { value?: string; baseline?: string };
+  /** Said next to the result, e.g. that a memory figure drained only part of its rows. */
+  caveat?: string;
   details?: Record<string, unknown>;
 }
 

@@ -3,6 +3,7 @@
  * them, talking to them, stopping them, the shared receiver, PostgreSQL scratch databases, and
  * the progress output.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ChildProcess, fork } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -20,7 +21,38 @@ const PROFILES = join(RESULTS, 'profiles');
 
 export type SqliteLevel = 'FULL' | 'NORMAL';
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// ---------------------------------------------------------------------------------------------
+// Figures that fail or run out of time
+
+/**
+ * The figure running now. When it fails or its time box runs out, main.ts marks it aborted:
+ * its code, still running in the background, then throws at its next sleep, child start or
+ * receiver call, so it can neither start children nor reset the receiver's counts under the
+ * next figure.
+ */
+const figureContext = new AsyncLocalStorage<{ aborted?: string }>();
+
+export function runFigure<T>(work: () => Promise<T>): {
+  result: Promise<T>;
+  abort(why: string): void;
+} {
+  const context: { aborted?: string } = {};
+  return {
+    result: figureContext.run(context, work),
+    abort: (why) => (context.aborted = why),
+  };
+}
+
+function throwIfAborted(): void {
+  const aborted = figureContext.getStore()?.aborted;
+  if (aborted) throw new Error(`figure abandoned: ${aborted}`);
+}
+
+export async function sleep(ms: number): Promise<void> {
+  throwIfAborted();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  throwIfAborted();
+}
 /** Epoch milliseconds with sub-millisecond precision; the children stamp times the same way. */
 export const preciseNow = () => performance.timeOrigin + performance.now();
 
@@ -154,19 +186,13 @@ export class Child {
 
 /** Children started for the figure running now; killed when it fails or runs out of time. */
 export const running = new Set<Child>();
-/** Set while a failed figure is being cleaned up: it must not start anything new. */
-let refusing: string | undefined;
-
-export function refuseNewChildren(reason: string | undefined): void {
-  refusing = reason;
-}
 
 export function start(
   name: string,
   script: string,
   args: Record<string, string | number> = {},
 ): Child {
-  if (refusing) throw new Error(`not starting ${name}: ${refusing}`);
+  throwIfAborted();
   const child = Child.start(name, script, args);
   running.add(child);
   return child;
@@ -206,6 +232,7 @@ export function isReceiver(child: Child): boolean {
 }
 
 export async function receiverUrl(): Promise<string> {
+  throwIfAborted();
   if (!receiver) {
     const child = Child.start('receiver', 'receiver.js');
     const ready = await child.next('ready', 15_000);
@@ -229,6 +256,7 @@ export interface ReceiverStats {
 export async function receiverStats(
   options: { reset?: boolean; arrivals?: boolean } = { reset: true },
 ): Promise<ReceiverStats> {
+  throwIfAborted();
   if (!receiver) await receiverUrl();
   const child = (receiver as { child: Child }).child;
   child.send({ type: 'stats', ...options });
