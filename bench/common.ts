@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { ConsoleLogger } from '@nestjs/common';
+
 import type { TrackerOptions } from '../src/interfaces/index.js';
 
 /** Messages between the orchestrator (bench/main.ts) and its child processes. */
@@ -9,10 +11,11 @@ export type ChildMessage =
   | { type: 'ready'; port?: number; [key: string]: unknown }
   | { type: 'result'; data: Record<string, unknown> }
   | { type: 'stats'; data: Record<string, unknown> }
+  | { type: 'status'; data: Record<string, unknown> }
   | { type: 'error'; message: string };
 
-export type ParentMessage =
-  { type: 'stop' } | { type: 'stats'; reset?: boolean } | { type: string };
+/** 'stop', 'stats' {reset?, arrivals?}, 'status' {resetPeak?, counts?}: see each child. */
+export type ParentMessage = { type: string; [key: string]: unknown };
 
 export function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -110,4 +113,57 @@ export function sqliteSynchronous(): 'FULL' | 'NORMAL' {
   if (level !== 'FULL' && level !== 'NORMAL')
     throw new Error(`synchronous must be FULL or NORMAL, not ${level}`);
   return level;
+}
+
+/**
+ * Samples this process's resident set size every `intervalMs` (process.memoryUsage.rss(), one
+ * cheap read): the peak since the last `resetPeak()`, and one point per second of the highest
+ * sample in it, for the timeline of a long run.
+ */
+export function rssSampler(intervalMs = 50) {
+  const started = Date.now();
+  let peak = 0;
+  let secondPeak = 0;
+  let second = 0;
+  const timeline: [seconds: number, mb: number][] = [];
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  const sample = () => {
+    const rss = process.memoryUsage.rss();
+    peak = Math.max(peak, rss);
+    const now = Math.floor((Date.now() - started) / 1000);
+    if (now !== second) {
+      if (secondPeak > 0) timeline.push([second, mb(secondPeak)]);
+      second = now;
+      secondPeak = 0;
+    }
+    secondPeak = Math.max(secondPeak, rss);
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  timer.unref();
+  return {
+    currentMb: () => mb(process.memoryUsage.rss()),
+    peakMb: () => mb(peak),
+    resetPeak(): void {
+      peak = process.memoryUsage.rss();
+    },
+    /** [seconds since start, MB] per second, at most `points` of them (evenly thinned). */
+    timeline(points = 120): [number, number][] {
+      const step = Math.max(1, Math.ceil(timeline.length / points));
+      return timeline.filter((_, i) => i % step === 0 || i === timeline.length - 1);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** Nest's console logger (errors and warnings only) that counts what it logs at ERROR. */
+export class CountingLogger extends ConsoleLogger {
+  errors = 0;
+  constructor() {
+    super('Bench', { logLevels: ['error', 'warn', 'fatal'] });
+  }
+  override error(message: unknown, ...rest: unknown[]): void {
+    this.errors++;
+    super.error(message, ...rest);
+  }
 }

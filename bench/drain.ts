@@ -2,8 +2,8 @@
  * Child process, figure 4: outbox drain on SQLite to the local receiver.
  *
  *   --mode=module  seeds `--count` pending purchases with their outbox rows straight into the
- *                  database (as test/databases/multi-process.db-spec.ts seeds them: TypeORM
- *                  inserts of Conversion + Postback, 500 a transaction, all due now), then
+ *                  database (test/utils/seed-outbox.ts: TypeORM inserts of Conversion +
+ *                  Postback, 500 a transaction, all due now), then
  *                  starts PostbackModule (outbox.concurrency `--concurrency`) and times
  *                  OutboxFlusher.flush() — the flusher's own drain loop: claim, render, send,
  *                  settle — until every row is delivered;
@@ -13,7 +13,6 @@
  */
 import 'reflect-metadata';
 
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -24,9 +23,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import axios from 'axios';
 import { DataSource } from 'typeorm';
 
-import { Conversion } from '../src/conversion/conversion.entity.js';
 import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
-import { OutboxFlusher, Postback, PostbackModule } from '../src/index.js';
+import { OutboxFlusher, PostbackModule } from '../src/index.js';
+import { clickIdOf, orderIdOf, seedPendingPostbacks } from '../test/utils/seed-outbox.js';
 import {
   args,
   benchTracker,
@@ -38,72 +37,11 @@ import {
   sqliteSynchronous,
 } from './common.js';
 
+/** The pending purchases both modes deliver: the outbox rows' values, the axios loop's URLs. */
+const SEED = { tracker: TRACKER, prefix: 'order-', commission: '0.75', currency: 'EUR' };
+
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-
-async function seed(dataSource: DataSource, count: number): Promise<void> {
-  const now = Date.now();
-  const CHUNK = 500;
-  for (let start = 0; start < count; start += CHUNK) {
-    const conversions: Conversion[] = [];
-    const postbacks: Postback[] = [];
-    for (let n = start; n < Math.min(count, start + CHUNK); n++) {
-      const orderId = `order-${n}`;
-      const clickId = `click-${n}`;
-      const createdAt = now - (count - n);
-      const conversion: Conversion = {
-        id: randomUUID(),
-        type: 'purchase',
-        reference: orderId,
-        orderId,
-        customerId: null,
-        visitorKey: null,
-        amount: '10.00',
-        currency: 'EUR',
-        commission: '0.75',
-        commissionCurrency: 'EUR',
-        tracker: TRACKER,
-        clickId,
-        attribution: 'click_id',
-        occurredAt: createdAt,
-        createdAt,
-      };
-      conversions.push(conversion);
-      postbacks.push({
-        id: randomUUID(),
-        conversionId: conversion.id,
-        tracker: TRACKER,
-        state: 'pending',
-        fields: {
-          clickId,
-          eventType: 'purchase',
-          conversionId: conversion.id,
-          occurredAt: createdAt,
-          orderId,
-          amount: '10.00',
-          currency: 'EUR',
-          payout: '0.75',
-          payoutCurrency: 'EUR',
-          sub: {},
-        },
-        attempts: 0,
-        afterPostbackId: null,
-        nextAttemptAt: createdAt,
-        leaseOwner: null,
-        claimToken: null,
-        lastStatus: null,
-        lastError: null,
-        deliveredAt: null,
-        createdAt,
-        updatedAt: createdAt,
-      });
-    }
-    await dataSource.transaction(async (manager) => {
-      await manager.insert(Conversion, conversions);
-      await manager.insert(Postback, postbacks);
-    });
-  }
-}
 
 async function moduleMode(
   receiver: string,
@@ -117,7 +55,7 @@ async function moduleMode(
   const seedSource = await new DataSource(
     postbackDataSourceOptions({ url, sqliteSynchronous: sqliteSynchronous() }),
   ).initialize();
-  await seed(seedSource, count);
+  await seedPendingPostbacks(seedSource, { ...SEED, count });
   await seedSource.destroy();
   const seedSeconds = (performance.now() - seeding) / 1000;
 
@@ -190,7 +128,7 @@ async function axiosMode(receiver: string, count: number, concurrency: number) {
   const started = performance.now();
   await runConcurrently(count, concurrency, async (n) => {
     const response = await client.get(
-      `${receiver}/postback?cid=click-${n}&txid=order-${n}&payout=0.75&currency=EUR`,
+      `${receiver}/postback?cid=${clickIdOf(SEED.prefix, n)}&txid=${orderIdOf(SEED.prefix, n)}&payout=${SEED.commission}&currency=${SEED.currency}`,
     );
     if (response.status === 200) ok++;
   });

@@ -1,9 +1,16 @@
 /**
- * Child process, figure 2: the agent (agentModule, as `createAgentApp` builds it: JSON body
- * parser with the agent's limit, validation pipe, API-key guard, error filter) on SQLite in a
- * temp dir, plus one bare route on the same app, `POST /bench/noop`, that does nothing: the
- * baseline. The outbox is on (flushIntervalMs large, so only the nudge after each event
- * flushes) and posts to the local receiver.
+ * Child process: the agent (agentModule, as `createAgentApp` builds it: JSON body parser with
+ * the agent's limit, validation pipe, API-key guard, error filter) posting to the local
+ * receiver, plus one bare route on the same app, `POST /bench/noop`, that does nothing: the
+ * baseline of the events figure.
+ *
+ *   --database=<url>  the agent's DATABASE_URL; by default a SQLite file in a temp dir, at
+ *                     `--synchronous`;
+ *   --outbox=<json>   the outbox options of the agent's config file; by default a schedule of
+ *                     an hour, so only the nudge after each event flushes (the events figure).
+ *                     `{}` is the agent's defaults.
+ *
+ * 'status' with `counts: true` adds the outbox rows per state and the attempts per outcome.
  */
 import 'reflect-metadata';
 
@@ -15,15 +22,11 @@ import { DataSource } from 'typeorm';
 import { agentModule } from '../src/agent/agent.app.js';
 import { loadAgentEnv } from '../src/agent/agent-env.js';
 import { agentValidationPipe } from '../src/agent/validation.pipe.js';
-import {
-  args,
-  benchTracker,
-  fail,
-  onParentMessage,
-  send,
-  tempDir,
-  sqliteSynchronous,
-} from './common.js';
+import type { OutboxOptions } from '../src/interfaces/index.js';
+import { args, benchTracker, fail, sqliteSynchronous } from './common.js';
+import { appDir, nestOptions, serve } from './server.js';
+
+const EVENTS_FIGURE_OUTBOX: OutboxOptions = { flushIntervalMs: 3_600_000, shutdownGraceMs: 1_000 };
 
 @Controller('bench')
 class BareController {
@@ -34,57 +37,59 @@ class BareController {
   }
 }
 
+/** Rows per value of `column`, e.g. the outbox per state. */
+async function countBy(
+  dataSource: DataSource,
+  table: string,
+  column: string,
+): Promise<Record<string, number>> {
+  const rows = (await dataSource.query(
+    `SELECT ${column} AS k, COUNT(*) AS n FROM ${table} GROUP BY ${column}`,
+  )) as { k: string; n: number | string }[];
+  return Object.fromEntries(rows.map((r) => [String(r.k), Number(r.n)]));
+}
+
 async function main(): Promise<void> {
-  const { receiver = 'http://127.0.0.1:9' } = args();
-  const dir = tempDir('events');
+  const { receiver = 'http://127.0.0.1:9', database, outbox } = args();
   const env = loadAgentEnv({
-    DATABASE_URL: `sqlite:${dir.path}/agent.sqlite`,
+    DATABASE_URL: database ?? `sqlite:${appDir('events')}/agent.sqlite`,
     SQLITE_SYNCHRONOUS: sqliteSynchronous(),
   });
+  const outboxOptions = outbox ? (JSON.parse(outbox) as OutboxOptions) : EVENTS_FIGURE_OUTBOX;
 
   @Module({
-    imports: [
-      agentModule(env, {
-        trackers: [benchTracker(receiver)],
-        outbox: { flushIntervalMs: 3_600_000, shutdownGraceMs: 1_000 },
-      }),
-    ],
+    imports: [agentModule(env, { trackers: [benchTracker(receiver)], outbox: outboxOptions })],
     controllers: [BareController],
   })
   class BenchAgentModule {}
 
   // As createAgentApp() does it (src/agent/agent.app.ts), with the bare controller added.
   const app = await NestFactory.create<NestExpressApplication>(BenchAgentModule, {
-    logger: ['error', 'warn', 'fatal'],
+    ...nestOptions,
     bodyParser: false,
     abortOnError: false,
   });
   app.useBodyParser('json', { limit: '64kb' });
   app.useGlobalPipes(agentValidationPipe());
-  await app.listen(0, '127.0.0.1');
-  const port = (app.getHttpServer().address() as { port: number }).port;
+  const dataSource = app.get(DataSource);
 
-  onParentMessage(async (message) => {
-    if (message.type !== 'stop') return;
-    const dataSource = app.get(DataSource);
-    const states = (await dataSource.query(
-      'SELECT state, COUNT(*) AS n FROM postback_outbox GROUP BY state',
-    )) as { state: string; n: number }[];
-    const [{ n: conversions }] = (await dataSource.query(
-      'SELECT COUNT(*) AS n FROM postback_conversions',
-    )) as { n: number }[];
-    await app.close();
-    dir.remove();
-    await send({
-      type: 'stats',
-      data: {
-        conversions,
-        outboxAtStop: Object.fromEntries(states.map((s) => [s.state, s.n])),
-      },
-    });
-    process.exit(0);
+  await serve(app, {
+    async status(message) {
+      if (!message.counts) return {};
+      return {
+        outbox: await countBy(dataSource, 'postback_outbox', 'state'),
+        attempts: await countBy(dataSource, 'postback_attempts', 'outcome'),
+      };
+    },
+    async stop() {
+      const outboxAtStop = await countBy(dataSource, 'postback_outbox', 'state');
+      const [{ n: conversions }] = (await dataSource.query(
+        'SELECT COUNT(*) AS n FROM postback_conversions',
+      )) as { n: number | string }[];
+      await app.close();
+      return { conversions: Number(conversions), outboxAtStop };
+    },
   });
-  await send({ type: 'ready', port });
 }
 
 main().catch(fail);

@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 
 import Database from 'better-sqlite3';
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -15,15 +15,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClickCaptureMiddleware } from '../src/click/click-capture.middleware.js';
 import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
 import { PostbackModule } from '../src/index.js';
-import {
-  args,
-  benchTracker,
-  fail,
-  onParentMessage,
-  send,
-  tempDir,
-  sqliteSynchronous,
-} from './common.js';
+import { args, benchTracker, fail, sqliteSynchronous } from './common.js';
+import { appDir, nestOptions, serve } from './server.js';
 
 @Controller()
 class LandingController {
@@ -35,8 +28,7 @@ class LandingController {
 
 async function main(): Promise<void> {
   const { capture = 'on', receiver = 'http://127.0.0.1:9' } = args();
-  const dir = tempDir(`landing-${capture}`);
-  const file = `${dir.path}/shop.sqlite`;
+  const file = `${appDir(`landing-${capture}`)}/shop.sqlite`;
 
   @Module({
     imports: [
@@ -57,35 +49,25 @@ async function main(): Promise<void> {
   })
   class ShopModule {}
 
-  const app: INestApplication = await NestFactory.create(ShopModule, {
-    logger: ['error', 'warn', 'fatal'],
+  const app = await NestFactory.create(ShopModule, nestOptions);
+  await serve(app, {
+    async stop() {
+      let pendingAtStop = 0;
+      if (capture === 'on') {
+        const middleware = app.get(ClickCaptureMiddleware, { strict: false }) as unknown as {
+          pending: Set<unknown>;
+        };
+        pendingAtStop = middleware.pending.size;
+      }
+      const closing = Date.now();
+      await app.close(); // waits for the click writes still in progress
+      const closeMs = Date.now() - closing;
+      const db = new Database(file, { readonly: true });
+      const { n } = db.prepare('SELECT COUNT(*) AS n FROM postback_clicks').get() as { n: number };
+      db.close();
+      return { clicksStored: n, clickWritesPendingAtStop: pendingAtStop, shutdownMs: closeMs };
+    },
   });
-  await app.listen(0, '127.0.0.1');
-  const port = (app.getHttpServer().address() as { port: number }).port;
-
-  onParentMessage(async (message) => {
-    if (message.type !== 'stop') return;
-    let pendingAtStop = 0;
-    if (capture === 'on') {
-      const middleware = app.get(ClickCaptureMiddleware, { strict: false }) as unknown as {
-        pending: Set<unknown>;
-      };
-      pendingAtStop = middleware.pending.size;
-    }
-    const closing = Date.now();
-    await app.close(); // waits for the click writes still in progress
-    const closeMs = Date.now() - closing;
-    const db = new Database(file, { readonly: true });
-    const { n } = db.prepare('SELECT COUNT(*) AS n FROM postback_clicks').get() as { n: number };
-    db.close();
-    dir.remove();
-    await send({
-      type: 'stats',
-      data: { clicksStored: n, clickWritesPendingAtStop: pendingAtStop, shutdownMs: closeMs },
-    });
-    process.exit(0);
-  });
-  await send({ type: 'ready', port });
 }
 
 main().catch(fail);

@@ -1,10 +1,7 @@
-import { randomUUID } from 'node:crypto';
-
 import pg from 'pg';
 import { DataSource, In } from 'typeorm';
 
 import type { AgentConfigFile } from '../../src/agent/agent-config.loader.js';
-import { Conversion } from '../../src/conversion/conversion.entity.js';
 import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
 import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import type { OutboxOptions } from '../../src/interfaces/index.js';
@@ -18,6 +15,7 @@ import {
   stopAllAgentProcesses,
 } from '../utils/agent-process.js';
 import { isCI, postgres, probeEngines } from '../utils/db-servers.js';
+import { seedPendingPostbacks } from '../utils/seed-outbox.js';
 import { eventually, tempDir } from '../utils/sqlite.js';
 
 /**
@@ -172,80 +170,6 @@ async function databaseCounts(dataSource: DataSource): Promise<Counts> {
   };
   for (const row of rows) counts[row.state] = Number(row.count);
   return counts;
-}
-
-/**
- * Writes `count` pending purchases with their outbox rows straight into the database, shaped
- * as ConversionService writes them, all due now (oldest first).
- */
-async function seedPendingPostbacks(
-  dataSource: DataSource,
-  count: number,
-  prefix: string,
-): Promise<Map<string, string>> {
-  const postbackOfOrder = new Map<string, string>();
-  const now = Date.now();
-  const CHUNK = 500;
-  for (let start = 0; start < count; start += CHUNK) {
-    const conversions: Conversion[] = [];
-    const postbacks: Postback[] = [];
-    for (let n = start; n < Math.min(count, start + CHUNK); n++) {
-      const orderId = `${prefix}${n}`;
-      const clickId = `click-${prefix}${n}`;
-      const createdAt = now - (count - n);
-      const conversion: Conversion = {
-        id: randomUUID(),
-        type: 'purchase',
-        reference: orderId,
-        orderId,
-        customerId: null,
-        visitorKey: null,
-        amount: '10.00',
-        currency: 'EUR',
-        commission: null,
-        commissionCurrency: null,
-        tracker: TRACKER,
-        clickId,
-        attribution: 'click_id',
-        occurredAt: createdAt,
-        createdAt,
-      };
-      const postback: Postback = {
-        id: randomUUID(),
-        conversionId: conversion.id,
-        tracker: TRACKER,
-        state: 'pending',
-        fields: {
-          clickId,
-          eventType: 'purchase',
-          conversionId: conversion.id,
-          occurredAt: createdAt,
-          orderId,
-          amount: '10.00',
-          currency: 'EUR',
-          sub: {},
-        },
-        attempts: 0,
-        afterPostbackId: null,
-        nextAttemptAt: createdAt,
-        leaseOwner: null,
-        claimToken: null,
-        lastStatus: null,
-        lastError: null,
-        deliveredAt: null,
-        createdAt,
-        updatedAt: createdAt,
-      };
-      conversions.push(conversion);
-      postbacks.push(postback);
-      postbackOfOrder.set(orderId, postback.id);
-    }
-    await dataSource.transaction(async (manager) => {
-      await manager.insert(Conversion, conversions);
-      await manager.insert(Postback, postbacks);
-    });
-  }
-  return postbackOfOrder;
 }
 
 /** Lines an agent logged at ERROR level (Nest's console logger, without colours). */
@@ -532,7 +456,11 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
         const dataSource = await openDatabase(database.url);
 
         const seedStarted = Date.now();
-        const postbackOfOrder = await seedPendingPostbacks(dataSource, COUNT, 'BULK-');
+        const postbackOfOrder = await seedPendingPostbacks(dataSource, {
+          tracker: TRACKER,
+          count: COUNT,
+          prefix: 'BULK-',
+        });
         const seedMs = Date.now() - seedStarted;
         expect(await databaseCounts(dataSource)).toMatchObject({
           pending: COUNT,
@@ -653,7 +581,11 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
         const tracker = await startTracker();
         tracker.setDefault({ status: 200, body: 'OK', delayMs: 50 });
         const seeding = await openDatabase(database.url);
-        const postbackOfOrder = await seedPendingPostbacks(seeding, COUNT, 'OUTAGE-');
+        const postbackOfOrder = await seedPendingPostbacks(seeding, {
+          tracker: TRACKER,
+          count: COUNT,
+          prefix: 'OUTAGE-',
+        });
         // The outage terminates every connection to the database: the test's own too.
         await seeding.destroy();
 

@@ -1,0 +1,116 @@
+/**
+ * Child process: creates the module's schema on `--url` (its own migration) and writes
+ * `--count` pending purchases with their outbox rows (test/utils/seed-outbox.ts), for the
+ * tracker of bench/common.ts with a 0.75 EUR payout.
+ *
+ *   --how=typeorm  through TypeORM, 500 a transaction (any engine; tens of thousands);
+ *   --how=raw      SQLite only, for a million: the same entity objects turned into column values
+ *                  by TypeORM's own metadata (transformers included), written with better-sqlite3
+ *                  multi-row prepared INSERTs, 100,000 orders a transaction, synchronous OFF
+ *                  (the seeding connection only; the agent opens the file with its own level).
+ *   --due-in=<ms>  every row falls due that long from now (default: each when it was created,
+ *                  all due at once, oldest first). Lets the orchestrator start agents on an
+ *                  outbox that is not due yet, then make it due at one instant.
+ */
+import 'reflect-metadata';
+
+import { performance } from 'node:perf_hooks';
+
+import Database from 'better-sqlite3';
+import { DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
+
+import { Conversion } from '../src/conversion/conversion.entity.js';
+import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { Postback } from '../src/outbox/postback.entity.js';
+import {
+  pendingPurchase,
+  type PendingPurchaseOptions,
+  seedPendingPostbacks,
+} from '../test/utils/seed-outbox.js';
+import { args, fail, send, TRACKER } from './common.js';
+
+const PER_STATEMENT = 500;
+const PER_TRANSACTION = 100_000;
+
+/** Column names and a row → values function for `entity`, from TypeORM's metadata. */
+function columnsOf<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>) {
+  const columns = dataSource.getMetadata(entity).columns;
+  return {
+    names: columns.map((c) => c.databaseName),
+    values: (row: T) => columns.map((c) => c.getEntityValue(row, true) ?? null),
+  };
+}
+
+function rawSeed(dataSource: DataSource, file: string, batch: PendingPurchaseOptions): void {
+  const conversion = columnsOf(dataSource, Conversion);
+  const postback = columnsOf(dataSource, Postback);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  db.pragma('cache_size = -262144');
+  const insert = (table: string, names: string[], rows: number) =>
+    db.prepare(
+      `INSERT INTO ${table} (${names.join(', ')}) VALUES ${Array(rows)
+        .fill(`(${names.map(() => '?').join(', ')})`)
+        .join(', ')}`,
+    );
+  const full = {
+    conversions: insert('postback_conversions', conversion.names, PER_STATEMENT),
+    outbox: insert('postback_outbox', postback.names, PER_STATEMENT),
+  };
+  const now = batch.now ?? Date.now();
+  const writeChunk = db.transaction((from: number, to: number) => {
+    for (let start = from; start < to; start += PER_STATEMENT) {
+      const rows = Math.min(PER_STATEMENT, to - start);
+      const conversions: unknown[] = [];
+      const postbacks: unknown[] = [];
+      for (let n = start; n < start + rows; n++) {
+        const order = pendingPurchase(n, { ...batch, now });
+        conversions.push(...conversion.values(order.conversion));
+        postbacks.push(...postback.values(order.postback));
+      }
+      const whole = rows === PER_STATEMENT;
+      (whole ? full.conversions : insert('postback_conversions', conversion.names, rows)).run(
+        ...conversions,
+      );
+      (whole ? full.outbox : insert('postback_outbox', postback.names, rows)).run(...postbacks);
+    }
+  });
+  for (let from = 0; from < batch.count; from += PER_TRANSACTION) {
+    writeChunk(from, Math.min(batch.count, from + PER_TRANSACTION));
+  }
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+}
+
+async function main(): Promise<void> {
+  const { url, count = '20000', how = 'typeorm', 'due-in': dueIn } = args();
+  if (!url) throw new Error('--url=<database url> is required');
+  const now = Date.now();
+  const batch: PendingPurchaseOptions = {
+    tracker: TRACKER,
+    prefix: 'order-',
+    commission: '0.75',
+    count: Number(count),
+    now,
+    ...(dueIn !== undefined && { dueAt: now + Number(dueIn) }),
+  };
+  const started = performance.now();
+  const dataSource = await new DataSource(postbackDataSourceOptions({ url })).initialize();
+  if (how === 'raw') {
+    if (dataSource.options.type !== 'better-sqlite3') throw new Error('--how=raw is for SQLite');
+    // The migrated schema is all the raw writer needs from TypeORM (and the metadata).
+    await dataSource.destroy();
+    rawSeed(dataSource, String(dataSource.options.database), batch);
+  } else {
+    await seedPendingPostbacks(dataSource, batch);
+    await dataSource.destroy();
+  }
+  await send({
+    type: 'result',
+    data: { count: batch.count, how, seconds: (performance.now() - started) / 1000 },
+  });
+  process.exit(0);
+}
+
+main().catch(fail);

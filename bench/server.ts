@@ -1,0 +1,73 @@
+/**
+ * What the server children (landing-server.ts, events-server.ts) share: a Nest app listening
+ * on a free loopback port, its RSS sampled from the moment this module loads, and the
+ * orchestrator's messages answered —
+ *
+ *   'status' {resetPeak?, ...}  → {type:'status', data: {rssMb, peakRssMb, errorsLogged, ...}}
+ *                                  (the app's own fields from `status(message)`), then the peak
+ *                                  restarts if `resetPeak`;
+ *   'stop'                      → {type:'stats', data} from `stop()` (which closes the app),
+ *                                  then the process exits.
+ */
+import type { INestApplication } from '@nestjs/common';
+
+import {
+  CountingLogger,
+  onParentMessage,
+  type ParentMessage,
+  rssSampler,
+  send,
+  tempDir,
+} from './common.js';
+
+export const rss = rssSampler(50);
+export const logger = new CountingLogger();
+
+/** Nest's options for the bench apps: errors and warnings to the child's log, counted. */
+export const nestOptions = { logger };
+
+export interface ServeHooks {
+  /** The app's own status fields. */
+  status?(message: ParentMessage): Promise<Record<string, unknown>>;
+  /** Closes the app and returns its final stats. */
+  stop(): Promise<Record<string, unknown>>;
+}
+
+/** A temp dir for the app's SQLite file, removed when the process exits. */
+export function appDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  process.once('exit', () => dir.remove());
+  return dir.path;
+}
+
+/** Listens, answers the orchestrator's messages, and reports 'ready' with the port. */
+export async function serve(app: INestApplication, hooks: ServeHooks): Promise<void> {
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as { port: number }).port;
+  onParentMessage(async (message) => {
+    if (message.type === 'status') {
+      const own = hooks.status ? await hooks.status(message) : {};
+      const data = {
+        rssMb: rss.currentMb(),
+        peakRssMb: rss.peakMb(),
+        errorsLogged: logger.errors,
+        ...own,
+      };
+      if (message.resetPeak) rss.resetPeak();
+      await send({ type: 'status', data });
+    } else if (message.type === 'stop') {
+      const data = await hooks.stop();
+      await send({
+        type: 'stats',
+        data: {
+          ...data,
+          errorsLogged: logger.errors,
+          peakRssMb: rss.peakMb(),
+          rssTimelineMb: rss.timeline(),
+        },
+      });
+      process.exit(0);
+    }
+  });
+  await send({ type: 'ready', port });
+}
