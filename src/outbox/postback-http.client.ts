@@ -1,10 +1,10 @@
-import http from 'node:http';
+import http, { type ClientRequest, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import axios, { type AxiosError, type AxiosInstance } from 'axios';
+import axios, { type AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import axiosRetry, { isNetworkError } from 'axios-retry';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
@@ -24,11 +24,25 @@ export interface SendResult {
 
 /** Enough of a body to match a success marker; larger bodies are cut off unread. */
 const BODY_READ_LIMIT = 64 * 1024;
+/** How often overdue attempts are looked for: a timeout fires up to this much late. */
+const SWEEP_INTERVAL_MS = 100;
+
+/** One attempt in flight: its deadline, and the requests it made (a reconnect makes another). */
+interface Attempt {
+  deadline: number;
+  requests: ClientRequest[];
+  timedOut: boolean;
+}
 
 /**
  * Sends postbacks over keep-alive connections. Every attempt is bounded as a whole by the
  * timeout (connect, headers, body), redirects are never followed, and the body is read only
  * up to a cap, so a hostile or broken tracker cannot hold a worker slot or fill memory.
+ *
+ * The timeout is enforced by one sweep over the attempts in flight, which destroys the
+ * requests of those past their deadline, rather than by a timer and an AbortSignal per
+ * request: those cost about a fifth of the client's throughput in the drain benchmark. Each
+ * attempt hands axios its own `transport`, which notes the requests it makes.
  *
  * axios-retry repeats only a request that failed to connect or lost its connection, twice and
  * within the same timeout; the outbox row carries the long retry schedule. It never retries on a
@@ -40,6 +54,8 @@ export class PostbackHttpClient implements OnApplicationShutdown {
   private readonly httpsAgent: https.Agent;
   private readonly axios: AxiosInstance;
   private readonly timeoutMs: number;
+  private readonly inFlight = new Set<Attempt>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(@Inject(POSTBACK_RESOLVED_OPTIONS) options: ResolvedPostbackOptions) {
     const { concurrency, timeoutMs } = options.outbox;
@@ -57,26 +73,28 @@ export class PostbackHttpClient implements OnApplicationShutdown {
     axiosRetry(this.axios, {
       retries: 2,
       retryDelay: (retryCount) => 100 * 2 ** retryCount,
-      shouldResetTimeout: true,
       // Connection failures only: a timeout or an abort is final for this attempt.
-      retryCondition: (error) =>
-        isNetworkError(error) && error.code !== 'ECONNABORTED' && error.code !== 'ERR_CANCELED',
+      retryCondition: retryable,
     });
   }
 
   async send(request: PostbackRequest): Promise<SendResult> {
     const started = performance.now();
-    const signal = AbortSignal.timeout(this.timeoutMs);
     const elapsed = () => Math.round(performance.now() - started);
+    const attempt: Attempt = {
+      deadline: Date.now() + this.timeoutMs,
+      requests: [],
+      timedOut: false,
+    };
+    this.track(attempt);
     try {
       const response = await this.axios.request<Readable>({
         method: request.method,
         url: request.url,
         headers: request.headers,
         data: request.body,
-        timeout: this.timeoutMs,
-        signal,
-      });
+        transport: new AttemptTransport(attempt),
+      } as AxiosRequestConfig);
       const body = await readBounded(response.data, BODY_READ_LIMIT);
       const header = (name: string) => {
         const value = response.headers[name];
@@ -91,25 +109,66 @@ export class PostbackHttpClient implements OnApplicationShutdown {
       };
     } catch (error) {
       return {
-        error: describe(error as AxiosError, signal, this.timeoutMs),
+        error: attempt.timedOut
+          ? `timed out after ${this.timeoutMs} ms`
+          : describe(error as AxiosError),
         durationMs: elapsed(),
       };
+    } finally {
+      this.inFlight.delete(attempt);
+    }
+  }
+
+  private track(attempt: Attempt): void {
+    this.inFlight.add(attempt);
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+  }
+
+  /** Ends the attempts past their deadline, whatever phase they are in. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const attempt of this.inFlight) {
+      if (now < attempt.deadline) continue;
+      attempt.timedOut = true;
+      for (const req of attempt.requests)
+        req.destroy(new Error(`timed out after ${this.timeoutMs} ms`));
+      this.inFlight.delete(attempt);
     }
   }
 
   // Not onModuleDestroy: that runs before the flusher's beforeApplicationShutdown, and would
   // cut the connections of the sends it is waiting for.
   onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
 }
 
-function describe(error: AxiosError, signal: AbortSignal, timeoutMs: number): string {
-  if (signal.aborted || error.code === 'ECONNABORTED' || error.code === 'ERR_CANCELED') {
-    return `timed out after ${timeoutMs} ms`;
-  }
+function describe(error: AxiosError): string {
   return error.code ? `${error.code}: ${error.message}` : error.message;
+}
+
+/** A connection failure, retried within the attempt; never a timeout or a cancel. */
+function retryable(error: AxiosError): boolean {
+  const transport = (error.config as { transport?: unknown } | undefined)?.transport;
+  return (
+    !(transport instanceof AttemptTransport && transport.attempt.timedOut) &&
+    isNetworkError(error) &&
+    error.code !== 'ECONNABORTED' &&
+    error.code !== 'ERR_CANCELED'
+  );
+}
+
+/** Node's http or https, noting each request the attempt makes so the sweep can end it. */
+class AttemptTransport {
+  constructor(readonly attempt: Attempt) {}
+
+  request(options: RequestOptions, callback: (res: http.IncomingMessage) => void): ClientRequest {
+    const req = (options.protocol === 'https:' ? https : http).request(options, callback);
+    this.attempt.requests.push(req);
+    return req;
+  }
 }
 
 /**

@@ -1,0 +1,82 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { PostbackHttpClient } from './postback-http.client.js';
+
+const TIMEOUT_MS = 300;
+
+describe('PostbackHttpClient', () => {
+  let server: http.Server;
+  let base: string;
+  let client: PostbackHttpClient;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/hang') return; // never answers
+      if (req.url === '/dribble') {
+        // Headers at once, then a byte now and then, forever.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('O');
+        const timer = setInterval(() => res.write('K'), 50);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    client = new PostbackHttpClient({
+      outbox: { concurrency: 2, timeoutMs: TIMEOUT_MS },
+    } as ResolvedPostbackOptions);
+  });
+
+  afterAll(async () => {
+    client.onApplicationShutdown();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const get = (path: string) =>
+    client.send({ method: 'GET', url: `${base}${path}`, headers: {}, redactedUrl: path });
+
+  it('answers with the status of a prompt tracker', async () => {
+    await expect(get('/ok')).resolves.toMatchObject({ status: 204, body: '' });
+  });
+
+  it('ends an attempt that gets no answer at the timeout', async () => {
+    const result = await get('/hang');
+    expect(result.status).toBeUndefined();
+    expect(result.error).toBe(`timed out after ${TIMEOUT_MS} ms`);
+    expect(result.durationMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 10);
+    expect(result.durationMs).toBeLessThan(TIMEOUT_MS + 400);
+  });
+
+  it('ends a body that never finishes at the timeout, keeping the status and what arrived', async () => {
+    const result = await get('/dribble');
+    expect(result.status).toBe(200);
+    expect(result.body).toMatch(/^OK+$/);
+    expect(result.durationMs).toBeLessThan(TIMEOUT_MS + 400);
+  });
+
+  it('retries a refused connection within the attempt, then reports it as such', async () => {
+    const patient = new PostbackHttpClient({
+      outbox: { concurrency: 1, timeoutMs: 5_000 },
+    } as ResolvedPostbackOptions);
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const result = await patient.send({
+      method: 'GET',
+      url: `http://127.0.0.1:${port}/`,
+      headers: {},
+      redactedUrl: '/',
+    });
+    patient.onApplicationShutdown();
+    expect(result.status).toBeUndefined();
+    expect(result.error).toMatch(/ECONNREFUSED/);
+    // Two retries, 200 ms and 400 ms apart.
+    expect(result.durationMs).toBeGreaterThanOrEqual(550);
+  });
+});
