@@ -1,10 +1,11 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
+import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import {
   LANDING_PATH_MAX_LENGTH,
@@ -15,6 +16,8 @@ import {
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
 import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
+import { upsertClicks } from './click-upsert.js';
+import { ClickWriteBuffer } from './click-write-buffer.js';
 
 /** @publicApi */
 export interface CaptureClickInput {
@@ -45,6 +48,7 @@ type QueryValue = string | string[] | undefined | unknown;
 export class ClickService {
   constructor(
     private readonly db: PostbackDatabase,
+    private readonly buffer: ClickWriteBuffer,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
   ) {}
@@ -76,6 +80,22 @@ export class ClickService {
 
   /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
   async capture(input: CaptureClickInput): Promise<Click> {
+    const row = this.prepare(input);
+    return this.db.run(async (manager) => {
+      await upsertClicks(manager, [row]);
+      return manager.findOneByOrFail(Click, {
+        tracker: row.tracker,
+        clickId: row.clickId,
+        visitorKey: row.visitorKey,
+      });
+    });
+  }
+
+  /**
+   * Validates a click and builds its row, as of now, for `capture()` or the capture buffer.
+   * Throws `InvalidInputError` with every problem.
+   */
+  prepare(input: CaptureClickInput): Click {
     const tracker = this.options.trackers.get(input.tracker);
     const fields: Record<string, string[]> = {};
     if (!tracker) {
@@ -95,8 +115,8 @@ export class ClickService {
     if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
 
     const now = this.clock.now();
-    const row = {
-      id: randomUUID(),
+    return {
+      id: uuidV7(),
       tracker: input.tracker,
       clickId: input.clickId,
       visitorKey: normaliseVisitorKey(input.visitorKey),
@@ -106,25 +126,14 @@ export class ClickService {
       firstSeenAt: now,
       lastSeenAt: now,
     };
-    // Only overwrite what this landing actually says: a landing without sub-parameters or a
-    // known customer must not erase those of an earlier one.
-    const overwrite = ['last_seen_at', 'landing_path'];
-    if (row.customerId !== null) overwrite.push('customer_id');
-    if (row.subParams !== null) overwrite.push('sub_params');
-    return this.db.run(async (manager) => {
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(Click)
-        .values(row)
-        .orUpdate(overwrite, ['tracker', 'click_id', 'visitor_key'])
-        .execute();
-      return manager.findOneByOrFail(Click, {
-        tracker: row.tracker,
-        clickId: row.clickId,
-        visitorKey: row.visitorKey,
-      });
-    });
+  }
+
+  /**
+   * Writes the clicks the capture middleware still holds in memory, so attribution, which
+   * reads clicks from the database, sees a landing of a moment ago. Cheap when none wait.
+   */
+  flushPending(): Promise<void> {
+    return this.buffer.flushNow();
   }
 
   /** The most recent click with this ID (of this tracker, when given). */
