@@ -63,7 +63,9 @@ describe('ClickWriteBuffer', () => {
     db.transaction = ((work) => {
       transactions++;
       const failure = failNext.shift();
-      return failure ? Promise.reject(failure) : transaction(work);
+      if (!failure) return transaction(work);
+      // Fails a moment later, as a database does, so landings can arrive meanwhile.
+      return new Promise((_, reject) => setTimeout(() => reject(failure), 10));
     }) as typeof db.transaction;
   });
   afterEach(async () => {
@@ -144,11 +146,13 @@ describe('ClickWriteBuffer', () => {
     failNext = [new Error('database is locked'), new Error('database is locked')];
     buffer.add(row('a', 1, { landingPath: '/first', subParams: { s: '1' } }));
     buffer.add(row('b', 1));
-    await buffer.flushNow(); // fails
+    const failing = buffer.flushNow();
+    // A newer landing of 'a' while the failing write is under way.
+    buffer.add(row('a', 5, { landingPath: '/second' }));
+    expect(buffer.pending).toBe(3);
+    await failing;
     expect(error).toHaveBeenCalledTimes(1);
     expect(String(error.mock.calls[0][0])).toMatch(/Could not store 2 clicks: database is locked/);
-    expect(buffer.pending).toBe(2);
-    buffer.add(row('a', 5, { landingPath: '/second' }));
     expect(buffer.pending).toBe(2);
     await sleep(500); // a second failure, then a success after the back-off
     expect(transactions).toBe(3);
