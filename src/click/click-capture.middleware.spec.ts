@@ -22,9 +22,14 @@ const clicks = {
     clicks: query.cid ? [{ tracker: 'net', clickId: String(query.cid), subParams: {} }] : [],
     problems: [],
   }),
-  prepare: (input: { customerId?: string }) => {
-    if (input.customerId === 'bad') throw new Error('customerId is too long');
-    return { ...input } as unknown as Click;
+  landingRow: (
+    click: Record<string, unknown>,
+    visitorKey?: string,
+    customerId?: string,
+    landingPath?: string,
+  ) => {
+    if (customerId === 'bad') throw new Error('customerId is too long');
+    return { ...click, visitorKey, customerId, landingPath } as unknown as Click;
   },
 } as unknown as ClickService;
 
@@ -41,6 +46,7 @@ function bufferThat(accepts: boolean) {
 
 const landing = (cid: string, customer?: string) =>
   ({
+    url: `/landing?cid=${cid}`,
     query: { cid },
     path: '/landing',
     session: {},

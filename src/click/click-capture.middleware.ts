@@ -35,6 +35,8 @@ export class ClickCaptureMiddleware implements NestMiddleware {
   }
 
   private capture(req: Request): void {
+    // Express parses the query anew on every read of req.query: not for a URL without one.
+    if (!req.url.includes('?')) return;
     const query = req.query as Record<string, unknown> | undefined;
     if (!query || Object.keys(query).length === 0) return;
     const { clicks, problems } = this.clicks.extract(query);
@@ -54,12 +56,7 @@ export class ClickCaptureMiddleware implements NestMiddleware {
         at: this.clock.now(),
       });
       try {
-        const row = this.clicks.prepare({
-          ...click,
-          visitorKey: visitor,
-          customerId: customer,
-          landingPath: req.path,
-        });
+        const row = this.clicks.landingRow(click, visitor, customer, req.path);
         this.buffer.add(row); // a refusal is logged there; the click stays in the session
       } catch (error) {
         this.logger.error(

@@ -61,7 +61,13 @@ export class ClickService {
     const clicks: ExtractedClick[] = [];
     const problems: string[] = [];
     for (const tracker of this.options.trackers.values()) {
-      const param = tracker.clickParams.find((p) => query[p] !== undefined);
+      let param: string | undefined;
+      for (const name of tracker.clickParams) {
+        if (query[name] !== undefined) {
+          param = name;
+          break;
+        }
+      }
       if (param === undefined) continue;
       const value = query[param];
       const problem = clickIdProblem(value, tracker);
@@ -113,7 +119,27 @@ export class ClickService {
       if (problem) fields.customerId = [problem];
     }
     if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
+    return this.rowOf(input);
+  }
 
+  /**
+   * The row of a click `extract()` found in a landing query. That click is valid already;
+   * only the customer ID, which the host's `capture.customerId` gives, is checked here.
+   */
+  landingRow(
+    click: ExtractedClick,
+    visitorKey: string | undefined,
+    customerId: string | undefined,
+    landingPath: string,
+  ): Click {
+    if (customerId !== undefined) {
+      const problem = textProblem(customerId, 255);
+      if (problem) throw new InvalidInputError({ customerId: [problem] });
+    }
+    return this.rowOf({ ...click, visitorKey, customerId, landingPath });
+  }
+
+  private rowOf(input: CaptureClickInput): Click {
     const now = this.clock.now();
     return {
       id: uuidV7(),
