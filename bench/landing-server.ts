@@ -12,7 +12,7 @@ import { NestFactory } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
-import { ClickCaptureMiddleware } from '../src/click/click-capture.middleware.js';
+import { ClickWriteBuffer } from '../src/click/click-write-buffer.js';
 import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
 import { PostbackModule } from '../src/index.js';
 import { args, benchTracker, fail, sqliteSynchronous } from './common.js';
@@ -54,13 +54,10 @@ async function main(): Promise<void> {
     async stop() {
       let pendingAtStop = 0;
       if (capture === 'on') {
-        const middleware = app.get(ClickCaptureMiddleware, { strict: false }) as unknown as {
-          pending: Set<unknown>;
-        };
-        pendingAtStop = middleware.pending.size;
+        pendingAtStop = app.get(ClickWriteBuffer, { strict: false }).pending;
       }
       const closing = Date.now();
-      await app.close(); // waits for the click writes still in progress
+      await app.close(); // writes the clicks still buffered
       const closeMs = Date.now() - closing;
       const db = new Database(file, { readonly: true });
       const { n } = db.prepare('SELECT COUNT(*) AS n FROM postback_clicks').get() as { n: number };

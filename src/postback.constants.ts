@@ -11,6 +11,10 @@ export const SESSION_CLICKS_KEY = 'postbackClicks';
 export const FLUSH_INTERVAL_NAME = 'postback-outbox-flush';
 
 export const DEFAULT_ATTRIBUTION_WINDOW_DAYS = 30;
+/** How long captured clicks wait in memory to be written together (`capture.bufferMs`). */
+export const DEFAULT_CLICK_BUFFER_MS = 50;
+/** Longest `capture.bufferMs`: what a crash can lose grows with it. */
+export const MAX_CLICK_BUFFER_MS = 60_000;
 export const DEFAULT_MAX_CLICK_ID_LENGTH = 255;
 /** Size of the click_id column; `maxClickIdLength` cannot exceed it. */
 export const CLICK_ID_COLUMN_LENGTH = 512;

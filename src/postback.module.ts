@@ -2,6 +2,7 @@ import { Inject, type MiddlewareConsumer, Module, type NestModule } from '@nestj
 
 import { ClickCaptureMiddleware } from './click/click-capture.middleware.js';
 import { ClickService } from './click/click.service.js';
+import { ClickWriteBuffer } from './click/click-write-buffer.js';
 import { AttributionService } from './conversion/attribution.service.js';
 import { ConversionEventsListener } from './conversion/conversion-events.listener.js';
 import { ConversionService } from './conversion/conversion.service.js';
@@ -37,6 +38,7 @@ import {
       inject: [POSTBACK_RESOLVED_OPTIONS],
     },
     ClickService,
+    ClickWriteBuffer,
     ClickCaptureMiddleware,
     AttributionService,
     ConversionService,

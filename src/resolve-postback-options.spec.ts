@@ -57,6 +57,7 @@ describe('resolvePostbackOptions', () => {
         custom: 'postback.event',
       });
       expect(resolved.capture.enabled).toBe(true);
+      expect(resolved.capture.bufferMs).toBe(50);
     });
 
     it('keeps explicit settings', () => {
@@ -211,6 +212,21 @@ describe('resolvePostbackOptions', () => {
       expect(problemsOf(tracker({ signing }))).toEqual([
         expect.stringContaining('signing.secret is empty'),
       ]);
+    });
+
+    it('keeps capture.bufferMs, 0 included (no buffering)', () => {
+      for (const bufferMs of [0, 250]) {
+        const resolved = resolvePostbackOptions({ trackers: [tracker()], capture: { bufferMs } });
+        expect(resolved.capture.bufferMs).toBe(bufferMs);
+      }
+    });
+
+    it.each([-1, Number.NaN, 60_001, '50'])('refuses capture.bufferMs %p', (bufferMs) => {
+      const { problems } = errorOf({
+        trackers: [tracker()],
+        capture: { bufferMs: bufferMs as number },
+      });
+      expect(problems).toEqual([expect.stringMatching(/^capture: bufferMs must be a number/)]);
     });
 
     it('refuses leaseMs not longer than timeoutMs', () => {

@@ -18,6 +18,8 @@ import { POSTBACK_PRESETS } from './postback/presets/index.js';
 import {
   CLICK_ID_COLUMN_LENGTH,
   DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+  DEFAULT_CLICK_BUFFER_MS,
+  MAX_CLICK_BUFFER_MS,
   DEFAULT_MAX_CLICK_ID_LENGTH,
 } from './postback.constants.js';
 import { PostbackConfigurationError } from './postback-configuration.error.js';
@@ -96,6 +98,7 @@ export interface ResolvedPostbackOptions {
     exclude: (string | RouteInfo)[];
     visitorKey: (req: Request) => string | undefined;
     customerId: (req: Request) => string | undefined;
+    bufferMs: number;
   };
   outbox: ResolvedOutboxOptions;
   events: false | { purchase: string; registration: string; custom: string };
@@ -155,9 +158,16 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
     trackers.set(resolved.name, resolved);
   }
 
+  const capture = options?.capture ?? {};
+  const bufferMs = capture.bufferMs ?? DEFAULT_CLICK_BUFFER_MS;
+  if (typeof bufferMs !== 'number' || !(bufferMs >= 0 && bufferMs <= MAX_CLICK_BUFFER_MS)) {
+    problems.push(
+      `capture: bufferMs must be a number of milliseconds from 0 (no buffering) to ${MAX_CLICK_BUFFER_MS}`,
+    );
+  }
+
   if (problems.length > 0) throw new PostbackConfigurationError(problems);
 
-  const capture = options.capture ?? {};
   const events =
     options.events === false
       ? false
@@ -175,6 +185,7 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
       exclude: capture.exclude ?? [],
       visitorKey: capture.visitorKey ?? sessionIdOf,
       customerId: capture.customerId ?? (() => undefined),
+      bufferMs,
     },
     outbox,
     events,

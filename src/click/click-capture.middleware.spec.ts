@@ -1,69 +1,101 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
 import { resolvePostbackOptions } from '../resolve-postback-options.js';
-import { ClickCaptureMiddleware, MAX_PENDING_CLICK_WRITES } from './click-capture.middleware.js';
+import { ClickCaptureMiddleware } from './click-capture.middleware.js';
+import type { Click } from './click.entity.js';
 import type { ClickService } from './click.service.js';
+import type { ClickWriteBuffer } from './click-write-buffer.js';
 import { SESSION_CLICKS_KEY } from '../postback.constants.js';
 
 const options = resolvePostbackOptions({
   trackers: [
     { name: 'net', clickParams: ['cid'], postback: { url: 'https://t.example/pb?c={click_id}' } },
   ],
+  capture: { customerId: (req) => req.header?.('x-customer') },
 });
 
-/** A ClickService whose database writes finish only when the test says so. */
-function slowClicks() {
-  const finish: (() => void)[] = [];
-  let started = 0;
-  const service = {
-    extract: (query: Record<string, unknown>) => ({
-      clicks: query.cid ? [{ tracker: 'net', clickId: String(query.cid), subParams: {} }] : [],
-      problems: [],
-    }),
-    capture: () => {
-      started++;
-      return new Promise((resolve) => finish.push(() => resolve(undefined)));
+/** A ClickService that extracts `cid` and prepares rows as the real one does, without a database. */
+const clicks = {
+  extract: (query: Record<string, unknown>) => ({
+    clicks: query.cid ? [{ tracker: 'net', clickId: String(query.cid), subParams: {} }] : [],
+    problems: [],
+  }),
+  landingRow: (
+    click: Record<string, unknown>,
+    visitorKey?: string,
+    customerId?: string,
+    landingPath?: string,
+  ) => {
+    if (customerId === 'bad') throw new Error('customerId is too long');
+    return { ...click, visitorKey, customerId, landingPath } as unknown as Click;
+  },
+} as unknown as ClickService;
+
+function bufferThat(accepts: boolean) {
+  const added: Click[] = [];
+  const buffer = {
+    add: (row: Click) => {
+      added.push(row);
+      return accepts;
     },
-  } as unknown as ClickService;
-  return { service, finish, started: () => started };
+  } as unknown as ClickWriteBuffer;
+  return { buffer, added };
 }
 
-const landing = (cid: string) =>
-  ({ query: { cid }, path: '/landing', session: {} }) as unknown as Request;
+const landing = (cid: string, customer?: string) =>
+  ({
+    url: `/landing?cid=${cid}`,
+    query: { cid },
+    path: '/landing',
+    session: {},
+    header: (name: string) => (name === 'x-customer' ? customer : undefined),
+  }) as unknown as Request;
+
+const sessionOf = (req: Request) =>
+  (req as unknown as { session: Record<string, unknown> }).session[SESSION_CLICKS_KEY];
 
 describe('ClickCaptureMiddleware', () => {
-  it('lets the request go on at once and keeps the click in the session', () => {
-    const clicks = slowClicks();
-    const middleware = new ClickCaptureMiddleware(clicks.service, options, { now: () => 42 });
-    const req = landing('abc');
+  it('keeps the click in the session, queues its row and lets the request go on', () => {
+    const { buffer, added } = bufferThat(true);
+    const middleware = new ClickCaptureMiddleware(clicks, buffer, options, { now: () => 42 });
+    const req = landing('abc', 'cust-1');
     let next = false;
     middleware.use(req, {} as Response, () => (next = true));
-    expect(next).toBe(true); // the write has not finished, the page is served anyway
-    expect(
-      (req as unknown as { session: Record<string, unknown> }).session[SESSION_CLICKS_KEY],
-    ).toEqual([{ tracker: 'net', clickId: 'abc', at: 42 }]);
+    expect(next).toBe(true);
+    expect(sessionOf(req)).toEqual([{ tracker: 'net', clickId: 'abc', at: 42 }]);
+    expect(added).toEqual([
+      expect.objectContaining({
+        tracker: 'net',
+        clickId: 'abc',
+        customerId: 'cust-1',
+        landingPath: '/landing',
+      }),
+    ]);
   });
 
-  it('waits for writes still under way before the application shuts down', async () => {
-    const clicks = slowClicks();
-    const middleware = new ClickCaptureMiddleware(clicks.service, options, { now: () => 0 });
-    middleware.use(landing('a'), {} as Response, () => undefined);
-    middleware.use(landing('b'), {} as Response, () => undefined);
-    let done = false;
-    const shutdown = middleware.beforeApplicationShutdown().then(() => (done = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(done).toBe(false);
-    clicks.finish.forEach((f) => f());
-    await shutdown;
-    expect(done).toBe(true);
+  it('keeps the click in the session when the buffer refuses it, and serves the page', () => {
+    const { buffer } = bufferThat(false);
+    const middleware = new ClickCaptureMiddleware(clicks, buffer, options, { now: () => 7 });
+    const req = landing('full');
+    let next = false;
+    middleware.use(req, {} as Response, () => (next = true));
+    expect(next).toBe(true);
+    expect(sessionOf(req)).toEqual([{ tracker: 'net', clickId: 'full', at: 7 }]);
   });
 
-  it('bounds the writes waiting for the database; beyond it the click stays in the session', () => {
-    const clicks = slowClicks();
-    const middleware = new ClickCaptureMiddleware(clicks.service, options, { now: () => 0 });
-    for (let i = 0; i <= MAX_PENDING_CLICK_WRITES; i++) {
-      middleware.use(landing(`c-${i}`), {} as Response, () => undefined);
-    }
-    expect(clicks.started()).toBe(MAX_PENDING_CLICK_WRITES);
+  it('serves the page and keeps the session click when the row cannot be built', () => {
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const { buffer, added } = bufferThat(true);
+    const middleware = new ClickCaptureMiddleware(clicks, buffer, options, { now: () => 1 });
+    const req = landing('abc', 'bad');
+    let next = false;
+    middleware.use(req, {} as Response, () => (next = true));
+    expect(next).toBe(true);
+    expect(added).toEqual([]);
+    expect(sessionOf(req)).toEqual([{ tracker: 'net', clickId: 'abc', at: 1 }]);
+    expect(error).toHaveBeenCalledWith(expect.stringMatching(/customerId is too long/));
+    error.mockRestore();
   });
 });

@@ -9,7 +9,7 @@ export function clickIdProblem(value: unknown, tracker: ResolvedTracker): string
   if (typeof value !== 'string') return 'must be a single string';
   if (value.length === 0) return 'is empty';
   if (FORBIDDEN.test(value)) return 'contains control or formatting characters';
-  const length = [...value].length;
+  const length = codePointLength(value, tracker.maxClickIdLength);
   if (length > tracker.maxClickIdLength) {
     return `is ${length} characters long; tracker "${tracker.name}" accepts at most ${tracker.maxClickIdLength}`;
   }
@@ -25,6 +25,15 @@ export function textProblem(value: unknown, maxLength: number): string | undefin
   if (typeof value !== 'string') return 'must be a string';
   if (value.length === 0) return 'is empty';
   if (FORBIDDEN.test(value)) return 'contains control or formatting characters';
-  if ([...value].length > maxLength) return `is longer than ${maxLength} characters`;
+  if (codePointLength(value, maxLength) > maxLength)
+    return `is longer than ${maxLength} characters`;
   return undefined;
+}
+
+/**
+ * Characters (code points) of `value`, counted only when it could exceed `max`: never more
+ * than its UTF-16 length, so a short value (every landing's) skips the array a count builds.
+ */
+function codePointLength(value: string, max: number): number {
+  return value.length <= max ? value.length : [...value].length;
 }

@@ -1,10 +1,11 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
+import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import {
   LANDING_PATH_MAX_LENGTH,
@@ -15,6 +16,8 @@ import {
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
 import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
+import { upsertClicks } from './click-upsert.js';
+import { ClickWriteBuffer } from './click-write-buffer.js';
 
 /** @publicApi */
 export interface CaptureClickInput {
@@ -45,6 +48,7 @@ type QueryValue = string | string[] | undefined | unknown;
 export class ClickService {
   constructor(
     private readonly db: PostbackDatabase,
+    private readonly buffer: ClickWriteBuffer,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
   ) {}
@@ -57,7 +61,13 @@ export class ClickService {
     const clicks: ExtractedClick[] = [];
     const problems: string[] = [];
     for (const tracker of this.options.trackers.values()) {
-      const param = tracker.clickParams.find((p) => query[p] !== undefined);
+      let param: string | undefined;
+      for (const name of tracker.clickParams) {
+        if (query[name] !== undefined) {
+          param = name;
+          break;
+        }
+      }
       if (param === undefined) continue;
       const value = query[param];
       const problem = clickIdProblem(value, tracker);
@@ -76,6 +86,22 @@ export class ClickService {
 
   /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
   async capture(input: CaptureClickInput): Promise<Click> {
+    const row = this.prepare(input);
+    return this.db.run(async (manager) => {
+      await upsertClicks(manager, [row]);
+      return manager.findOneByOrFail(Click, {
+        tracker: row.tracker,
+        clickId: row.clickId,
+        visitorKey: row.visitorKey,
+      });
+    });
+  }
+
+  /**
+   * Validates a click and builds its row, as of now, for `capture()` or the capture buffer.
+   * Throws `InvalidInputError` with every problem.
+   */
+  prepare(input: CaptureClickInput): Click {
     const tracker = this.options.trackers.get(input.tracker);
     const fields: Record<string, string[]> = {};
     if (!tracker) {
@@ -93,10 +119,30 @@ export class ClickService {
       if (problem) fields.customerId = [problem];
     }
     if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
+    return this.rowOf(input);
+  }
 
+  /**
+   * The row of a click `extract()` found in a landing query. That click is valid already;
+   * only the customer ID, which the host's `capture.customerId` gives, is checked here.
+   */
+  landingRow(
+    click: ExtractedClick,
+    visitorKey: string | undefined,
+    customerId: string | undefined,
+    landingPath: string,
+  ): Click {
+    if (customerId !== undefined) {
+      const problem = textProblem(customerId, 255);
+      if (problem) throw new InvalidInputError({ customerId: [problem] });
+    }
+    return this.rowOf({ ...click, visitorKey, customerId, landingPath });
+  }
+
+  private rowOf(input: CaptureClickInput): Click {
     const now = this.clock.now();
-    const row = {
-      id: randomUUID(),
+    return {
+      id: uuidV7(),
       tracker: input.tracker,
       clickId: input.clickId,
       visitorKey: normaliseVisitorKey(input.visitorKey),
@@ -106,25 +152,14 @@ export class ClickService {
       firstSeenAt: now,
       lastSeenAt: now,
     };
-    // Only overwrite what this landing actually says: a landing without sub-parameters or a
-    // known customer must not erase those of an earlier one.
-    const overwrite = ['last_seen_at', 'landing_path'];
-    if (row.customerId !== null) overwrite.push('customer_id');
-    if (row.subParams !== null) overwrite.push('sub_params');
-    return this.db.run(async (manager) => {
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(Click)
-        .values(row)
-        .orUpdate(overwrite, ['tracker', 'click_id', 'visitor_key'])
-        .execute();
-      return manager.findOneByOrFail(Click, {
-        tracker: row.tracker,
-        clickId: row.clickId,
-        visitorKey: row.visitorKey,
-      });
-    });
+  }
+
+  /**
+   * Writes the clicks the capture middleware still holds in memory, so attribution, which
+   * reads clicks from the database, sees a landing of a moment ago. Cheap when none wait.
+   */
+  flushPending(): Promise<void> {
+    return this.buffer.flushNow();
   }
 
   /** The most recent click with this ID (of this tracker, when given). */

@@ -80,6 +80,7 @@ export class ConversionService {
           : input.orderId
     ) as string;
     let result: RecordResult;
+    await this.clicks.flushPending(); // attribution reads stored clicks: store recent landings
     try {
       result = await this.db.transaction(async (manager) => {
         const existing = await manager.findOneBy(Conversion, { type: input.type, reference });

@@ -67,6 +67,17 @@ export interface ClickCaptureOptions {
    * @default none
    */
   customerId?: (req: Request) => string | undefined;
+
+  /**
+   * How long captured clicks may wait in memory before they are written, together, in one
+   * transaction. A process killed meanwhile loses the clicks of at most this long from the
+   * database (they are still in the visitors' sessions, if the session store survives); see
+   * the README's "Click capture durability". `0` turns buffering off: each click is written as
+   * soon as the database is free (clicks arriving during a write go together in the next).
+   * At most 10,000 clicks wait at once; past that a landing keeps its click in the session only.
+   * @default 50
+   */
+  bufferMs?: number;
 }
 
 /** @publicApi */
