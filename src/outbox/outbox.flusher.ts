@@ -180,16 +180,18 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         const window = this.pace.window(now);
         // Trackers with more than half the window waiting here are not claimed for: a slow
         // tracker must not fill the window. Once one of them thins out, claim again.
-        const crowded = this.crowded(queue, window / 2);
+        // (Counted only when it matters: this runs after every finished send.)
+        const lowQueue = queue.length <= window / 2 || inFlight < concurrency;
+        let crowded: string[] = [];
+        if ((lowQueue && !exhausted) || (exhausted && crowdedAtLastClaim.length > 0)) {
+          crowded = this.crowded(queue, window / 2);
+        }
         if (exhausted && crowdedAtLastClaim.some((tracker) => !crowded.includes(tracker))) {
           exhausted = false;
         }
         // Claim when the queue runs low, or when send slots are free but every queued row
         // waits for a busy tracker (another tracker's rows could use them).
-        const wantClaim =
-          !exhausted &&
-          writeFailures === 0 &&
-          (queue.length <= window / 2 || inFlight < concurrency);
+        const wantClaim = !exhausted && writeFailures === 0 && lowQueue;
         const settleNow =
           finished.length > 0 &&
           (writeFailures > 0

@@ -34,8 +34,6 @@ export function macroValues(
     event_type: fields.eventType,
     conversion_id: fields.conversionId,
     event_id: eventId,
-    timestamp: String(Math.floor(fields.occurredAt / 1000)),
-    occurred_at: new Date(fields.occurredAt).toISOString(),
     token,
   };
   const forEvent = Object.hasOwn(tracker.eventValues, fields.eventType)
@@ -44,6 +42,9 @@ export function macroValues(
   return (name) => {
     if (name.startsWith('sub.')) return fields.sub?.[name.slice(4)];
     if (Object.hasOwn(builtIn, name)) return builtIn[name];
+    // Formatted only when a template asks for them (a Date per postback adds up at speed).
+    if (name === 'timestamp') return String(Math.floor(fields.occurredAt / 1000));
+    if (name === 'occurred_at') return new Date(fields.occurredAt).toISOString();
     if (Object.hasOwn(forEvent, name)) return forEvent[name];
     if (Object.hasOwn(tracker.computed, name)) return tracker.computed[name](fields);
     return Object.hasOwn(tracker.values, name) ? tracker.values[name] : undefined;
@@ -62,7 +63,11 @@ export function buildPostbackRequest(
   sentAt: number,
 ): PostbackRequest {
   const real = build(tracker, fields, eventId, sentAt, false);
-  return { ...real, redactedUrl: build(tracker, fields, eventId, sentAt, true).url };
+  // Without a token or signature there is nothing to redact: the URL is its own log entry.
+  const redactedUrl = tracker.signing
+    ? build(tracker, fields, eventId, sentAt, true).url
+    : real.url;
+  return { ...real, redactedUrl };
 }
 
 function build(
