@@ -10,6 +10,7 @@ import type { Clock } from '../common/clock.js';
 import { Big, toCurrencyString } from '../common/money.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
+import { insertRow } from '../database/raw-sql.js';
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
 import { pendingPostback } from '../outbox/pending-postback.js';
 import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
@@ -82,13 +83,22 @@ export class ConversionService {
     let result: RecordResult;
     try {
       result = await this.db.transaction(async (manager) => {
-        const existing = await manager.findOneBy(Conversion, { type: input.type, reference });
-        if (existing) return this.duplicateOf(manager, existing, input);
+        // A reversal is checked against what is left of its order, so a repeat of it must be
+        // recognised before that check. Any other event goes straight to its insert: the
+        // unique index on (type, reference) refuses a repeat, caught below. That saves the
+        // common case, a new event, one round trip.
+        if (isReversal(input.type)) {
+          const existing = await manager.findOneBy(Conversion, { type: input.type, reference });
+          if (existing) return this.duplicateOf(manager, existing, input);
+        }
         return this.insert(manager, input, reference);
       });
     } catch (error) {
-      // A concurrent report of the same event committed first: answer with its result.
-      if (!isUniqueViolation(error)) throw error;
+      // A unique violation: the same event was recorded before, or concurrently and committed
+      // first. Refused input: a repeat of an event recorded earlier (under rules, a tracker or
+      // a click that have changed since) still answers with the first result, as it would
+      // have had it been looked up first.
+      if (!isUniqueViolation(error) && !(error instanceof InvalidInputError)) throw error;
       const existing = await this.db.run((m) =>
         m.findOneBy(Conversion, { type: input.type, reference }),
       );
@@ -126,7 +136,7 @@ export class ConversionService {
       occurredAt: input.occurredAt,
       createdAt: now,
     };
-    await manager.insert(Conversion, conversion);
+    await insertRow(manager, Conversion, conversion);
 
     let postback: Postback | undefined;
     if (tracker && postsEvent(tracker, input.type)) {
@@ -137,14 +147,14 @@ export class ConversionService {
         commission,
         now,
       );
-      await manager.insert(Postback, postback);
+      await insertRow(manager, Postback, postback);
     }
     if (input.customerId) {
       await this.clicks.linkCustomer(
         manager,
         input.customerId,
         input.sessionKey,
-        attribution.click?.id,
+        attribution.click,
       );
     }
     return this.resultOf(conversion, postback, false);
@@ -218,7 +228,7 @@ export class ConversionService {
       occurredAt: input.occurredAt,
       createdAt: now,
     };
-    await manager.insert(Conversion, conversion);
+    await insertRow(manager, Conversion, conversion);
 
     let postback: Postback | undefined;
     const originalPostback =
@@ -235,7 +245,7 @@ export class ConversionService {
         now,
       );
       postback.afterPostbackId = originalPostback.id; // wait for the original
-      await manager.insert(Postback, postback);
+      await insertRow(manager, Postback, postback);
     }
     return this.resultOf(conversion, postback, false);
   }
