@@ -82,7 +82,7 @@ export class ConversionService {
     ) as string;
     let result: RecordResult;
     try {
-      result = await this.db.transaction(async (manager) => {
+      result = await this.db.groupedTransaction(async (manager) => {
         // A reversal is checked against what is left of its order, so a repeat of it must be
         // recognised before that check. Any other event goes straight to its insert: the
         // unique index on (type, reference) refuses a repeat, caught below. That saves the
