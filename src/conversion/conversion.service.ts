@@ -1,8 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { type EntityManager, In, IsNull, Not } from 'typeorm';
 
 import { ClickService } from '../click/click.service.js';
@@ -23,19 +21,10 @@ import {
 import { AttributionService } from './attribution.service.js';
 import { computeCommission, type Money } from './commission.calculator.js';
 import { type AttributionSource, Conversion } from './conversion.entity.js';
-import { ConversionEventDto, isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
+import { CheckedEvent, type ConversionEvent, type ValidEvent } from './checked-event.js';
+import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
 
-/**
- * A shop event for `ConversionService.record()`.
- *
- * @publicApi
- */
-export interface ConversionEvent extends Omit<ConversionEventDto, 'occurredAt'> {
-  /** When the event happened. @default now */
-  occurredAt?: string | Date | number;
-  /** The visitor's server session (`req.session`), where the capture middleware left the click. */
-  session?: Record<string, unknown> | null;
-}
+export type { ConversionEvent } from './checked-event.js';
 
 /** @publicApi */
 export interface RecordResult {
@@ -72,7 +61,21 @@ export class ConversionService {
   ) {}
 
   async record(event: ConversionEvent): Promise<RecordResult> {
-    const input = this.validate(event);
+    return this.recordChecked(CheckedEvent.check(event));
+  }
+
+  /**
+   * `record()` for an event validated already (the agent's HTTP route checks its body with
+   * `CheckedEvent.check`, once).
+   */
+  async recordChecked(checked: CheckedEvent): Promise<RecordResult> {
+    // The type alone would let a cast through; validation must not be skippable by accident.
+    if (!(checked instanceof CheckedEvent))
+      throw new TypeError('recordChecked() needs a CheckedEvent');
+    const input: Input = {
+      ...checked.event,
+      occurredAt: checked.event.occurredAt ?? this.clock.now(),
+    };
     const reference = (
       isReversal(input.type)
         ? reversalReference(input.orderId as string, input.reversalId)
@@ -111,7 +114,7 @@ export class ConversionService {
 
   private async insert(
     manager: EntityManager,
-    input: ValidEvent,
+    input: Input,
     reference: string,
   ): Promise<RecordResult> {
     const now = this.clock.now();
@@ -167,7 +170,7 @@ export class ConversionService {
    */
   private async insertReversal(
     manager: EntityManager,
-    input: ValidEvent,
+    input: Input,
     reference: string,
     now: number,
   ): Promise<RecordResult> {
@@ -298,7 +301,7 @@ export class ConversionService {
     return pendingPostback(conversion.id, conversion.tracker as string, fields, now);
   }
 
-  private commissionFor(tracker: ResolvedTracker, input: ValidEvent): Money | undefined {
+  private commissionFor(tracker: ResolvedTracker, input: Input): Money | undefined {
     // Own keys only: a custom event type such as "constructor" must not find Object's.
     const rules = tracker.commission;
     const rule = Object.hasOwn(rules, input.type)
@@ -333,7 +336,7 @@ export class ConversionService {
   private async duplicateOf(
     manager: EntityManager,
     existing: Conversion,
-    input: ValidEvent,
+    input: Input,
   ): Promise<RecordResult> {
     if (
       existing.amount !== (input.amount ?? null) ||
@@ -345,33 +348,6 @@ export class ConversionService {
     }
     const postback = await manager.findOneBy(Postback, { conversionId: existing.id });
     return this.resultOf(existing, postback, true);
-  }
-
-  private validate(event: ConversionEvent): ValidEvent {
-    const { session, occurredAt, ...fields } = event ?? ({} as ConversionEvent);
-    const dto = plainToInstance(ConversionEventDto, {
-      ...fields,
-      occurredAt:
-        occurredAt instanceof Date || typeof occurredAt === 'number' ? undefined : occurredAt,
-    });
-    const errors = validateSync(dto, { forbidUnknownValues: false });
-    const problems: Record<string, string[]> = {};
-    for (const error of errors) {
-      problems[error.property] = Object.values(error.constraints ?? {});
-    }
-    const at = occurredAt === undefined ? this.clock.now() : new Date(occurredAt).getTime();
-    if (!Number.isFinite(at)) problems.occurredAt = ['occurredAt is not a valid date'];
-    if (Object.keys(problems).length > 0) throw new InvalidInputError(problems);
-    return {
-      ...dto,
-      // "59.9" EUR becomes "59.90": validation already refused digits the currency lacks.
-      amount:
-        dto.amount === undefined
-          ? undefined
-          : toCurrencyString(new Big(String(dto.amount)), dto.currency as string),
-      occurredAt: at,
-      session: session ?? undefined,
-    };
   }
 }
 
@@ -387,8 +363,5 @@ function reversalReference(orderId: string, reversalId: string | undefined): str
     .digest('hex')}`;
 }
 
-type ValidEvent = Omit<ConversionEventDto, 'amount' | 'occurredAt'> & {
-  amount?: string;
-  occurredAt: number;
-  session?: Record<string, unknown>;
-};
+/** A valid event with its time settled. */
+type Input = ValidEvent & { occurredAt: number };
