@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 
+import { CheckedEvent } from '../conversion/checked-event.js';
 import { ConversionService, type RecordResult } from '../conversion/conversion.service.js';
-import { ConversionEventDto } from '../conversion/dto/conversion-event.dto.js';
 
 /** Shop events: purchases, registrations, custom events. */
 @Controller('v1/events')
@@ -11,10 +11,15 @@ export class EventsController {
   /**
    * Records the event and queues its postback. 202: the postback goes out asynchronously;
    * the answer says whether the event was attributed, queued, or a duplicate of an earlier one.
+   *
+   * The body is typed as a plain record so that the global ValidationPipe passes it through
+   * untouched (it validates class-typed parameters only): CheckedEvent validates it once, with
+   * the same DTO, messages and refusal of unknown fields, where the pipe and then record()
+   * used to validate it twice.
    */
   @Post()
   @HttpCode(202)
-  record(@Body() event: ConversionEventDto): Promise<RecordResult> {
-    return this.conversions.record(event);
+  record(@Body() body: Record<string, unknown>): Promise<RecordResult> {
+    return this.conversions.recordChecked(CheckedEvent.check(body, { forbidUnknownFields: true }));
   }
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../common/clock.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
+import { hydrate, rawQuery, selectList } from '../database/raw-sql.js';
 import {
   LANDING_PATH_MAX_LENGTH,
   POSTBACK_CLOCK,
@@ -46,6 +47,8 @@ type QueryValue = string | string[] | undefined | unknown;
  */
 @Injectable()
 export class ClickService {
+  private clickColumns?: string;
+
   constructor(
     private readonly db: PostbackDatabase,
     private readonly buffer: ClickWriteBuffer,
@@ -163,71 +166,93 @@ export class ClickService {
   }
 
   /** The most recent click with this ID (of this tracker, when given). */
-  findByClickId(manager: EntityManager, clickId: string, tracker?: string): Promise<Click | null> {
-    return manager.findOne(Click, {
-      where: tracker ? { clickId, tracker } : { clickId },
-      order: { lastSeenAt: 'DESC' },
-    });
+  async findByClickId(
+    manager: EntityManager,
+    clickId: string,
+    tracker?: string,
+  ): Promise<Click | null> {
+    const rows = tracker
+      ? await rawQuery(
+          manager,
+          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."click_id" = :clickId AND "c"."tracker" = :tracker ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
+          { clickId, tracker },
+        )
+      : await rawQuery(
+          manager,
+          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
+          { clickId },
+        );
+    return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
 
   /** The row of this click for this visitor, if they landed with it. */
-  findForVisitor(
+  async findForVisitor(
     manager: EntityManager,
     clickId: string,
     tracker: string,
     visitorKey: string,
   ): Promise<Click | null> {
-    return manager.findOneBy(Click, {
-      clickId,
-      tracker,
-      visitorKey: normaliseVisitorKey(visitorKey),
-    });
+    const rows = await rawQuery(
+      manager,
+      `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId AND "c"."visitor_key" = :visitorKey`,
+      { tracker, clickId, visitorKey: normaliseVisitorKey(visitorKey) },
+    );
+    return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
 
   /** Recent clicks of a visitor or a customer, newest first, for attribution to choose from. */
-  findRecent(
+  async findRecent(
     manager: EntityManager,
     by: { visitorKey: string } | { customerId: string },
     since: number,
   ): Promise<Click[]> {
-    const query = manager
-      .createQueryBuilder(Click, 'click')
-      .where('click.last_seen_at >= :since', { since })
-      .orderBy('click.last_seen_at', 'DESC')
-      .limit(20);
-    if ('visitorKey' in by) {
-      query.andWhere('click.visitor_key = :key', { key: normaliseVisitorKey(by.visitorKey) });
-    } else {
-      query.andWhere('click.customer_id = :customer', { customer: by.customerId });
-    }
-    return query.getMany();
+    // Served by IDX_postback_clicks_visitor_seen and IDX_postback_clicks_customer_seen.
+    const rows =
+      'visitorKey' in by
+        ? await rawQuery(
+            manager,
+            `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."visitor_key" = :key AND "c"."last_seen_at" >= :since ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
+            { key: normaliseVisitorKey(by.visitorKey), since },
+          )
+        : await rawQuery(
+            manager,
+            `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."customer_id" = :key AND "c"."last_seen_at" >= :since ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
+            { key: by.customerId, since },
+          );
+    return rows.map((row) => hydrate(manager, Click, row));
   }
 
-  /** Links a visitor's clicks (and one chosen click) that have no customer yet to a customer. */
+  /**
+   * Links a visitor's clicks (and one chosen click) that have no customer yet to a customer.
+   * Pass the chosen click's current customer: when the click is linked already and there is
+   * no visitor key, there is nothing to update and no statement is sent.
+   */
   async linkCustomer(
     manager: EntityManager,
     customerId: string,
     visitorKey: string | undefined,
-    clickRowId: string | undefined,
+    click: Pick<Click, 'id' | 'customerId'> | null | undefined,
   ): Promise<void> {
-    const query = manager
-      .createQueryBuilder()
-      .update(Click)
-      .set({ customerId })
-      .where('customer_id IS NULL');
-    if (visitorKey && clickRowId) {
-      query.andWhere('(visitor_key = :key OR id = :id)', {
-        key: normaliseVisitorKey(visitorKey),
+    const clickRowId = click && click.customerId === null ? click.id : undefined;
+    const key = visitorKey ? normaliseVisitorKey(visitorKey) : undefined;
+    const set =
+      'UPDATE "postback_clicks" SET "customer_id" = :customerId WHERE "customer_id" IS NULL';
+    if (key !== undefined && clickRowId !== undefined) {
+      await rawQuery(manager, `${set} AND ("visitor_key" = :key OR "id" = :id)`, {
+        customerId,
+        key,
         id: clickRowId,
       });
-    } else if (visitorKey) {
-      query.andWhere('visitor_key = :key', { key: normaliseVisitorKey(visitorKey) });
-    } else if (clickRowId) {
-      query.andWhere('id = :id', { id: clickRowId });
-    } else {
-      return;
+    } else if (key !== undefined) {
+      await rawQuery(manager, `${set} AND "visitor_key" = :key`, { customerId, key });
+    } else if (clickRowId !== undefined) {
+      await rawQuery(manager, `${set} AND "id" = :id`, { customerId, id: clickRowId });
     }
-    await query.execute();
+  }
+
+  /** The select list of a click row, aliased "c"; built once. */
+  private columns(manager: EntityManager): string {
+    return (this.clickColumns ??= selectList(manager.dataSource.getMetadata(Click), 'c'));
   }
 
   private subParamsOf(

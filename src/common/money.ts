@@ -6,14 +6,24 @@ import Big from 'big.js';
 const DECIMAL = /^\d{1,15}(\.\d{1,8})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
-/** Digits after the decimal point of a currency's minor unit (2 for EUR, 0 for JPY, 3 for BHD). */
-export function currencyDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-    .maximumFractionDigits as number;
-}
-
 // The ISO 4217 codes this Node.js build knows (Intl itself would format any three letters).
 const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+// Building an Intl.NumberFormat costs tens of microseconds, and every amount of every event
+// needs its currency's digits (validation, normalisation, commission) several times. Only
+// known codes are kept, so the cache cannot grow with what callers send.
+const DIGITS = new Map<string, number>();
+
+/** Digits after the decimal point of a currency's minor unit (2 for EUR, 0 for JPY, 3 for BHD). */
+export function currencyDigits(currency: string): number {
+  let digits = DIGITS.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+      .maximumFractionDigits as number;
+    if (KNOWN_CURRENCIES.has(currency)) DIGITS.set(currency, digits);
+  }
+  return digits;
+}
 
 export function isCurrencyCode(value: string): boolean {
   return CURRENCY.test(value) && KNOWN_CURRENCIES.has(value);

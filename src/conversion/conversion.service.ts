@@ -1,8 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { type EntityManager, In, IsNull, Not } from 'typeorm';
 
 import { ClickService } from '../click/click.service.js';
@@ -10,6 +8,7 @@ import type { Clock } from '../common/clock.js';
 import { Big, toCurrencyString } from '../common/money.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
+import { insertRow } from '../database/raw-sql.js';
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
 import { pendingPostback } from '../outbox/pending-postback.js';
 import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
@@ -22,19 +21,10 @@ import {
 import { AttributionService } from './attribution.service.js';
 import { computeCommission, type Money } from './commission.calculator.js';
 import { type AttributionSource, Conversion } from './conversion.entity.js';
-import { ConversionEventDto, isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
+import { CheckedEvent, type ConversionEvent, type ValidEvent } from './checked-event.js';
+import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
 
-/**
- * A shop event for `ConversionService.record()`.
- *
- * @publicApi
- */
-export interface ConversionEvent extends Omit<ConversionEventDto, 'occurredAt'> {
-  /** When the event happened. @default now */
-  occurredAt?: string | Date | number;
-  /** The visitor's server session (`req.session`), where the capture middleware left the click. */
-  session?: Record<string, unknown> | null;
-}
+export type { ConversionEvent } from './checked-event.js';
 
 /** @publicApi */
 export interface RecordResult {
@@ -71,7 +61,21 @@ export class ConversionService {
   ) {}
 
   async record(event: ConversionEvent): Promise<RecordResult> {
-    const input = this.validate(event);
+    return this.recordChecked(CheckedEvent.check(event));
+  }
+
+  /**
+   * `record()` for an event validated already (the agent's HTTP route checks its body with
+   * `CheckedEvent.check`, once).
+   */
+  async recordChecked(checked: CheckedEvent): Promise<RecordResult> {
+    // The type alone would let a cast through; validation must not be skippable by accident.
+    if (!(checked instanceof CheckedEvent))
+      throw new TypeError('recordChecked() needs a CheckedEvent');
+    const input: Input = {
+      ...checked.event,
+      occurredAt: checked.event.occurredAt ?? this.clock.now(),
+    };
     const reference = (
       isReversal(input.type)
         ? reversalReference(input.orderId as string, input.reversalId)
@@ -82,14 +86,23 @@ export class ConversionService {
     let result: RecordResult;
     await this.clicks.flushPending(); // attribution reads stored clicks: store recent landings
     try {
-      result = await this.db.transaction(async (manager) => {
-        const existing = await manager.findOneBy(Conversion, { type: input.type, reference });
-        if (existing) return this.duplicateOf(manager, existing, input);
+      result = await this.db.groupedTransaction(async (manager) => {
+        // A reversal is checked against what is left of its order, so a repeat of it must be
+        // recognised before that check. Any other event goes straight to its insert: the
+        // unique index on (type, reference) refuses a repeat, caught below. That saves the
+        // common case, a new event, one round trip.
+        if (isReversal(input.type)) {
+          const existing = await manager.findOneBy(Conversion, { type: input.type, reference });
+          if (existing) return this.duplicateOf(manager, existing, input);
+        }
         return this.insert(manager, input, reference);
       });
     } catch (error) {
-      // A concurrent report of the same event committed first: answer with its result.
-      if (!isUniqueViolation(error)) throw error;
+      // A unique violation: the same event was recorded before, or concurrently and committed
+      // first. Refused input: a repeat of an event recorded earlier (under rules, a tracker or
+      // a click that have changed since) still answers with the first result, as it would
+      // have had it been looked up first.
+      if (!isUniqueViolation(error) && !(error instanceof InvalidInputError)) throw error;
       const existing = await this.db.run((m) =>
         m.findOneBy(Conversion, { type: input.type, reference }),
       );
@@ -102,7 +115,7 @@ export class ConversionService {
 
   private async insert(
     manager: EntityManager,
-    input: ValidEvent,
+    input: Input,
     reference: string,
   ): Promise<RecordResult> {
     const now = this.clock.now();
@@ -127,7 +140,7 @@ export class ConversionService {
       occurredAt: input.occurredAt,
       createdAt: now,
     };
-    await manager.insert(Conversion, conversion);
+    await insertRow(manager, Conversion, conversion);
 
     let postback: Postback | undefined;
     if (tracker && postsEvent(tracker, input.type)) {
@@ -138,14 +151,14 @@ export class ConversionService {
         commission,
         now,
       );
-      await manager.insert(Postback, postback);
+      await insertRow(manager, Postback, postback);
     }
     if (input.customerId) {
       await this.clicks.linkCustomer(
         manager,
         input.customerId,
         input.sessionKey,
-        attribution.click?.id,
+        attribution.click,
       );
     }
     return this.resultOf(conversion, postback, false);
@@ -158,7 +171,7 @@ export class ConversionService {
    */
   private async insertReversal(
     manager: EntityManager,
-    input: ValidEvent,
+    input: Input,
     reference: string,
     now: number,
   ): Promise<RecordResult> {
@@ -219,7 +232,7 @@ export class ConversionService {
       occurredAt: input.occurredAt,
       createdAt: now,
     };
-    await manager.insert(Conversion, conversion);
+    await insertRow(manager, Conversion, conversion);
 
     let postback: Postback | undefined;
     const originalPostback =
@@ -236,7 +249,7 @@ export class ConversionService {
         now,
       );
       postback.afterPostbackId = originalPostback.id; // wait for the original
-      await manager.insert(Postback, postback);
+      await insertRow(manager, Postback, postback);
     }
     return this.resultOf(conversion, postback, false);
   }
@@ -289,7 +302,7 @@ export class ConversionService {
     return pendingPostback(conversion.id, conversion.tracker as string, fields, now);
   }
 
-  private commissionFor(tracker: ResolvedTracker, input: ValidEvent): Money | undefined {
+  private commissionFor(tracker: ResolvedTracker, input: Input): Money | undefined {
     // Own keys only: a custom event type such as "constructor" must not find Object's.
     const rules = tracker.commission;
     const rule = Object.hasOwn(rules, input.type)
@@ -324,7 +337,7 @@ export class ConversionService {
   private async duplicateOf(
     manager: EntityManager,
     existing: Conversion,
-    input: ValidEvent,
+    input: Input,
   ): Promise<RecordResult> {
     if (
       existing.amount !== (input.amount ?? null) ||
@@ -336,33 +349,6 @@ export class ConversionService {
     }
     const postback = await manager.findOneBy(Postback, { conversionId: existing.id });
     return this.resultOf(existing, postback, true);
-  }
-
-  private validate(event: ConversionEvent): ValidEvent {
-    const { session, occurredAt, ...fields } = event ?? ({} as ConversionEvent);
-    const dto = plainToInstance(ConversionEventDto, {
-      ...fields,
-      occurredAt:
-        occurredAt instanceof Date || typeof occurredAt === 'number' ? undefined : occurredAt,
-    });
-    const errors = validateSync(dto, { forbidUnknownValues: false });
-    const problems: Record<string, string[]> = {};
-    for (const error of errors) {
-      problems[error.property] = Object.values(error.constraints ?? {});
-    }
-    const at = occurredAt === undefined ? this.clock.now() : new Date(occurredAt).getTime();
-    if (!Number.isFinite(at)) problems.occurredAt = ['occurredAt is not a valid date'];
-    if (Object.keys(problems).length > 0) throw new InvalidInputError(problems);
-    return {
-      ...dto,
-      // "59.9" EUR becomes "59.90": validation already refused digits the currency lacks.
-      amount:
-        dto.amount === undefined
-          ? undefined
-          : toCurrencyString(new Big(String(dto.amount)), dto.currency as string),
-      occurredAt: at,
-      session: session ?? undefined,
-    };
   }
 }
 
@@ -378,8 +364,5 @@ function reversalReference(orderId: string, reversalId: string | undefined): str
     .digest('hex')}`;
 }
 
-type ValidEvent = Omit<ConversionEventDto, 'amount' | 'occurredAt'> & {
-  amount?: string;
-  occurredAt: number;
-  session?: Record<string, unknown>;
-};
+/** A valid event with its time settled. */
+type Input = ValidEvent & { occurredAt: number };

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { RawSql } from './raw-sql.js';
+import { GroupCommit } from './group-commit.js';
 
 /**
  * The module's only way into the database.
@@ -13,14 +13,16 @@ import { RawSql } from './raw-sql.js';
  */
 export class PostbackDatabase {
   readonly serialised: boolean;
-  /** Plain SQL for hot paths, in this database's dialect. */
-  readonly raw: RawSql;
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly groupCommit: GroupCommit;
 
   constructor(readonly dataSource: DataSource) {
     const type = dataSource.options.type;
     this.serialised = type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor';
-    this.raw = new RawSql(dataSource);
+    this.groupCommit = new GroupCommit(
+      (job) => void this.exclusive(job),
+      (work) => this.dataSource.transaction(work),
+    );
   }
 
   /** Runs reads or single writes; `work` must only use the manager it is given. */
@@ -48,6 +50,17 @@ export class PostbackDatabase {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  /**
+   * `transaction` for a unit of work that does not care which other units share its COMMIT
+   * (a conversion with its outbox rows). On SQLite, units queued behind the connection are
+   * committed together, each in its own savepoint (see GroupCommit): one fsync for many
+   * events instead of one each, while each unit still commits or fails as a whole and its
+   * caller is answered only once it is durable. Elsewhere it is `transaction`.
+   */
+  groupedTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.serialised ? this.groupCommit.submit(work) : this.transaction(work);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import { type EntityManager, In } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import { PostbackDatabase } from '../database/postback-database.js';
+import { placeholders, rawQuery } from '../database/raw-sql.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
@@ -23,6 +24,11 @@ export interface Settlement {
 
 /** Rows per multi-row statement: well within every engine's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 100;
+
+/** The entity's table name as the host's DataSource has it (entityPrefix included). */
+function tableOf(manager: EntityManager, entity: typeof Postback | typeof DeliveryAttempt): string {
+  return manager.connection.getMetadata(entity).tableName;
+}
 
 function chunks<T>(items: T[], size = ROWS_PER_STATEMENT): T[][] {
   const out: T[][] = [];
@@ -109,13 +115,12 @@ export class OutboxStore {
       nextAttemptAt: now + this.options.outbox.leaseMs,
       updatedAt: now,
     };
-    const { raw } = this.db;
     for (const ids of chunks(rows.map((r) => r.id))) {
-      await manager.query(
-        raw.sql(
-          `UPDATE ${raw.table(Postback)} SET state = 'in_flight', lease_owner = ?, claim_token = ?, next_attempt_at = ?, updated_at = ? WHERE id IN ${raw.list(ids.length)}`,
-        ),
-        [lease.leaseOwner, lease.claimToken, lease.nextAttemptAt, lease.updatedAt, ...ids],
+      const params: Record<string, unknown> = { ...lease };
+      await rawQuery(
+        manager,
+        `UPDATE "${tableOf(manager, Postback)}" SET "state" = :state, "lease_owner" = :leaseOwner, "claim_token" = :claimToken, "next_attempt_at" = :nextAttemptAt, "updated_at" = :updatedAt WHERE "id" IN (${placeholders('id', ids, params)})`,
+        params,
       );
     }
     return rows.map((row) => Object.assign(row, lease));
@@ -129,18 +134,18 @@ export class OutboxStore {
   private async settleIn(manager: EntityManager, finished: Settlement[]): Promise<Settlement[]> {
     if (finished.length === 0) return [];
     const now = this.clock.now();
-    const { raw } = this.db;
     for (const batch of chunks(finished)) {
-      const values: unknown[] = [];
-      for (const { row, attempt: a } of batch) {
-        values.push(randomUUID(), row.id, a.attempt, a.startedAt, a.durationMs, a.requestUrl);
+      const params: Record<string, unknown> = {};
+      const rows = batch.map(({ row, attempt: a }, i) => {
+        const values: unknown[] = [randomUUID(), row.id, a.attempt, a.startedAt, a.durationMs];
+        values.push(a.requestUrl);
         values.push(a.statusCode, a.outcome, a.error, a.responseExcerpt);
-      }
-      await manager.query(
-        raw.sql(
-          `INSERT INTO ${raw.table(DeliveryAttempt)} (id, postback_id, attempt, started_at, duration_ms, request_url, status_code, outcome, error, response_excerpt) VALUES ${raw.tuples(batch.length, 10)}`,
-        ),
-        values,
+        return `(${placeholders(`r${i}_`, values, params)})`;
+      });
+      await rawQuery(
+        manager,
+        `INSERT INTO "${tableOf(manager, DeliveryAttempt)}" ("id", "postback_id", "attempt", "started_at", "duration_ms", "request_url", "status_code", "outcome", "error", "response_excerpt") VALUES ${rows.join(', ')}`,
+        params,
       );
     }
     const lost: Settlement[] = [];
@@ -167,22 +172,29 @@ export class OutboxStore {
         const token = row.claimToken as string;
         const ids = batch.map((s) => s.row.id);
         // Which of them this worker still owns, locked so that no takeover slips in between.
-        const owned = (await manager.query(
-          raw.sql(
-            `SELECT id FROM ${raw.table(Postback)} WHERE claim_token = ? AND id IN ${raw.list(ids.length)}${this.db.serialised ? '' : ' FOR UPDATE'}`,
-          ),
-          [token, ...ids],
-        )) as { id: string }[];
+        const select: Record<string, unknown> = { token };
+        const owned = await rawQuery<{ id: string }[]>(
+          manager,
+          `SELECT "id" FROM "${tableOf(manager, Postback)}" WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, select)})${this.db.serialised ? '' : ' FOR UPDATE'}`,
+          select,
+        );
         const ownedIds = new Set(owned.map((r) => r.id));
         lost.push(...batch.filter((s) => !ownedIds.has(s.row.id)));
         if (ownedIds.size === 0) continue;
         // Within one write the settlements are milliseconds apart: the group takes the latest.
         const deliveredAt = Math.max(...batch.map((s) => s.change.deliveredAt ?? now));
-        await manager.query(
-          raw.sql(
-            `UPDATE ${raw.table(Postback)} SET state = 'delivered', attempts = ?, last_status = ?, delivered_at = ?, last_error = NULL, lease_owner = NULL, claim_token = NULL, updated_at = ? WHERE claim_token = ? AND id IN ${raw.list(ownedIds.size)}`,
-          ),
-          [change.attempts, change.lastStatus, deliveredAt, now, token, ...ownedIds],
+        const update: Record<string, unknown> = {
+          state: 'delivered',
+          attempts: change.attempts,
+          lastStatus: change.lastStatus,
+          deliveredAt,
+          updatedAt: now,
+          token,
+        };
+        await rawQuery(
+          manager,
+          `UPDATE "${tableOf(manager, Postback)}" SET "state" = :state, "attempts" = :attempts, "last_status" = :lastStatus, "delivered_at" = :deliveredAt, "last_error" = NULL, "lease_owner" = NULL, "claim_token" = NULL, "updated_at" = :updatedAt WHERE "claim_token" = :token AND "id" IN (${placeholders('id', [...ownedIds], update)})`,
+          update,
         );
       }
     }

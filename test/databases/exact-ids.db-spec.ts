@@ -63,4 +63,27 @@ describeEachDatabase(await testDatabases(), (database) => {
     const found = await db.run((m) => clicks.findByClickId(m, 'abcde', 'net'));
     expect(found?.clickId).toBe('abcde');
   });
+
+  it('reads clicks through raw SQL exactly as TypeORM reads them (numbers, JSON, nulls)', async () => {
+    const clicks = app.get(ClickService);
+    await clicks.capture({
+      tracker: 'net',
+      clickId: 'raw-1',
+      visitorKey: 'v2',
+      customerId: 'K2',
+      subParams: { sub1: 'a"b' },
+    });
+    const db = app.get(PostbackDatabase);
+    const viaTypeOrm = await db.run((m) => m.findOneByOrFail(Click, { clickId: 'raw-1' }));
+    expect(typeof viaTypeOrm.lastSeenAt).toBe('number');
+    const since = viaTypeOrm.lastSeenAt - 1;
+    const found = await db.run(async (m) => [
+      await clicks.findByClickId(m, 'raw-1', 'net'),
+      await clicks.findByClickId(m, 'raw-1'),
+      await clicks.findForVisitor(m, 'raw-1', 'net', 'v2'),
+      ...(await clicks.findRecent(m, { visitorKey: 'v2' }, since)),
+      ...(await clicks.findRecent(m, { customerId: 'K2' }, since)),
+    ]);
+    expect(found).toEqual(Array(5).fill(viaTypeOrm));
+  });
 });

@@ -1,0 +1,108 @@
+import { DataSource, type EntityManager, type Logger } from 'typeorm';
+
+import { GroupCommit } from './group-commit.js';
+import { PostbackDatabase } from './postback-database.js';
+
+/** Counts the transactions TypeORM begins. */
+class BeginCounter implements Logger {
+  begins = 0;
+  logQuery(query: string): void {
+    if (/^BEGIN/i.test(query)) this.begins++;
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+}
+
+describe('GroupCommit on SQLite', () => {
+  let dataSource: DataSource;
+  let db: PostbackDatabase;
+  let counter: BeginCounter;
+
+  beforeEach(async () => {
+    counter = new BeginCounter();
+    dataSource = await new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      logging: ['query'],
+      logger: counter,
+    }).initialize();
+    await dataSource.query('CREATE TABLE t (id TEXT PRIMARY KEY)');
+    db = new PostbackDatabase(dataSource);
+    counter.begins = 0;
+  });
+  afterEach(() => dataSource.destroy());
+
+  const insert = (id: string) => (m: EntityManager) =>
+    m.query('INSERT INTO t (id) VALUES (?)', [id]);
+  const ids = async () =>
+    ((await dataSource.query('SELECT id FROM t ORDER BY id')) as { id: string }[]).map((r) => r.id);
+
+  it('commits units that arrive together in one transaction, answering each', async () => {
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((id) =>
+        db.groupedTransaction(async (m) => (await insert(id)(m), id)),
+      ),
+    );
+    expect(results).toEqual(['a', 'b', 'c', 'd']);
+    expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
+    expect(counter.begins).toBe(1);
+  });
+
+  it('rolls back a failing unit alone, its rows included, and gives its caller its error', async () => {
+    const outcomes = await Promise.allSettled([
+      db.groupedTransaction(insert('a')),
+      db.groupedTransaction(async (m) => {
+        await insert('b')(m);
+        throw new Error('refused after writing');
+      }),
+      db.groupedTransaction(insert('a')), // a unique violation, after "a" in the same batch
+      db.groupedTransaction(insert('c')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(((outcomes[1] as PromiseRejectedResult).reason as Error).message).toBe(
+      'refused after writing',
+    );
+    expect(await ids()).toEqual(['a', 'c']);
+    expect(counter.begins).toBe(1);
+  });
+
+  it('commits a lone unit without waiting for company', async () => {
+    await db.groupedTransaction(insert('a'));
+    await db.groupedTransaction(insert('b'));
+    expect(await ids()).toEqual(['a', 'b']);
+    expect(counter.begins).toBe(2);
+  });
+});
+
+describe('GroupCommit when the shared transaction fails', () => {
+  it('fails every unit, each that failed on its own with its own error', async () => {
+    const manager = { query: async () => undefined } as unknown as EntityManager;
+    const group = new GroupCommit(
+      (job) => void job(),
+      async (work) => {
+        await work(manager);
+        throw new Error('disk I/O error at COMMIT');
+      },
+    );
+    const outcomes = await Promise.allSettled([
+      group.submit(async () => 'a'),
+      group.submit(async () => {
+        throw new Error('own error');
+      }),
+      group.submit(async () => 'c'),
+    ]);
+    expect(outcomes.map((o) => (o as PromiseRejectedResult).reason?.message)).toEqual([
+      'disk I/O error at COMMIT',
+      'own error',
+      'disk I/O error at COMMIT',
+    ]);
+  });
+});
