@@ -164,14 +164,23 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           }
           queue.splice(i, 1);
           inFlight++;
-          void this.deliver(row).then(({ settlement, health }) => {
-            this.gate.finish(row.tracker, health, this.clock.now());
-            inFlight--;
-            if (finished.length === 0) firstFinishedAt = this.clock.now();
-            finished.push(settlement);
-            this.pace.count(1, this.clock.now());
-            this.wake?.();
-          });
+          void this.deliver(row)
+            .catch((error: Error) => {
+              // A bug, not a delivery outcome: the row stays in flight until its lease
+              // expires, then counts as an attempt and goes out again.
+              this.logger.error(`Postback ${row.id}: ${error.message}`, error.stack);
+              return undefined;
+            })
+            .then((outcome) => {
+              inFlight--;
+              this.gate.finish(row.tracker, outcome?.health ?? 'up', this.clock.now());
+              if (outcome) {
+                if (finished.length === 0) firstFinishedAt = this.clock.now();
+                finished.push(outcome.settlement);
+              }
+              this.pace.count(1, this.clock.now());
+              this.wake?.();
+            });
         }
         if (expiring.length > 0) await this.store.release(expiring);
         const paused = this.gate.paused(now);

@@ -1,0 +1,74 @@
+import { jest } from '@jest/globals';
+
+import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { OutboxFlusher } from './outbox.flusher.js';
+import type { OutboxStore, Settlement } from './outbox.store.js';
+import type { PostbackHttpClient } from './postback-http.client.js';
+import type { Postback } from './postback.entity.js';
+
+const options = resolvePostbackOptions({
+  trackers: [
+    { name: 'net', clickParams: ['cid'], postback: { url: 'https://t.example/pb?c={click_id}' } },
+  ],
+  outbox: { enabled: false, concurrency: 4 },
+});
+
+function claimedRow(n: number): Postback {
+  return {
+    id: `pb-${n}`,
+    tracker: 'net',
+    attempts: 0,
+    afterPostbackId: null,
+    claimToken: 'token',
+    nextAttemptAt: Date.now() + options.outbox.leaseMs,
+    fields: { clickId: `c${n}`, eventType: 'purchase', conversionId: `cv-${n}`, occurredAt: 0 },
+  } as Postback;
+}
+
+/** A store that hands out `rows` once and records what the flusher writes back. */
+function storeWith(rows: Postback[]) {
+  const written: Settlement[] = [];
+  const store = {
+    exchange: jest.fn(async (finished: Settlement[], claim?: { limit: number }) => {
+      written.push(...finished);
+      return { claimed: claim ? rows.splice(0, claim.limit) : [], lost: [] };
+    }),
+    release: jest.fn(async () => undefined),
+    stateOf: jest.fn(async () => 'delivered' as const),
+  };
+  return { store: store as unknown as OutboxStore, written };
+}
+
+const okClient = {
+  send: jest.fn(async () => ({ status: 200, body: 'OK', durationMs: 1 })),
+} as unknown as PostbackHttpClient;
+
+describe('OutboxFlusher.flush', () => {
+  it('sends every claimed row and writes the outcomes in rounds, not one by one', async () => {
+    const { store, written } = storeWith(Array.from({ length: 40 }, (_, n) => claimedRow(n)));
+    const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });
+    await flusher.flush();
+    expect(written.map((s) => s.row.id).sort()).toEqual(
+      Array.from({ length: 40 }, (_, n) => `pb-${n}`).sort(),
+    );
+    expect(written.every((s) => s.change.state === 'delivered')).toBe(true);
+    const calls = (store.exchange as unknown as jest.Mock).mock.calls.length;
+    expect(calls).toBeLessThan(40 / 2);
+  });
+
+  it('finishes the drain when a send fails in an unexpected way, leaving the row to its lease', async () => {
+    const { store, written } = storeWith([claimedRow(1), claimedRow(2)]);
+    const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });
+    const deliver = (flusher as unknown as { deliver: (row: Postback) => Promise<unknown> })
+      .deliver;
+    (flusher as unknown as { deliver: (row: Postback) => Promise<unknown> }).deliver = function (
+      this: OutboxFlusher,
+      row: Postback,
+    ) {
+      return row.id === 'pb-1' ? Promise.reject(new Error('boom')) : deliver.call(this, row);
+    };
+    await expect(flusher.flush()).resolves.toBeUndefined();
+    // The broken one is not recorded (it stays in flight until its lease expires); the other is.
+    expect(written.map((s) => s.row.id)).toEqual(['pb-2']);
+  });
+});
