@@ -48,6 +48,8 @@ type QueryValue = string | string[] | undefined | unknown;
 @Injectable()
 export class ClickService {
   private clickColumns?: string;
+  private anyTrackerText?: string;
+  private trackerNames?: Record<string, string>;
 
   constructor(
     private readonly db: PostbackDatabase,
@@ -165,7 +167,12 @@ export class ClickService {
     return this.buffer.flushNow();
   }
 
-  /** The most recent click with this ID (of this tracker, when given). */
+  /**
+   * The most recent click with this ID of this tracker or, without one, of any configured
+   * tracker (a click of a tracker no longer configured cannot be attributed anyway). Both go
+   * through the unique (tracker, click_id, visitor_key) index, one probe per tracker: there
+   * is no index on the click ID alone, which every captured click would pay for.
+   */
   async findByClickId(
     manager: EntityManager,
     clickId: string,
@@ -174,14 +181,13 @@ export class ClickService {
     const rows = tracker
       ? await rawQuery(
           manager,
-          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."click_id" = :clickId AND "c"."tracker" = :tracker ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
+          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
           { clickId, tracker },
         )
-      : await rawQuery(
-          manager,
-          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
-          { clickId },
-        );
+      : await rawQuery(manager, this.anyTrackerSql(manager), {
+          ...this.trackerParameters(),
+          clickId,
+        });
     return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
 
@@ -251,6 +257,18 @@ export class ClickService {
   }
 
   /** The select list of a click row, aliased "c"; built once. */
+  /** `findByClickId` over every configured tracker: `tracker IN (:t0, :t1, …)`. */
+  private anyTrackerSql(manager: EntityManager): string {
+    const names = Object.keys(this.trackerParameters()).map((name) => `:${name}`);
+    return (this.anyTrackerText ??= `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" IN (${names.join(', ')}) AND "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`);
+  }
+
+  private trackerParameters(): Record<string, string> {
+    return (this.trackerNames ??= Object.fromEntries(
+      [...this.options.trackers.keys()].map((name, i) => [`t${i}`, name]),
+    ));
+  }
+
   private columns(manager: EntityManager): string {
     return (this.clickColumns ??= selectList(manager.dataSource.getMetadata(Click), 'c'));
   }
