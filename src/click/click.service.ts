@@ -29,15 +29,18 @@ export interface CaptureClickInput {
   visitorKey?: string;
   customerId?: string;
   landingPath?: string;
-  subParams?: Record<string, string>;
+  subParams?: Record<string, string> | null;
 }
 
 /** A click found in a landing URL's query, already validated. */
 export interface ExtractedClick {
   tracker: string;
   clickId: string;
-  subParams: Record<string, string>;
+  /** The tracker's sub-parameters the query had; null when none. */
+  subParams: Record<string, string> | null;
 }
+
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 type QueryValue = string | string[] | undefined | unknown;
 
@@ -62,9 +65,13 @@ export class ClickService {
    * Reads every configured tracker's click parameter from a landing query. Returns the valid
    * clicks and, for the caller to log, why others were refused.
    */
-  extract(query: Record<string, QueryValue>): { clicks: ExtractedClick[]; problems: string[] } {
+  extract(query: Record<string, QueryValue>): {
+    clicks: ExtractedClick[];
+    problems: readonly string[];
+  } {
     const clicks: ExtractedClick[] = [];
-    const problems: string[] = [];
+    // Allocated on the first problem only: every landing comes here.
+    let problems: string[] | undefined;
     for (const tracker of this.options.trackers.values()) {
       let param: string | undefined;
       for (const name of tracker.clickParams) {
@@ -77,16 +84,18 @@ export class ClickService {
       const value = query[param];
       const problem = clickIdProblem(value, tracker);
       if (problem) {
-        problems.push(`click ID in "${param}" ${problem}`);
+        (problems ??= []).push(`click ID in "${param}" ${problem}`);
         continue;
       }
       clicks.push({
         tracker: tracker.name,
         clickId: value as string,
-        subParams: this.subParamsOf(tracker, query, problems),
+        subParams: tracker.subParams.length
+          ? this.subParamsOf(tracker, query, (problems ??= []))
+          : null,
       });
     }
-    return { clicks, problems };
+    return { clicks, problems: problems ?? NO_PROBLEMS };
   }
 
   /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
@@ -141,7 +150,22 @@ export class ClickService {
       const problem = textProblem(customerId, 255);
       if (problem) throw new InvalidInputError({ customerId: [problem] });
     }
-    return this.rowOf({ ...click, visitorKey, customerId, landingPath });
+    // rowOf's work, without the input object: this runs on every landing.
+    const now = this.clock.now();
+    return {
+      id: uuidV7(now),
+      tracker: click.tracker,
+      clickId: click.clickId,
+      visitorKey: normaliseVisitorKey(visitorKey),
+      customerId: customerId ?? null,
+      landingPath:
+        landingPath.length > LANDING_PATH_MAX_LENGTH
+          ? landingPath.slice(0, LANDING_PATH_MAX_LENGTH)
+          : landingPath,
+      subParams: click.subParams && hasKeys(click.subParams) ? click.subParams : null,
+      firstSeenAt: now,
+      lastSeenAt: now,
+    };
   }
 
   private rowOf(input: CaptureClickInput): Click {
@@ -288,6 +312,11 @@ export class ClickService {
     }
     return sub;
   }
+}
+
+function hasKeys(object: Record<string, string>): boolean {
+  for (const _ in object) return true;
+  return false;
 }
 
 /**
