@@ -38,7 +38,7 @@ export class ClickCaptureMiddleware implements NestMiddleware {
     // Express parses the query anew on every read of req.query: not for a URL without one.
     if (!req.url.includes('?')) return;
     const query = req.query as Record<string, unknown> | undefined;
-    if (!query || Object.keys(query).length === 0) return;
+    if (!query) return;
     const { clicks, problems } = this.clicks.extract(query);
     for (const problem of problems) {
       this.logger.warn(`Landing on ${req.path}: ${problem}; the click was not captured`);
@@ -49,14 +49,17 @@ export class ClickCaptureMiddleware implements NestMiddleware {
     const visitor = visitorKey(req);
     const customer = customerId(req);
     const session = (req as Request & { session?: Record<string, unknown> }).session;
+    const path = req.path;
     for (const click of clicks) {
-      rememberSessionClick(session, {
-        tracker: click.tracker,
-        clickId: click.clickId,
-        at: this.clock.now(),
-      });
+      if (session) {
+        rememberSessionClick(session, {
+          tracker: click.tracker,
+          clickId: click.clickId,
+          at: this.clock.now(),
+        });
+      }
       try {
-        const row = this.clicks.landingRow(click, visitor, customer, req.path);
+        const row = this.clicks.landingRow(click, visitor, customer, path);
         this.buffer.add(row); // a refusal is logged there; the click stays in the session
       } catch (error) {
         this.logger.error(

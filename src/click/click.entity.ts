@@ -4,7 +4,8 @@ import { epochMillis, jsonText } from '../database/column-transformers.js';
 
 /**
  * A tracker's click ID as a visitor brought it to a landing page. One row per
- * (tracker, click ID, visitor): repeated landings only move `lastSeenAt`.
+ * (tracker, click ID, visitor): repeated landings only move `lastSeenAt`. Lookups by click ID
+ * go through the unique index (a tracker's name, or all configured ones, comes first).
  *
  * @publicApi
  */
@@ -12,7 +13,6 @@ import { epochMillis, jsonText } from '../database/column-transformers.js';
 @Index('UQ_postback_clicks_tracker_click_visitor', ['tracker', 'clickId', 'visitorKey'], {
   unique: true,
 })
-@Index('IDX_postback_clicks_click_id', ['clickId'])
 @Index('IDX_postback_clicks_visitor_seen', ['visitorKey', 'lastSeenAt'])
 @Index('IDX_postback_clicks_customer_seen', ['customerId', 'lastSeenAt'])
 export class Click {

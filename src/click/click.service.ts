@@ -29,15 +29,18 @@ export interface CaptureClickInput {
   visitorKey?: string;
   customerId?: string;
   landingPath?: string;
-  subParams?: Record<string, string>;
+  subParams?: Record<string, string> | null;
 }
 
 /** A click found in a landing URL's query, already validated. */
 export interface ExtractedClick {
   tracker: string;
   clickId: string;
-  subParams: Record<string, string>;
+  /** The tracker's sub-parameters the query had; null when none. */
+  subParams: Record<string, string> | null;
 }
+
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 type QueryValue = string | string[] | undefined | unknown;
 
@@ -48,6 +51,8 @@ type QueryValue = string | string[] | undefined | unknown;
 @Injectable()
 export class ClickService {
   private clickColumns?: string;
+  private anyTrackerText?: string;
+  private trackerNames?: Record<string, string>;
 
   constructor(
     private readonly db: PostbackDatabase,
@@ -60,9 +65,13 @@ export class ClickService {
    * Reads every configured tracker's click parameter from a landing query. Returns the valid
    * clicks and, for the caller to log, why others were refused.
    */
-  extract(query: Record<string, QueryValue>): { clicks: ExtractedClick[]; problems: string[] } {
+  extract(query: Record<string, QueryValue>): {
+    clicks: ExtractedClick[];
+    problems: readonly string[];
+  } {
     const clicks: ExtractedClick[] = [];
-    const problems: string[] = [];
+    // Allocated on the first problem only: every landing comes here.
+    let problems: string[] | undefined;
     for (const tracker of this.options.trackers.values()) {
       let param: string | undefined;
       for (const name of tracker.clickParams) {
@@ -75,16 +84,18 @@ export class ClickService {
       const value = query[param];
       const problem = clickIdProblem(value, tracker);
       if (problem) {
-        problems.push(`click ID in "${param}" ${problem}`);
+        (problems ??= []).push(`click ID in "${param}" ${problem}`);
         continue;
       }
       clicks.push({
         tracker: tracker.name,
         clickId: value as string,
-        subParams: this.subParamsOf(tracker, query, problems),
+        subParams: tracker.subParams.length
+          ? this.subParamsOf(tracker, query, (problems ??= []))
+          : null,
       });
     }
-    return { clicks, problems };
+    return { clicks, problems: problems ?? NO_PROBLEMS };
   }
 
   /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
@@ -139,7 +150,22 @@ export class ClickService {
       const problem = textProblem(customerId, 255);
       if (problem) throw new InvalidInputError({ customerId: [problem] });
     }
-    return this.rowOf({ ...click, visitorKey, customerId, landingPath });
+    // rowOf's work, without the input object: this runs on every landing.
+    const now = this.clock.now();
+    return {
+      id: uuidV7(now),
+      tracker: click.tracker,
+      clickId: click.clickId,
+      visitorKey: normaliseVisitorKey(visitorKey),
+      customerId: customerId ?? null,
+      landingPath:
+        landingPath.length > LANDING_PATH_MAX_LENGTH
+          ? landingPath.slice(0, LANDING_PATH_MAX_LENGTH)
+          : landingPath,
+      subParams: click.subParams && hasKeys(click.subParams) ? click.subParams : null,
+      firstSeenAt: now,
+      lastSeenAt: now,
+    };
   }
 
   private rowOf(input: CaptureClickInput): Click {
@@ -165,7 +191,12 @@ export class ClickService {
     return this.buffer.flushNow();
   }
 
-  /** The most recent click with this ID (of this tracker, when given). */
+  /**
+   * The most recent click with this ID of this tracker or, without one, of any configured
+   * tracker (a click of a tracker no longer configured cannot be attributed anyway). Both go
+   * through the unique (tracker, click_id, visitor_key) index, one probe per tracker: there
+   * is no index on the click ID alone, which every captured click would pay for.
+   */
   async findByClickId(
     manager: EntityManager,
     clickId: string,
@@ -174,14 +205,13 @@ export class ClickService {
     const rows = tracker
       ? await rawQuery(
           manager,
-          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."click_id" = :clickId AND "c"."tracker" = :tracker ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
+          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
           { clickId, tracker },
         )
-      : await rawQuery(
-          manager,
-          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
-          { clickId },
-        );
+      : await rawQuery(manager, this.anyTrackerSql(manager), {
+          ...this.trackerParameters(),
+          clickId,
+        });
     return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
 
@@ -251,6 +281,18 @@ export class ClickService {
   }
 
   /** The select list of a click row, aliased "c"; built once. */
+  /** `findByClickId` over every configured tracker: `tracker IN (:t0, :t1, …)`. */
+  private anyTrackerSql(manager: EntityManager): string {
+    const names = Object.keys(this.trackerParameters()).map((name) => `:${name}`);
+    return (this.anyTrackerText ??= `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" IN (${names.join(', ')}) AND "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`);
+  }
+
+  private trackerParameters(): Record<string, string> {
+    return (this.trackerNames ??= Object.fromEntries(
+      [...this.options.trackers.keys()].map((name, i) => [`t${i}`, name]),
+    ));
+  }
+
   private columns(manager: EntityManager): string {
     return (this.clickColumns ??= selectList(manager.dataSource.getMetadata(Click), 'c'));
   }
@@ -270,6 +312,11 @@ export class ClickService {
     }
     return sub;
   }
+}
+
+function hasKeys(object: Record<string, string>): boolean {
+  for (const _ in object) return true;
+  return false;
 }
 
 /**

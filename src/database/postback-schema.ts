@@ -3,6 +3,7 @@ import { Conversion } from '../conversion/conversion.entity.js';
 import { DeliveryAttempt } from '../outbox/delivery-attempt.entity.js';
 import { Postback } from '../outbox/postback.entity.js';
 import { CreatePostbackTables1764000000000 } from './migrations/1764000000000-CreatePostbackTables.js';
+import { DropClickIdIndex1764200000000 } from './migrations/1764200000000-DropClickIdIndex.js';
 
 /**
  * The module's entities, for hosts that list entities explicitly rather than using
@@ -17,4 +18,7 @@ export const POSTBACK_ENTITIES = [Click, Conversion, Postback, DeliveryAttempt];
  *
  * @publicApi
  */
-export const POSTBACK_MIGRATIONS = [CreatePostbackTables1764000000000];
+export const POSTBACK_MIGRATIONS = [
+  CreatePostbackTables1764000000000,
+  DropClickIdIndex1764200000000,
+];

@@ -31,11 +31,6 @@ const INDEXES: Record<string, { table: string; unique: boolean; columns: string[
     unique: true,
     columns: ['tracker', 'click_id', 'visitor_key'],
   },
-  IDX_postback_clicks_click_id: {
-    table: 'postback_clicks',
-    unique: false,
-    columns: ['click_id'],
-  },
   IDX_postback_clicks_visitor_seen: {
     table: 'postback_clicks',
     unique: false,
@@ -207,11 +202,16 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           });
         }
         const migrations = () => dataSource.query('SELECT name FROM postback_migrations');
-        expect(await migrations()).toEqual([{ name: 'CreatePostbackTables1764000000000' }]);
+        // Lookups by click ID go through the unique index: the click_id index is gone.
+        expect(schema.indexes.has('IDX_postback_clicks_click_id')).toBe(false);
+        expect(await migrations()).toEqual([
+          { name: 'CreatePostbackTables1764000000000' },
+          { name: 'DropClickIdIndex1764200000000' },
+        ]);
 
         // A second instance on the migrated database starts cleanly and migrates nothing again.
         await boot(tracker);
-        expect(await migrations()).toHaveLength(1);
+        expect(await migrations()).toHaveLength(2);
       }, 30_000);
 
       it('delivers one signed postback with the hostile click ID byte-identical, from a purchase in another session', async () => {
