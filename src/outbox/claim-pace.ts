@@ -1,6 +1,8 @@
 /** Roughly how much sending the flusher keeps claimed ahead: this long at the recent pace. */
 const HORIZON_MS = 200;
 const SAMPLE_MS = 1_000;
+/** A sample under way counts once it is this long, if it shows a faster pace than the last. */
+const EARLY_SAMPLE_MS = 100;
 
 /**
  * How many rows the flusher holds claimed (queued or in flight). Claiming costs a
@@ -8,6 +10,8 @@ const SAMPLE_MS = 1_000;
  * while it waits, and a row held here cannot be sent by another instance, so a slow tracker's
  * rows stay in the database. The answer is about HORIZON_MS of sends at the pace of the last
  * second, never less than `min` (two rounds of sends) nor more than `max` (`batchSize`).
+ * A pace that picks up shows within EARLY_SAMPLE_MS: a drain starting on a backlog would
+ * otherwise claim (and commit) two rounds at a time for its whole first second.
  */
 export class ClaimPace {
   private readonly max: number;
@@ -32,7 +36,11 @@ export class ClaimPace {
   /** How many rows to hold claimed now. */
   window(now: number): number {
     this.roll(now);
-    return Math.min(this.max, Math.max(this.min, Math.ceil(this.rate * HORIZON_MS)));
+    const elapsed = now - this.sampleStart;
+    // Early only on a clear burst (several rounds' worth): a trickle waits for the full sample.
+    const early = elapsed >= EARLY_SAMPLE_MS && this.counted >= 4 * this.min;
+    const rate = early ? Math.max(this.rate, this.counted / elapsed) : this.rate;
+    return Math.min(this.max, Math.max(this.min, Math.ceil(rate * HORIZON_MS)));
   }
 
   private roll(now: number): void {

@@ -70,12 +70,18 @@ export class PostbackHttpClient implements OnApplicationShutdown {
       validateStatus: () => true,
       headers: { 'user-agent': 'nestjs-postback' },
     });
-    axiosRetry(this.axios, {
+    const { requestInterceptorId } = axiosRetry(this.axios, {
       retries: 2,
       retryDelay: (retryCount) => 100 * 2 ** retryCount,
       // Connection failures only: a timeout or an abort is final for this attempt.
       retryCondition: retryable,
     });
+    // axios-retry's request interceptor only stamps each request's start time, which matters
+    // for axios' own `timeout` (unused: the sweep bounds attempts). Any request interceptor
+    // sends every request through axios' promise chain instead of its direct path, which cost
+    // a tenth of the drain's throughput. Retrying is the response interceptor's work: it keeps
+    // its count on the request's config, so it stops after two retries all the same.
+    this.axios.interceptors.request.eject(requestInterceptorId);
   }
 
   async send(request: PostbackRequest): Promise<SendResult> {
@@ -88,13 +94,15 @@ export class PostbackHttpClient implements OnApplicationShutdown {
     };
     this.track(attempt);
     try {
-      const response = await this.axios.request<Readable>({
+      // Only the options this request has: axios merges every key given with its defaults.
+      const config: AxiosRequestConfig & { transport: AttemptTransport } = {
         method: request.method,
         url: request.url,
-        headers: request.headers,
-        data: request.body,
         transport: new AttemptTransport(attempt),
-      } as AxiosRequestConfig);
+      };
+      if (hasKeys(request.headers)) config.headers = request.headers;
+      if (request.body !== undefined) config.data = request.body;
+      const response = await this.axios.request<Readable>(config);
       const body = await readBounded(response.data, BODY_READ_LIMIT);
       const header = (name: string) => {
         const value = response.headers[name];
@@ -143,6 +151,11 @@ export class PostbackHttpClient implements OnApplicationShutdown {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+function hasKeys(object: object): boolean {
+  for (const _ in object) return true;
+  return false;
 }
 
 function describe(error: AxiosError): string {
