@@ -7,7 +7,6 @@ import {
   Conversion,
   ConversionService,
   DeliveryAttempt,
-  OutboxFlusher,
   Postback,
   type PostbackModuleOptions,
   type RecordResult,
@@ -385,27 +384,28 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           cleanups.push(() => database.drop()); // runs after the apps below have closed
           const tracker = await startTracker();
           tracker.setDefault({ status: 200, body: 'OK', delayMs: 5 });
+          // Watch what each instance claims, without changing how it claims. The watch is in
+          // place before either instance starts, so no claim (not even one a drain began just
+          // before the first checkout) escapes it.
+          const claimedBy: { id: string; store: OutboxStore }[] = [];
+          const exchange = OutboxStore.prototype.exchange;
+          OutboxStore.prototype.exchange = async function (
+            this: OutboxStore,
+            ...args: Parameters<OutboxStore['exchange']>
+          ) {
+            const result = await exchange.apply(this, args);
+            claimedBy.push(...result.claimed.map((row) => ({ id: row.id, store: this })));
+            return result;
+          };
+          cleanups.push(async () => {
+            OutboxStore.prototype.exchange = exchange;
+          });
           const instanceA = await boot(tracker, database);
           const instanceB = await boot(tracker, database);
           const db = instanceA.get(PostbackDatabase);
-
-          // Watch what each instance claims, without changing how it claims.
-          const claims: { id: string; by: 'A' | 'B' }[] = [];
-          for (const [by, app] of [
-            ['A', instanceA],
-            ['B', instanceB],
-          ] as const) {
-            // The flush each instance starts at boot must be over, or a claim it began before
-            // the watch is in place would go uncounted.
-            await app.get(OutboxFlusher).flush();
-            const store = app.get(OutboxStore);
-            const exchange = store.exchange.bind(store);
-            store.exchange = async (...args: Parameters<OutboxStore['exchange']>) => {
-              const result = await exchange(...args);
-              claims.push(...result.claimed.map((row) => ({ id: row.id, by })));
-              return result;
-            };
-          }
+          const storeA = instanceA.get(OutboxStore);
+          const claimsNow = () =>
+            claimedBy.map(({ id, store }) => ({ id, by: store === storeA ? 'A' : 'B' }));
 
           // Every purchase goes through instance A, while A and B both flush.
           const conversions = instanceA.get(ConversionService);
@@ -470,7 +470,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           // and both instances took part.
           // A drain may hand a claimed row back unsent (it is then claimed again); what must
           // hold is that every row was claimed and none was sent twice (checked above).
-          const ourClaims = claims.filter((c) => postbackIds.has(c.id));
+          const ourClaims = claimsNow().filter((c) => postbackIds.has(c.id));
           expect(new Set(ourClaims.map((c) => c.id)).size).toBe(COUNT);
           if (ourClaims.length > COUNT) {
             console.warn(
