@@ -8,7 +8,7 @@ import type { Clock } from '../common/clock.js';
 import { Big, toCurrencyString } from '../common/money.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
-import { insertRow } from '../database/raw-sql.js';
+import { type EntityRow, insertRow, insertRows } from '../database/raw-sql.js';
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
 import { pendingPostback } from '../outbox/pending-postback.js';
 import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
@@ -149,7 +149,7 @@ export class ConversionService {
       occurredAt: input.occurredAt,
       createdAt: now,
     };
-    await insertRow(manager, Conversion, conversion);
+    const rows: EntityRow[] = [{ target: Conversion, row: conversion }];
 
     let postback: Postback | undefined;
     if (tracker && postsEvent(tracker, input.type)) {
@@ -160,8 +160,10 @@ export class ConversionService {
         commission,
         now,
       );
-      await insertRow(manager, Postback, postback);
+      rows.push({ target: Postback, row: postback });
     }
+    // The conversion and its outbox row in one statement where the engine allows it.
+    await insertRows(manager, rows);
     if (input.customerId) {
       await this.clicks.linkCustomer(
         manager,
