@@ -8,7 +8,7 @@ import type { Clock } from '../common/clock.js';
 import { Big, toCurrencyString } from '../common/money.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
-import { insertRow } from '../database/raw-sql.js';
+import { type EntityRow, insertRow, insertRows } from '../database/raw-sql.js';
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
 import { pendingPostback } from '../outbox/pending-postback.js';
 import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
@@ -85,18 +85,27 @@ export class ConversionService {
     ) as string;
     let result: RecordResult;
     await this.clicks.flushPending(); // attribution reads stored clicks: store recent landings
+    const reversal = isReversal(input.type);
     try {
-      result = await this.db.groupedTransaction(async (manager) => {
-        // A reversal is checked against what is left of its order, so a repeat of it must be
-        // recognised before that check. Any other event goes straight to its insert: the
-        // unique index on (type, reference) refuses a repeat, caught below. That saves the
-        // common case, a new event, one round trip.
-        if (isReversal(input.type)) {
-          const existing = await manager.findOneBy(Conversion, { type: input.type, reference });
-          if (existing) return this.duplicateOf(manager, existing, input);
-        }
-        return this.insert(manager, input, reference);
-      });
+      result = await this.db.groupedTransaction(
+        async (manager) => {
+          // A reversal is checked against what is left of its order, so a repeat of it must be
+          // recognised before that check. Any other event goes straight to its insert: the
+          // unique index on (type, reference) refuses a repeat, caught below. That saves the
+          // common case, a new event, one round trip.
+          if (reversal) {
+            const existing = await manager.findOneBy(Conversion, { type: input.type, reference });
+            if (existing) return this.duplicateOf(manager, existing, input);
+          }
+          return this.insert(manager, input, reference);
+        },
+        // Any other event is correct under any isolation level: it reads only the click (a
+        // stale read of it is as good as a read just before a concurrent landing), and a
+        // concurrent repeat meets the unique index whatever the level. A reversal reads the
+        // earlier reversals of its order after locking it, and needs READ COMMITTED to see
+        // one committed while it waited for that lock.
+        { anyIsolation: !reversal },
+      );
     } catch (error) {
       // A unique violation: the same event was recorded before, or concurrently and committed
       // first. Refused input: a repeat of an event recorded earlier (under rules, a tracker or
@@ -140,7 +149,7 @@ export class ConversionService {
       occurredAt: input.occurredAt,
       createdAt: now,
     };
-    await insertRow(manager, Conversion, conversion);
+    const rows: EntityRow[] = [{ target: Conversion, row: conversion }];
 
     let postback: Postback | undefined;
     if (tracker && postsEvent(tracker, input.type)) {
@@ -151,8 +160,10 @@ export class ConversionService {
         commission,
         now,
       );
-      await insertRow(manager, Postback, postback);
+      rows.push({ target: Postback, row: postback });
     }
+    // The conversion and its outbox row in one statement where the engine allows it.
+    await insertRows(manager, rows);
     if (input.customerId) {
       await this.clicks.linkCustomer(
         manager,

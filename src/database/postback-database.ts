@@ -13,12 +13,14 @@ import { GroupCommit } from './group-commit.js';
  */
 export class PostbackDatabase {
   readonly serialised: boolean;
+  private readonly postgres: boolean;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly groupCommit: GroupCommit;
 
   constructor(readonly dataSource: DataSource) {
     const type = dataSource.options.type;
     this.serialised = type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor';
+    this.postgres = type === 'postgres';
     this.groupCommit = new GroupCommit(
       (job) => void this.exclusive(job),
       (work) => this.dataSource.transaction(work),
@@ -36,15 +38,30 @@ export class PostbackDatabase {
    * On PostgreSQL and MySQL/MariaDB the isolation is READ COMMITTED. Under InnoDB's default
    * REPEATABLE READ, a claim's `SELECT … FOR UPDATE SKIP LOCKED` locks the gaps of the due
    * index, and a checkout inserting its outbox row into such a gap deadlocks with it. A
-   * transaction the server still picks as a deadlock victim is run again (a few times):
-   * `work` must therefore be safe to repeat, which every caller's is (idempotency keys,
-   * claim tokens).
+   * transaction the server still picks as a deadlock victim, or fails with a serialization
+   * failure, is run again (a few times): `work` must therefore be safe to repeat, which every
+   * caller's is (idempotency keys, claim tokens).
+   *
+   * With `anyIsolation`, `work` declares itself correct under every isolation level the engine
+   * offers: what it reads cannot make it write something wrong, and its conflicts surface as
+   * unique violations or as serialization failures (retried). On PostgreSQL such a transaction
+   * starts at the server's default level (READ COMMITTED unless configured otherwise), which
+   * spares the separate `SET TRANSACTION ISOLATION LEVEL` round trip TypeORM sends after
+   * `START TRANSACTION`. Without it, READ COMMITTED is set explicitly, so a server whose
+   * default is REPEATABLE READ cannot, for instance, let two reversals of one order each miss
+   * the other's row. On MySQL/MariaDB the level is set either way, for the gap locks above.
    */
-  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     if (this.serialised) return this.exclusive(() => this.dataSource.transaction(work));
+    const isolation = options.anyIsolation && this.postgres ? undefined : 'READ COMMITTED';
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction('READ COMMITTED', work);
+        return await (isolation
+          ? this.dataSource.transaction(isolation, work)
+          : this.dataSource.transaction(work));
       } catch (error) {
         if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -59,8 +76,11 @@ export class PostbackDatabase {
    * events instead of one each, while each unit still commits or fails as a whole and its
    * caller is answered only once it is durable. Elsewhere it is `transaction`.
    */
-  groupedTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.serialised ? this.groupCommit.submit(work) : this.transaction(work);
+  groupedTransaction<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    return this.serialised ? this.groupCommit.submit(work) : this.transaction(work, options);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -69,6 +89,11 @@ export class PostbackDatabase {
     this.tail = result.catch(() => undefined);
     return result;
   }
+}
+
+export interface TransactionOptions {
+  /** `work` is correct under any isolation level; see `PostbackDatabase.transaction`. */
+  anyIsolation?: boolean;
 }
 
 const MAX_TRANSACTION_ATTEMPTS = 4;
