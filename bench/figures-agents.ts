@@ -4,6 +4,7 @@
  * postbacks drain.
  */
 import pg from 'pg';
+import { poll } from '../test/utils/poll.js';
 
 import { percentile, tempDir } from './common.js';
 import { type FigureSpec, purchase, ratioAtLeast } from './figures.js';
@@ -28,8 +29,11 @@ export const RECORD_PG = { count: 10_000, warmup: 1_000, concurrency: 16, rounds
 export const DRAIN_PG = {
   count: 20_000,
   processes: 3,
-  /** Per agent, as in test/databases/multi-process.db-spec.ts; the baseline gets 3 × this. */
-  outbox: { concurrency: 16, batchSize: 100, flushIntervalMs: 100, shutdownGraceMs: 2_000 },
+  /**
+   * Per agent (the baseline gets 3 × the concurrency); otherwise the defaults a merchant gets,
+   * but for a short schedule, as in test/databases/multi-process.db-spec.ts.
+   */
+  outbox: { concurrency: 16, flushIntervalMs: 100, shutdownGraceMs: 2_000 },
   deadlineMs: 150_000,
 };
 export const LATENCY = { rate: 200, seconds: 10, warmupSeconds: 2 };
@@ -38,22 +42,6 @@ export const RSS = { pending: 1_000_000, windowSeconds: 360, idleSeconds: 3, lim
 /** Asks every child for its status at once. */
 const statuses = (children: Child[], options: { counts?: boolean } = {}) =>
   Promise.all(children.map((c) => c.status(options)));
-
-/** Polls `check` every `intervalMs` until it returns a value, or throws after `timeoutMs`. */
-async function poll<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-  intervalMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs / 1000} s`);
-    await sleep(intervalMs);
-  }
-}
 
 function stopAll(children: Child[]): Promise<(Record<string, unknown> | undefined)[]> {
   return Promise.all(children.map((c) => finish(c)));

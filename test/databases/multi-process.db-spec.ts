@@ -16,6 +16,7 @@ import {
 } from '../utils/agent-process.js';
 import { isCI, postgres, probeEngines } from '../utils/db-servers.js';
 import { seedPendingPostbacks } from '../utils/seed-outbox.js';
+import { poll } from '../utils/poll.js';
 import { eventually, tempDir } from '../utils/sqlite.js';
 
 /**
@@ -122,22 +123,6 @@ function countBy<T>(items: T[], key: (item: T) => string): Record<string, number
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Like `eventually`, at a gentler pace: the check asks a database or an agent. */
-async function poll<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
 const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
