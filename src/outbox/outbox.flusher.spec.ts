@@ -56,6 +56,36 @@ describe('OutboxFlusher.flush', () => {
     expect(calls).toBeLessThan(40 / 2);
   });
 
+  it('makes no empty round trips when a tracker has fewer slots than the flusher', async () => {
+    const narrow = resolvePostbackOptions({
+      trackers: [
+        {
+          name: 'net',
+          clickParams: ['cid'],
+          concurrency: 2,
+          postback: { url: 'https://t.example/pb?c={click_id}' },
+        },
+      ],
+      outbox: { enabled: false, concurrency: 8 },
+    });
+    const { store, written } = storeWith(Array.from({ length: 60 }, (_, n) => claimedRow(n)));
+    const slow = {
+      send: jest.fn(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return { status: 200, body: 'OK', durationMs: 2 };
+      }),
+    } as unknown as PostbackHttpClient;
+    await new OutboxFlusher(store, slow, narrow, { now: () => Date.now() }).flush();
+    expect(written).toHaveLength(60);
+    const calls = (store.exchange as unknown as jest.Mock).mock.calls as [
+      Settlement[],
+      { limit: number } | undefined,
+    ][];
+    const empty = calls.filter(([finished, claim]) => finished.length === 0 && !claim);
+    expect(empty).toEqual([]);
+    expect(calls.every(([, claim]) => !claim || claim.limit > 0)).toBe(true);
+  });
+
   it('finishes the drain when a send fails in an unexpected way, leaving the row to its lease', async () => {
     const { store, written } = storeWith([claimedRow(1), claimedRow(2)]);
     const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });

@@ -200,7 +200,10 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         }
         // Claim when the queue runs low, or when send slots are free but every queued row
         // waits for a busy tracker (another tracker's rows could use them).
-        const wantClaim = !exhausted && writeFailures === 0 && lowQueue;
+        // (Never with a full window: with a tracker allowed fewer slots than `concurrency`,
+        // free slots alone would otherwise mean an empty claim after every send.)
+        const limit = window - queue.length;
+        const wantClaim = !exhausted && writeFailures === 0 && lowQueue && limit > 0;
         const settleNow =
           finished.length > 0 &&
           (writeFailures > 0
@@ -213,7 +216,6 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           // Not claimed now: trackers paused by their circuit (their rows are due when it may
           // close), and crowded ones.
           const skipped = [...paused, ...crowded];
-          const limit = window - queue.length;
           const writing = finished.splice(0);
           try {
             const { claimed, lost } = await this.store.exchange(
