@@ -97,12 +97,17 @@ export function hydrate<T>(manager: EntityManager, target: EntityTarget<T>, row:
 
 const insertTexts = new WeakMap<EntityMetadata, string>();
 
-/** `INSERT INTO "table" (…) VALUES (:prefix…)` for every column of the entity. */
-function insertText(metadata: EntityMetadata, prefix = ''): string {
+/**
+ * `INSERT INTO "table" (…) VALUES (:prefix…)` for every column of the entity; with several
+ * prefixes, one row of values for each.
+ */
+function insertText(metadata: EntityMetadata, prefixes: string[] = ['']): string {
   const columns = metadata.columns;
+  const tuple = (prefix: string) =>
+    `(${columns.map((c) => `:${prefix}${c.propertyName}`).join(', ')})`;
   return (
     `INSERT INTO "${metadata.tableName}" (${columns.map((c) => `"${c.databaseName}"`).join(', ')}) ` +
-    `VALUES (${columns.map((c) => `:${prefix}${c.propertyName}`).join(', ')})`
+    `VALUES ${prefixes.map(tuple).join(', ')}`
   );
 }
 
@@ -142,6 +147,34 @@ export async function insertRow<T extends ObjectLiteral>(
   await rawQuery(manager, text, values);
 }
 
+const multiRowInsertTexts = new Map<string, string>();
+
+/**
+ * Complete rows of one entity in one multi-row INSERT (what `insertRow` does for one). The
+ * text depends on the entity and the count only; keep batches to a few hundred rows so the
+ * bound parameters stay within every engine's limit.
+ */
+export async function insertMany<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  rows: T[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const metadata = manager.dataSource.getMetadata(target);
+  const key = `${metadata.tableName}\0${rows.length}`;
+  let text = multiRowInsertTexts.get(key);
+  if (text === undefined) {
+    text = insertText(
+      metadata,
+      rows.map((_, i) => `r${i}_`),
+    );
+    multiRowInsertTexts.set(key, text);
+  }
+  const values: Record<string, unknown> = {};
+  rows.forEach((row, i) => insertValues(manager, metadata, row, values, `r${i}_`));
+  await rawQuery(manager, text, values);
+}
+
 /** A complete row of an entity, for `insertRows`. */
 export interface EntityRow {
   target: EntityTarget<ObjectLiteral>;
@@ -165,7 +198,7 @@ export async function insertRows(manager: EntityManager, rows: EntityRow[]): Pro
   const key = metadatas.map((m) => m.tableName).join('\0');
   let text = chainedInsertTexts.get(key);
   if (text === undefined) {
-    const inserts = metadatas.map((metadata, i) => insertText(metadata, `r${i}_`));
+    const inserts = metadatas.map((metadata, i) => insertText(metadata, [`r${i}_`]));
     const last = inserts.pop() as string;
     text = `WITH ${inserts.map((insert, i) => `"w${i}" AS (${insert})`).join(', ')} ${last}`;
     chainedInsertTexts.set(key, text);

@@ -6,7 +6,7 @@ import { type EntityManager, In } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import { PostbackDatabase } from '../database/postback-database.js';
-import { placeholders, rawQuery } from '../database/raw-sql.js';
+import { insertMany, placeholders, rawQuery } from '../database/raw-sql.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
@@ -26,7 +26,7 @@ export interface Settlement {
 const ROWS_PER_STATEMENT = 100;
 
 /** The entity's table name as the host's DataSource has it (entityPrefix included). */
-function tableOf(manager: EntityManager, entity: typeof Postback | typeof DeliveryAttempt): string {
+function tableOf(manager: EntityManager, entity: typeof Postback): string {
   return manager.connection.getMetadata(entity).tableName;
 }
 
@@ -135,17 +135,10 @@ export class OutboxStore {
     if (finished.length === 0) return [];
     const now = this.clock.now();
     for (const batch of chunks(finished)) {
-      const params: Record<string, unknown> = {};
-      const rows = batch.map(({ row, attempt: a }, i) => {
-        const values: unknown[] = [randomUUID(), row.id, a.attempt, a.startedAt, a.durationMs];
-        values.push(a.requestUrl);
-        values.push(a.statusCode, a.outcome, a.error, a.responseExcerpt);
-        return `(${placeholders(`r${i}_`, values, params)})`;
-      });
-      await rawQuery(
+      await insertMany(
         manager,
-        `INSERT INTO "${tableOf(manager, DeliveryAttempt)}" ("id", "postback_id", "attempt", "started_at", "duration_ms", "request_url", "status_code", "outcome", "error", "response_excerpt") VALUES ${rows.join(', ')}`,
-        params,
+        DeliveryAttempt,
+        batch.map(({ row, attempt }) => ({ ...attempt, id: randomUUID(), postbackId: row.id })),
       );
     }
     const lost: Settlement[] = [];
