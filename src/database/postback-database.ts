@@ -13,7 +13,7 @@ import { GroupCommit } from './group-commit.js';
  */
 export class PostbackDatabase {
   readonly serialised: boolean;
-  private readonly postgres: boolean;
+  readonly postgres: boolean;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly groupCommit: GroupCommit;
 

@@ -11,6 +11,9 @@ export interface DueQuery {
   limit: number;
   /** Trackers not to claim for now (circuit open, or no free send slot). */
   skip?: string[];
+  /** Only rows due at or after this instant (`from`), or strictly before it (`before`). */
+  from?: number;
+  before?: number;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface DueQuery {
  */
 export function duePostbacksQuery(
   manager: EntityManager,
-  { state, now, limit, skip = [] }: DueQuery,
+  { state, now, limit, skip = [], from, before }: DueQuery,
 ): SelectQueryBuilder<Postback> {
   // The table as the host's DataSource names it (entityPrefix, schema).
   const { driver } = manager.connection;
@@ -45,5 +48,7 @@ export function duePostbacksQuery(
     .orderBy('p.next_attempt_at', 'ASC')
     .limit(limit);
   if (skip.length > 0) query.andWhere('p.tracker NOT IN (:...skip)', { skip });
+  if (from !== undefined) query.andWhere('p.next_attempt_at >= :from', { from });
+  if (before !== undefined) query.andWhere('p.next_attempt_at < :before', { before });
   return query;
 }

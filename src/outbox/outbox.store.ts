@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import { Inject, Injectable } from '@nestjs/common';
-import { type EntityManager, In } from 'typeorm';
+import { type EntityManager, In, type ObjectLiteral } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import { PostbackDatabase } from '../database/postback-database.js';
-import { insertMany, placeholders, rawQuery } from '../database/raw-sql.js';
+import { hydrate, insertMany, placeholders, rawQuery } from '../database/raw-sql.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
-import { duePostbacksQuery } from './due-postbacks.query.js';
+import { type DueQuery, duePostbacksQuery } from './due-postbacks.query.js';
 import { Postback } from './postback.entity.js';
 
 export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
@@ -24,6 +24,18 @@ export interface Settlement {
 
 /** Rows per multi-row statement: well within every engine's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 100;
+
+/** How often the flusher's claims look at the whole due index (see `OutboxStore.sweptAt`). */
+const SWEEP_MS = 1_000;
+
+/**
+ * An exchange is correct under any isolation level: it writes only rows it locks (its own
+ * claims, checked by token, and rows it selects FOR UPDATE), and under REPEATABLE READ or
+ * SERIALIZABLE a row another worker changed since the snapshot fails its lock with a
+ * serialization failure, upon which the exchange runs again. On PostgreSQL that spares the
+ * `SET TRANSACTION` round trip (see `PostbackDatabase.transaction`).
+ */
+const EXCHANGE_ISOLATION = { anyIsolation: true };
 
 /** The entity's table name as the host's DataSource has it (entityPrefix included). */
 function tableOf(manager: EntityManager, entity: typeof Postback): string {
@@ -47,6 +59,21 @@ export class OutboxStore {
   /** Who holds a lease, for operators reading the table. */
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`.slice(0, 64);
 
+  /**
+   * PostgreSQL and MySQL/MariaDB keep a row's old entry in the due index until VACUUM (or
+   * InnoDB's purge) removes it, and a claim's index scan walks over the entries of every row
+   * claimed before it, by this instance and the others: on a draining backlog, about 500 rows
+   * read per postback sent, measured. The floor is the due time of the last pending row this
+   * instance claimed; its claims start there. SQLite updates its index in place: no floor.
+   */
+  private pendingFloor: number | undefined;
+  /**
+   * When a claim last looked at the whole due index: expired leases, and pending rows behind
+   * the floor (a reversal whose original was still on its way, a skipped tracker's rows, rows
+   * committed late). The flusher's claims do so once every SWEEP_MS; `claimDue` always.
+   */
+  private sweptAt = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly db: PostbackDatabase,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
@@ -59,7 +86,7 @@ export class OutboxStore {
    * (circuit open, or no free slot).
    */
   claimDue(limit: number, skipTrackers: string[] = []): Promise<Postback[]> {
-    return this.db.transaction((manager) => this.claimIn(manager, limit, skipTrackers));
+    return this.db.transaction((manager) => this.claimIn(manager, limit, skipTrackers, true));
   }
 
   /**
@@ -77,10 +104,10 @@ export class OutboxStore {
       const lost = await this.settleIn(manager, finished);
       const claimed =
         claim && claim.limit > 0
-          ? await this.claimIn(manager, claim.limit, claim.skipTrackers ?? [])
+          ? await this.claimIn(manager, claim.limit, claim.skipTrackers ?? [], false)
           : [];
       return { claimed, lost };
-    });
+    }, EXCHANGE_ISOLATION);
   }
 
   /**
@@ -96,18 +123,9 @@ export class OutboxStore {
     manager: EntityManager,
     limit: number,
     skip: string[],
+    sweep: boolean,
   ): Promise<Postback[]> {
     const now = this.clock.now();
-    const found: Postback[] = [];
-    for (const state of ['in_flight', 'pending'] as const) {
-      if (found.length >= limit) break;
-      const query = duePostbacksQuery(manager, { state, now, limit: limit - found.length, skip });
-      // Competing instances skip each other's locked rows instead of waiting on them.
-      if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
-      found.push(...(await query.getMany()));
-    }
-    const rows = await this.countAbandoned(manager, found, now);
-    if (rows.length === 0) return rows;
     const lease = {
       state: 'in_flight' as const,
       leaseOwner: this.workerId,
@@ -115,6 +133,47 @@ export class OutboxStore {
       nextAttemptAt: now + this.options.outbox.leaseMs,
       updatedAt: now,
     };
+    const sweeping = sweep || now - this.sweptAt >= SWEEP_MS;
+    let claimed: Postback[] = [];
+    if (sweeping) {
+      this.sweptAt = now;
+      const expired = await this.due(manager, { state: 'in_flight', now, limit, skip });
+      claimed = await this.lease(manager, await this.countAbandoned(manager, expired, now), lease);
+    }
+    if (claimed.length >= limit) return claimed;
+    const pending: DueQuery = {
+      state: 'pending',
+      now,
+      limit: limit - claimed.length,
+      skip,
+      from: sweeping || this.db.serialised ? undefined : this.pendingFloor,
+    };
+    const rows = this.db.postgres
+      ? await this.claimPendingOnPostgres(manager, pending, lease)
+      : await this.lease(manager, await this.due(manager, pending), lease);
+    return claimed.concat(rows);
+  }
+
+  private due(manager: EntityManager, due: DueQuery): Promise<Postback[]> {
+    return this.lockedDue(manager, due).getMany();
+  }
+
+  private lockedDue(manager: EntityManager, due: DueQuery) {
+    const query = duePostbacksQuery(manager, due);
+    // Competing instances skip each other's locked rows instead of waiting on them.
+    if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
+    return query;
+  }
+
+  /** Puts selected rows in flight under `lease`; notes the floor (see `pendingFloor`). */
+  private async lease(
+    manager: EntityManager,
+    rows: Postback[],
+    lease: Partial<Postback>,
+  ): Promise<Postback[]> {
+    if (rows.length === 0) return rows;
+    const pending = rows.filter((row) => row.state === 'pending');
+    if (pending.length > 0) this.pendingFloor = pending[pending.length - 1].nextAttemptAt;
     for (const ids of chunks(rows.map((r) => r.id))) {
       const params: Record<string, unknown> = { ...lease };
       await rawQuery(
@@ -124,6 +183,41 @@ export class OutboxStore {
       );
     }
     return rows.map((row) => Object.assign(row, lease));
+  }
+
+  /**
+   * `due` then `lease` in one statement, one round trip: the due rows' ids are selected (and
+   * locked) in a `WITH`, the UPDATE joins them and returns the leased rows.
+   */
+  private async claimPendingOnPostgres(
+    manager: EntityManager,
+    due: DueQuery,
+    lease: Partial<Postback>,
+  ): Promise<Postback[]> {
+    const [select, parameters] = this.lockedDue(manager, due)
+      .select(['p.id', 'p.nextAttemptAt'])
+      .getQueryAndParameters();
+    const set = ['state', 'lease_owner', 'claim_token', 'next_attempt_at', 'updated_at']
+      .map((column, i) => `"${column}" = $${parameters.length + i + 1}`)
+      .join(', ');
+    const [rows] = (await manager.query(
+      `WITH "due" AS (${select}) UPDATE ${manager.connection.driver.escape(tableOf(manager, Postback))} AS "p" SET ${set} FROM "due" WHERE "p"."id" = "due"."p_id" RETURNING "p".*, "due"."p_next_attempt_at" AS "due_at"`,
+      [
+        ...parameters,
+        lease.state,
+        lease.leaseOwner,
+        lease.claimToken,
+        lease.nextAttemptAt,
+        lease.updatedAt,
+      ],
+    )) as [ObjectLiteral[], number];
+    if (rows.length === 0) return [];
+    // RETURNING has no order: back to due order.
+    const claimed = rows
+      .map((row) => ({ dueAt: Number(row.due_at), row: hydrate(manager, Postback, row) }))
+      .sort((a, b) => a.dueAt - b.dueAt);
+    this.pendingFloor = claimed[claimed.length - 1].dueAt;
+    return claimed.map((c) => c.row);
   }
 
   /**
@@ -164,16 +258,6 @@ export class OutboxStore {
         const [{ row, change }] = batch;
         const token = row.claimToken as string;
         const ids = batch.map((s) => s.row.id);
-        // Which of them this worker still owns, locked so that no takeover slips in between.
-        const select: Record<string, unknown> = { token };
-        const owned = await rawQuery<{ id: string }[]>(
-          manager,
-          `SELECT "id" FROM "${tableOf(manager, Postback)}" WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, select)})${this.db.serialised ? '' : ' FOR UPDATE'}`,
-          select,
-        );
-        const ownedIds = new Set(owned.map((r) => r.id));
-        lost.push(...batch.filter((s) => !ownedIds.has(s.row.id)));
-        if (ownedIds.size === 0) continue;
         // Within one write the settlements are milliseconds apart: the group takes the latest.
         const deliveredAt = Math.max(...batch.map((s) => s.change.deliveredAt ?? now));
         const update: Record<string, unknown> = {
@@ -184,14 +268,50 @@ export class OutboxStore {
           updatedAt: now,
           token,
         };
-        await rawQuery(
-          manager,
-          `UPDATE "${tableOf(manager, Postback)}" SET "state" = :state, "attempts" = :attempts, "last_status" = :lastStatus, "delivered_at" = :deliveredAt, "last_error" = NULL, "lease_owner" = NULL, "claim_token" = NULL, "updated_at" = :updatedAt WHERE "claim_token" = :token AND "id" IN (${placeholders('id', [...ownedIds], update)})`,
-          update,
-        );
+        const ownedIds = await this.markDelivered(manager, ids, update);
+        lost.push(...batch.filter((s) => !ownedIds.has(s.row.id)));
       }
     }
     return lost;
+  }
+
+  /**
+   * Marks delivered those of `ids` that still carry the claim token; returns their ids (the
+   * others were taken over by another worker). PostgreSQL says which in the UPDATE itself
+   * (RETURNING); elsewhere they are selected first, on MySQL/MariaDB locked so that no
+   * takeover slips in between.
+   */
+  private async markDelivered(
+    manager: EntityManager,
+    ids: string[],
+    update: Record<string, unknown>,
+  ): Promise<Set<string>> {
+    const table = tableOf(manager, Postback);
+    const set = `"state" = :state, "attempts" = :attempts, "last_status" = :lastStatus, "delivered_at" = :deliveredAt, "last_error" = NULL, "lease_owner" = NULL, "claim_token" = NULL, "updated_at" = :updatedAt`;
+    if (this.db.postgres) {
+      const params = { ...update };
+      const [rows] = await rawQuery<[{ id: string }[], number]>(
+        manager,
+        `UPDATE "${table}" SET ${set} WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, params)}) RETURNING "id"`,
+        params,
+      );
+      return new Set(rows.map((r) => r.id));
+    }
+    const select: Record<string, unknown> = { token: update.token };
+    const owned = await rawQuery<{ id: string }[]>(
+      manager,
+      `SELECT "id" FROM "${table}" WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, select)})${this.db.serialised ? '' : ' FOR UPDATE'}`,
+      select,
+    );
+    const ownedIds = new Set(owned.map((r) => r.id));
+    if (ownedIds.size === 0) return ownedIds;
+    const params = { ...update };
+    await rawQuery(
+      manager,
+      `UPDATE "${table}" SET ${set} WHERE "claim_token" = :token AND "id" IN (${placeholders('id', [...ownedIds], params)})`,
+      params,
+    );
+    return ownedIds;
   }
 
   /**

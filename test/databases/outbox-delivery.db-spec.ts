@@ -240,6 +240,32 @@ describeEachDatabase(await testDatabases(), (database) => {
     expect(tracker.received.map(orderOf)).toEqual(['O-restart']);
   });
 
+  it('claims, within a second, a row due before the last one claimed', async () => {
+    const agent = await start({ ...FAST_OUTBOX, enabled: false });
+    const first = await record(agent, 'O-first');
+    const second = await record(agent, 'O-second');
+    const late = await record(agent, 'O-late');
+    const firstDueAt = (await rowOf(agent, first.postbackId)).nextAttemptAt - 500;
+    const dueAt = (id: string, nextAttemptAt: number) =>
+      agent.db.run((m) => m.update(Postback, { id }, { nextAttemptAt }));
+    await dueAt(first.postbackId, firstDueAt);
+    await dueAt(late.postbackId, firstDueAt + 60_000);
+    const store = agent.app.get(OutboxStore);
+    // The flusher's way: one claim riding on a write of outcomes (none here).
+    const claim = async (limit: number) =>
+      (await store.exchange([], { limit })).claimed.map((r) => r.id);
+    expect(await claim(1)).toEqual([first.postbackId]);
+    // Now due before the row just claimed: a late commit, say, or a retry from another clock.
+    await dueAt(late.postbackId, firstDueAt - 1_000);
+    const claimed = await claim(10);
+    const started = Date.now();
+    while (!claimed.includes(late.postbackId) && Date.now() - started < 3_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      claimed.push(...(await claim(10)));
+    }
+    expect(claimed.sort()).toEqual([second.postbackId, late.postbackId].sort());
+  });
+
   it('re-sends, with the same event ID, a postback claimed by a worker that died', async () => {
     const crashed = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
     const { postbackId } = await record(crashed, 'O-crash');
