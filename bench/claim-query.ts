@@ -2,10 +2,10 @@
  * Child process, figure 5: the outbox claim query on SQLite with 1,000,000 delivered rows
  * retained, against the same query on an empty table.
  *
- * The SQL is not copied by hand: it is built with the same TypeORM query builder calls as
- * OutboxStore.claimDue (state = 'pending' AND next_attempt_at <= :now AND the
- * reversal's NOT EXISTS clause, ORDER BY next_attempt_at, LIMIT 50; no lock on SQLite), then
- * run through better-sqlite3 directly, so what is timed is SQLite, not TypeORM's hydration.
+ * The SQL is not copied by hand: it is built by the same function as OutboxStore's claims
+ * (state = 'pending' AND next_attempt_at <= :now AND the reversal's NOT EXISTS clause, ORDER
+ * BY next_attempt_at, LIMIT 50; no lock on SQLite), then run through better-sqlite3
+ * directly, so what is timed is SQLite, not the driver around it.
  * The delivered rows are seeded with multi-row INSERTs in one transaction.
  */
 import 'reflect-metadata';
@@ -16,7 +16,8 @@ import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 
 import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
-import { duePostbacksQuery } from '../src/outbox/due-postbacks.query.js';
+import { compile } from '../src/database/raw-sql.js';
+import { dueSelectSql } from '../src/outbox/due-postbacks.query.js';
 import { args, fail, percentile, send, tempDir, TRACKER } from './common.js';
 
 const BATCH = 50;
@@ -39,16 +40,20 @@ const COLUMNS = [
 ];
 
 /**
- * The claim SELECT of pending rows exactly as OutboxStore.claimDue issues it (no skipped
- * trackers). A claim also runs the same query for expired leases first; it has the same shape
- * and plan, on a state that holds a handful of rows.
+ * The claim SELECT of pending rows exactly as OutboxStore's claims issue it on SQLite (no
+ * skipped trackers, no floor): the text its one-statement claim selects the due ids with. The
+ * sweep for expired leases runs the same text on another state, once a second.
  */
 function claimSql(dataSource: DataSource, now: number): [string, unknown[]] {
-  return duePostbacksQuery(dataSource.manager, {
-    state: 'pending',
-    now,
-    limit: BATCH,
-  }).getQueryAndParameters();
+  const parameters: Record<string, unknown> = {};
+  const text = dueSelectSql(
+    'postback_outbox',
+    { state: 'pending', now, limit: BATCH },
+    { columns: `"p"."id" AS "id", "p"."next_attempt_at" AS "due_at"`, lock: false },
+    parameters,
+  );
+  const { sql, names } = compile(dataSource, text);
+  return [sql, names.map((name) => parameters[name])];
 }
 
 const uuid = (prefix: string, n: number) =>

@@ -14,6 +14,8 @@ import { GroupCommit } from './group-commit.js';
 export class PostbackDatabase {
   readonly serialised: boolean;
   readonly postgres: boolean;
+  /** UPDATE … RETURNING rows: PostgreSQL and better-sqlite3 (SQLite ≥ 3.35), not MySQL. */
+  readonly updateReturning: boolean;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly groupCommit: GroupCommit;
 
@@ -21,6 +23,7 @@ export class PostbackDatabase {
     const type = dataSource.options.type;
     this.serialised = type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor';
     this.postgres = type === 'postgres';
+    this.updateReturning = this.postgres || type === 'better-sqlite3';
     this.groupCommit = new GroupCommit(
       (job) => void this.exclusive(job),
       (work) => this.dataSource.transaction(work),

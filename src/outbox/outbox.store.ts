@@ -5,12 +5,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type EntityManager, In, type ObjectLiteral } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
+import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
-import { hydrate, insertMany, placeholders, rawQuery } from '../database/raw-sql.js';
+import { hydrate, insertMany, placeholders, rawQuery, selectList } from '../database/raw-sql.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
-import { type DueQuery, duePostbacksQuery } from './due-postbacks.query.js';
+import { type DueQuery, dueSelectSql } from './due-postbacks.query.js';
 import { Postback } from './postback.entity.js';
 
 export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
@@ -27,6 +28,22 @@ const ROWS_PER_STATEMENT = 100;
 
 /** How often the flusher's claims look at the whole due index (see `OutboxStore.sweptAt`). */
 const SWEEP_MS = 1_000;
+
+/** What a claim writes on the rows it takes (`LEASE_SET` binds it). */
+interface Lease {
+  state: 'in_flight';
+  leaseOwner: string;
+  claimToken: string;
+  nextAttemptAt: number;
+  updatedAt: number;
+}
+const LEASE_SET = `"state" = :state, "lease_owner" = :leaseOwner, "claim_token" = :claimToken, "next_attempt_at" = :nextAttemptAt, "updated_at" = :updatedAt`;
+
+/** The rows of an UPDATE … RETURNING: PostgreSQL's driver answers [rows, count]. */
+function returned(result: unknown): ObjectLiteral[] {
+  const [first] = result as unknown[];
+  return Array.isArray(first) ? (first as ObjectLiteral[]) : (result as ObjectLiteral[]);
+}
 
 /**
  * An exchange is correct under any isolation level: it writes only rows it locks (its own
@@ -126,8 +143,8 @@ export class OutboxStore {
     sweep: boolean,
   ): Promise<Postback[]> {
     const now = this.clock.now();
-    const lease = {
-      state: 'in_flight' as const,
+    const lease: Lease = {
+      state: 'in_flight',
       leaseOwner: this.workerId,
       claimToken: randomUUID(),
       nextAttemptAt: now + this.options.outbox.leaseMs,
@@ -148,29 +165,32 @@ export class OutboxStore {
       skip,
       from: sweeping || this.db.serialised ? undefined : this.pendingFloor,
     };
-    const rows = this.db.postgres
-      ? await this.claimPendingOnPostgres(manager, pending, lease)
-      : await this.lease(manager, await this.due(manager, pending), lease);
+    const rows =
+      this.db.updateReturning
+        ? await this.claimReturning(manager, pending, lease)
+        : await this.lease(manager, await this.due(manager, pending), lease);
     return claimed.concat(rows);
   }
 
-  private due(manager: EntityManager, due: DueQuery): Promise<Postback[]> {
-    return this.lockedDue(manager, due).getMany();
-  }
-
-  private lockedDue(manager: EntityManager, due: DueQuery) {
-    const query = duePostbacksQuery(manager, due);
-    // Competing instances skip each other's locked rows instead of waiting on them.
-    if (!this.db.serialised) query.setLock('pessimistic_write').setOnLocked('skip_locked');
-    return query;
+  /** Due rows, whole, locked where other instances compete (see `dueSelectSql`). */
+  private async due(manager: EntityManager, due: DueQuery): Promise<Postback[]> {
+    const parameters: Record<string, unknown> = {};
+    const metadata = manager.connection.getMetadata(Postback);
+    const rows = await rawQuery<ObjectLiteral[]>(
+      manager,
+      dueSelectSql(
+        tableOf(manager, Postback),
+        due,
+        { columns: selectList(metadata, 'p'), lock: !this.db.serialised },
+        parameters,
+      ),
+      parameters,
+    );
+    return rows.map((row) => hydrate(manager, Postback, row));
   }
 
   /** Puts selected rows in flight under `lease`; notes the floor (see `pendingFloor`). */
-  private async lease(
-    manager: EntityManager,
-    rows: Postback[],
-    lease: Partial<Postback>,
-  ): Promise<Postback[]> {
+  private async lease(manager: EntityManager, rows: Postback[], lease: Lease): Promise<Postback[]> {
     if (rows.length === 0) return rows;
     const pending = rows.filter((row) => row.state === 'pending');
     if (pending.length > 0) this.pendingFloor = pending[pending.length - 1].nextAttemptAt;
@@ -178,7 +198,7 @@ export class OutboxStore {
       const params: Record<string, unknown> = { ...lease };
       await rawQuery(
         manager,
-        `UPDATE "${tableOf(manager, Postback)}" SET "state" = :state, "lease_owner" = :leaseOwner, "claim_token" = :claimToken, "next_attempt_at" = :nextAttemptAt, "updated_at" = :updatedAt WHERE "id" IN (${placeholders('id', ids, params)})`,
+        `UPDATE "${tableOf(manager, Postback)}" SET ${LEASE_SET} WHERE "id" IN (${placeholders('id', ids, params)})`,
         params,
       );
     }
@@ -186,37 +206,37 @@ export class OutboxStore {
   }
 
   /**
-   * `due` then `lease` in one statement, one round trip: the due rows' ids are selected (and
-   * locked) in a `WITH`, the UPDATE joins them and returns the leased rows.
+   * `due` then `lease` in one statement, one round trip, on the engines whose UPDATE has
+   * RETURNING: the due rows' ids are selected (on PostgreSQL locked) in a `WITH`, the UPDATE
+   * leases them and returns them whole.
    */
-  private async claimPendingOnPostgres(
+  private async claimReturning(
     manager: EntityManager,
     due: DueQuery,
-    lease: Partial<Postback>,
+    lease: Lease,
   ): Promise<Postback[]> {
-    const [select, parameters] = this.lockedDue(manager, due)
-      .select(['p.id', 'p.nextAttemptAt'])
-      .getQueryAndParameters();
-    const set = ['state', 'lease_owner', 'claim_token', 'next_attempt_at', 'updated_at']
-      .map((column, i) => `"${column}" = $${parameters.length + i + 1}`)
-      .join(', ');
-    const [rows] = (await manager.query(
-      `WITH "due" AS (${select}) UPDATE ${manager.connection.driver.escape(tableOf(manager, Postback))} AS "p" SET ${set} FROM "due" WHERE "p"."id" = "due"."p_id" RETURNING "p".*, "due"."p_next_attempt_at" AS "due_at"`,
-      [
-        ...parameters,
-        lease.state,
-        lease.leaseOwner,
-        lease.claimToken,
-        lease.nextAttemptAt,
-        lease.updatedAt,
-      ],
-    )) as [ObjectLiteral[], number];
+    const table = tableOf(manager, Postback);
+    const parameters: Record<string, unknown> = { ...lease };
+    const select = dueSelectSql(
+      table,
+      due,
+      { columns: `"p"."id" AS "id", "p"."next_attempt_at" AS "due_at"`, lock: this.db.postgres },
+      parameters,
+    );
+    // SQLite's RETURNING sees only the updated table: no due time, no order. Its rows come
+    // back in creation order instead, near enough (SQLite has no floor to keep).
+    const text = this.db.postgres
+      ? `WITH "due" AS (${select}) UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING "u".*, "due"."due_at" AS "due_at"`
+      : `WITH "due" AS (${select}) UPDATE "${table}" SET ${LEASE_SET} WHERE "id" IN (SELECT "id" FROM "due") RETURNING *`;
+    const rows = returned(await rawQuery(manager, text, parameters));
     if (rows.length === 0) return [];
-    // RETURNING has no order: back to due order.
     const claimed = rows
-      .map((row) => ({ dueAt: Number(row.due_at), row: hydrate(manager, Postback, row) }))
+      .map((row) => ({
+        dueAt: Number(row.due_at ?? row.created_at),
+        row: hydrate(manager, Postback, row),
+      }))
       .sort((a, b) => a.dueAt - b.dueAt);
-    this.pendingFloor = claimed[claimed.length - 1].dueAt;
+    if (this.db.postgres) this.pendingFloor = claimed[claimed.length - 1].dueAt;
     return claimed.map((c) => c.row);
   }
 
@@ -232,7 +252,8 @@ export class OutboxStore {
       await insertMany(
         manager,
         DeliveryAttempt,
-        batch.map(({ row, attempt }) => ({ ...attempt, id: randomUUID(), postbackId: row.id })),
+        // Time-ordered ids: appended to the primary-key index, not scattered over it.
+        batch.map(({ row, attempt }) => ({ ...attempt, id: uuidV7(now), postbackId: row.id })),
       );
     }
     const lost: Settlement[] = [];
@@ -277,9 +298,9 @@ export class OutboxStore {
 
   /**
    * Marks delivered those of `ids` that still carry the claim token; returns their ids (the
-   * others were taken over by another worker). PostgreSQL says which in the UPDATE itself
-   * (RETURNING); elsewhere they are selected first, on MySQL/MariaDB locked so that no
-   * takeover slips in between.
+   * others were taken over by another worker). PostgreSQL and SQLite say which in the UPDATE
+   * itself (RETURNING); MySQL/MariaDB select them first, locked so that no takeover slips in
+   * between.
    */
   private async markDelivered(
     manager: EntityManager,
@@ -288,14 +309,16 @@ export class OutboxStore {
   ): Promise<Set<string>> {
     const table = tableOf(manager, Postback);
     const set = `"state" = :state, "attempts" = :attempts, "last_status" = :lastStatus, "delivered_at" = :deliveredAt, "last_error" = NULL, "lease_owner" = NULL, "claim_token" = NULL, "updated_at" = :updatedAt`;
-    if (this.db.postgres) {
+    if (this.db.updateReturning) {
       const params = { ...update };
-      const [rows] = await rawQuery<[{ id: string }[], number]>(
-        manager,
-        `UPDATE "${table}" SET ${set} WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, params)}) RETURNING "id"`,
-        params,
+      const rows = returned(
+        await rawQuery(
+          manager,
+          `UPDATE "${table}" SET ${set} WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, params)}) RETURNING "id"`,
+          params,
+        ),
       );
-      return new Set(rows.map((r) => r.id));
+      return new Set(rows.map((r) => r.id as string));
     }
     const select: Record<string, unknown> = { token: update.token };
     const owned = await rawQuery<{ id: string }[]>(
@@ -339,7 +362,7 @@ export class OutboxStore {
         'the worker sending it stopped before recording an outcome (its lease expired)';
       const dead = attempt >= maxAttempts;
       await manager.insert(DeliveryAttempt, {
-        id: randomUUID(),
+        id: uuidV7(now),
         postbackId: row.id,
         attempt,
         startedAt: now,
