@@ -27,6 +27,7 @@ export interface RawStatement {
   names: string[];
 }
 
+const MAX_COMPILED_TEXTS = 1_000;
 const compiled = new WeakMap<DataSource, Map<string, RawStatement>>();
 
 function cacheOf(dataSource: DataSource): Map<string, RawStatement> {
@@ -49,6 +50,8 @@ export function compile(dataSource: DataSource, text: string): RawStatement {
         return driver.createParameter(name, names.length - 1);
       });
     statement = { sql, names };
+    // Texts that vary with batch sizes are many but few are hot: a bound keeps memory flat.
+    if (cache.size >= MAX_COMPILED_TEXTS) cache.clear();
     cache.set(text, statement);
   }
   return statement;
@@ -160,19 +163,33 @@ export async function insertMany<T extends ObjectLiteral>(
   rows: T[],
 ): Promise<void> {
   if (rows.length === 0) return;
+  const values: Record<string, unknown> = {};
+  await rawQuery(manager, insertManySql(manager, target, rows, values), values);
+}
+
+/**
+ * `insertMany`'s statement, not run: its text, its values added to `values` (named
+ * `<prefix>r<i>_<property>`), to be part of a larger statement.
+ */
+export function insertManySql<T extends ObjectLiteral>(
+  manager: EntityManager,
+  target: EntityTarget<T>,
+  rows: T[],
+  values: Record<string, unknown>,
+  prefix = '',
+): string {
   const metadata = manager.dataSource.getMetadata(target);
-  const key = `${metadata.tableName}\0${rows.length}`;
+  const key = `${metadata.tableName}\0${rows.length}\0${prefix}`;
   let text = multiRowInsertTexts.get(key);
   if (text === undefined) {
     text = insertText(
       metadata,
-      rows.map((_, i) => `r${i}_`),
+      rows.map((_, i) => `${prefix}r${i}_`),
     );
     multiRowInsertTexts.set(key, text);
   }
-  const values: Record<string, unknown> = {};
-  rows.forEach((row, i) => insertValues(manager, metadata, row, values, `r${i}_`));
-  await rawQuery(manager, text, values);
+  rows.forEach((row, i) => insertValues(manager, metadata, row, values, `${prefix}r${i}_`));
+  return text;
 }
 
 /** A complete row of an entity, for `insertRows`. */

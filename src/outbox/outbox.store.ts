@@ -7,7 +7,14 @@ import { type EntityManager, In, type ObjectLiteral } from 'typeorm';
 import type { Clock } from '../common/clock.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
-import { hydrate, insertMany, placeholders, rawQuery, selectList } from '../database/raw-sql.js';
+import {
+  hydrate,
+  insertMany,
+  insertManySql,
+  placeholders,
+  rawQuery,
+  selectList,
+} from '../database/raw-sql.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
@@ -37,12 +44,78 @@ interface Lease {
   nextAttemptAt: number;
   updatedAt: number;
 }
+/** What a claim's `WITH "due"` selects: the row, and its due time before the lease. */
+const DUE_COLUMNS = `"p"."id" AS "id", "p"."next_attempt_at" AS "due_at"`;
 const LEASE_SET = `"state" = :state, "lease_owner" = :leaseOwner, "claim_token" = :claimToken, "next_attempt_at" = :nextAttemptAt, "updated_at" = :updatedAt`;
 
 /** The rows of an UPDATE … RETURNING: PostgreSQL's driver answers [rows, count]. */
 function returned(result: unknown): ObjectLiteral[] {
   const [first] = result as unknown[];
   return Array.isArray(first) ? (first as ObjectLiteral[]) : (result as ObjectLiteral[]);
+}
+
+/** The attempt rows of `settlements`, with time-ordered ids (appended to the key index). */
+function attemptRows(settlements: Settlement[], now: number): DeliveryAttempt[] {
+  return settlements.map(({ row, attempt }) => ({
+    ...attempt,
+    id: uuidV7(now),
+    postbackId: row.id,
+  }));
+}
+
+/**
+ * Deliveries, nearly every settlement in a healthy outbox, grouped by what their UPDATE
+ * writes (claim token, attempt count, status), so that one UPDATE serves each group; the
+ * other settlements (retries, dead letters) are written one by one.
+ */
+function groupSettlements(finished: Settlement[]): {
+  delivered: Settlement[][];
+  others: Settlement[];
+} {
+  const delivered = new Map<string, Settlement[]>();
+  const others: Settlement[] = [];
+  for (const settlement of finished) {
+    const { row, change } = settlement;
+    if (change.state !== 'delivered' || typeof change.attempts !== 'number') {
+      others.push(settlement);
+      continue;
+    }
+    const key = JSON.stringify([row.claimToken, change.attempts, change.lastStatus]);
+    const group = delivered.get(key);
+    if (group) group.push(settlement);
+    else delivered.set(key, [settlement]);
+  }
+  return { delivered: [...delivered.values()], others };
+}
+
+/**
+ * The UPDATE marking one group of deliveries (see `groupSettlements`), checked against their
+ * claim token; its values go to `params`, named with `prefix`.
+ */
+function deliveredUpdateSql(
+  table: string,
+  batch: Settlement[],
+  now: number,
+  params: Record<string, unknown>,
+  prefix = '',
+): string {
+  const [{ row, change }] = batch;
+  // Within one write the settlements are milliseconds apart: the group takes the latest.
+  const deliveredAt = Math.max(...batch.map((s) => s.change.deliveredAt ?? now));
+  Object.assign(params, {
+    [`${prefix}delivered`]: 'delivered',
+    [`${prefix}attempts`]: change.attempts,
+    [`${prefix}lastStatus`]: change.lastStatus,
+    [`${prefix}deliveredAt`]: deliveredAt,
+    [`${prefix}updatedAt`]: now,
+    [`${prefix}token`]: row.claimToken,
+  });
+  const ids = placeholders(
+    `${prefix}id`,
+    batch.map((s) => s.row.id),
+    params,
+  );
+  return `UPDATE "${table}" SET "state" = :${prefix}delivered, "attempts" = :${prefix}attempts, "last_status" = :${prefix}lastStatus, "delivered_at" = :${prefix}deliveredAt, "last_error" = NULL, "lease_owner" = NULL, "claim_token" = NULL, "updated_at" = :${prefix}updatedAt WHERE "claim_token" = :${prefix}token AND "id" IN (${ids})`;
 }
 
 /**
@@ -117,6 +190,8 @@ export class OutboxStore {
     finished: Settlement[],
     claim?: { limit: number; skipTrackers?: string[] },
   ): Promise<{ claimed: Postback[]; lost: Settlement[] }> {
+    const oneStatement = this.exchangeInOneStatement(finished, claim);
+    if (oneStatement) return oneStatement;
     return this.db.transaction(async (manager) => {
       const lost = await this.settleIn(manager, finished);
       const claimed =
@@ -136,6 +211,85 @@ export class OutboxStore {
     return lost.length === 0;
   }
 
+  /**
+   * `exchange` on PostgreSQL in its steady state, in one statement: one round trip, no
+   * BEGIN/COMMIT. The attempts' INSERT, each group's delivered UPDATE and the claim are parts
+   * of one `WITH`, which PostgreSQL runs as a whole or not at all, each part on the same
+   * snapshot (the claim takes pending rows only, never the rows being settled). Undefined, for
+   * the transaction's way, when a settlement is not a delivery (those are written one by
+   * one), when they are too many for one statement, or when the claim is due to sweep
+   * (expired leases are counted as attempts first).
+   */
+  private exchangeInOneStatement(
+    finished: Settlement[],
+    claim?: { limit: number; skipTrackers?: string[] },
+  ): Promise<{ claimed: Postback[]; lost: Settlement[] }> | undefined {
+    if (!this.db.postgres || finished.length > ROWS_PER_STATEMENT) return undefined;
+    const { delivered, others } = groupSettlements(finished);
+    const claiming = claim !== undefined && claim.limit > 0;
+    const now = this.clock.now();
+    if (others.length > 0 || (claiming && now - this.sweptAt >= SWEEP_MS)) return undefined;
+    if (finished.length === 0 && !claiming) return Promise.resolve({ claimed: [], lost: [] });
+    return this.db.statement(async (manager) => {
+      const table = tableOf(manager, Postback);
+      const columns = manager.connection.getMetadata(Postback).columns.map((c) => c.databaseName);
+      const params: Record<string, unknown> = {};
+      const parts: string[] = [];
+      const outputs: string[] = [];
+      if (finished.length > 0) {
+        const attempts = attemptRows(finished, now);
+        parts.push(`"a" AS (${insertManySql(manager, DeliveryAttempt, attempts, params, 'a')})`);
+      }
+      delivered.forEach((group, g) => {
+        parts.push(
+          `"s${g}" AS (${deliveredUpdateSql(table, group, now, params, `s${g}`)} RETURNING "id")`,
+        );
+        outputs.push(
+          `SELECT ${columns.map(() => 'NULL').join(', ')}, NULL, "id" AS "settled_id" FROM "s${g}"`,
+        );
+      });
+      if (claiming) {
+        Object.assign(params, this.newLease(now));
+        const due: DueQuery = {
+          state: 'pending',
+          now,
+          limit: claim.limit,
+          skip: claim.skipTrackers ?? [],
+          from: this.pendingFloor,
+        };
+        const select = dueSelectSql(table, due, { columns: DUE_COLUMNS, lock: true }, params);
+        parts.push(`"due" AS (${select})`);
+        parts.push(
+          `"c" AS (UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING "u".*, "due"."due_at" AS "due_at")`,
+        );
+        outputs.unshift(
+          `SELECT ${columns.map((c) => `"c"."${c}"`).join(', ')}, "c"."due_at", NULL AS "settled_id" FROM "c"`,
+        );
+      }
+      const rows = await rawQuery<ObjectLiteral[]>(
+        manager,
+        `WITH ${parts.join(', ')} ${outputs.join(' UNION ALL ')}`,
+        params,
+      );
+      const owned = new Set(rows.map((r) => r.settled_id).filter((id) => typeof id === 'string'));
+      const claimed = this.inDueOrder(
+        manager,
+        rows.filter((r) => typeof r.settled_id !== 'string'),
+      );
+      return { claimed, lost: finished.filter((s) => !owned.has(s.row.id)) };
+    });
+  }
+
+  private newLease(now: number): Lease {
+    return {
+      state: 'in_flight',
+      leaseOwner: this.workerId,
+      claimToken: randomUUID(),
+      nextAttemptAt: now + this.options.outbox.leaseMs,
+      updatedAt: now,
+    };
+  }
+
   private async claimIn(
     manager: EntityManager,
     limit: number,
@@ -143,13 +297,7 @@ export class OutboxStore {
     sweep: boolean,
   ): Promise<Postback[]> {
     const now = this.clock.now();
-    const lease: Lease = {
-      state: 'in_flight',
-      leaseOwner: this.workerId,
-      claimToken: randomUUID(),
-      nextAttemptAt: now + this.options.outbox.leaseMs,
-      updatedAt: now,
-    };
+    const lease = this.newLease(now);
     const sweeping = sweep || now - this.sweptAt >= SWEEP_MS;
     let claimed: Postback[] = [];
     if (sweeping) {
@@ -165,10 +313,9 @@ export class OutboxStore {
       skip,
       from: sweeping || this.db.serialised ? undefined : this.pendingFloor,
     };
-    const rows =
-      this.db.updateReturning
-        ? await this.claimReturning(manager, pending, lease)
-        : await this.lease(manager, await this.due(manager, pending), lease);
+    const rows = this.db.updateReturning
+      ? await this.claimReturning(manager, pending, lease)
+      : await this.lease(manager, await this.due(manager, pending), lease);
     return claimed.concat(rows);
   }
 
@@ -220,7 +367,7 @@ export class OutboxStore {
     const select = dueSelectSql(
       table,
       due,
-      { columns: `"p"."id" AS "id", "p"."next_attempt_at" AS "due_at"`, lock: this.db.postgres },
+      { columns: DUE_COLUMNS, lock: this.db.postgres },
       parameters,
     );
     // SQLite's RETURNING sees only the updated table: no due time, no order. Its rows come
@@ -228,7 +375,11 @@ export class OutboxStore {
     const text = this.db.postgres
       ? `WITH "due" AS (${select}) UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING "u".*, "due"."due_at" AS "due_at"`
       : `WITH "due" AS (${select}) UPDATE "${table}" SET ${LEASE_SET} WHERE "id" IN (SELECT "id" FROM "due") RETURNING *`;
-    const rows = returned(await rawQuery(manager, text, parameters));
+    return this.inDueOrder(manager, returned(await rawQuery(manager, text, parameters)));
+  }
+
+  /** Claimed rows as returned by an UPDATE, hydrated, in due order; notes the floor. */
+  private inDueOrder(manager: EntityManager, rows: ObjectLiteral[]): Postback[] {
     if (rows.length === 0) return [];
     const claimed = rows
       .map((row) => ({
@@ -249,24 +400,12 @@ export class OutboxStore {
     if (finished.length === 0) return [];
     const now = this.clock.now();
     for (const batch of chunks(finished)) {
-      await insertMany(
-        manager,
-        DeliveryAttempt,
-        // Time-ordered ids: appended to the primary-key index, not scattered over it.
-        batch.map(({ row, attempt }) => ({ ...attempt, id: uuidV7(now), postbackId: row.id })),
-      );
+      await insertMany(manager, DeliveryAttempt, attemptRows(batch, now));
     }
     const lost: Settlement[] = [];
-    const delivered = new Map<string, Settlement[]>();
-    for (const settlement of finished) {
+    const { delivered, others } = groupSettlements(finished);
+    for (const settlement of others) {
       const { row, change } = settlement;
-      if (change.state === 'delivered' && typeof change.attempts === 'number') {
-        const key = JSON.stringify([row.claimToken, change.attempts, change.lastStatus]);
-        const group = delivered.get(key);
-        if (group) group.push(settlement);
-        else delivered.set(key, [settlement]);
-        continue;
-      }
       const result = await manager.update(
         Postback,
         { id: row.id, claimToken: row.claimToken as string },
@@ -274,22 +413,9 @@ export class OutboxStore {
       );
       if (!result.affected) lost.push(settlement);
     }
-    for (const group of delivered.values()) {
+    for (const group of delivered) {
       for (const batch of chunks(group)) {
-        const [{ row, change }] = batch;
-        const token = row.claimToken as string;
-        const ids = batch.map((s) => s.row.id);
-        // Within one write the settlements are milliseconds apart: the group takes the latest.
-        const deliveredAt = Math.max(...batch.map((s) => s.change.deliveredAt ?? now));
-        const update: Record<string, unknown> = {
-          state: 'delivered',
-          attempts: change.attempts,
-          lastStatus: change.lastStatus,
-          deliveredAt,
-          updatedAt: now,
-          token,
-        };
-        const ownedIds = await this.markDelivered(manager, ids, update);
+        const ownedIds = await this.markDelivered(manager, batch, now);
         lost.push(...batch.filter((s) => !ownedIds.has(s.row.id)));
       }
     }
@@ -304,36 +430,33 @@ export class OutboxStore {
    */
   private async markDelivered(
     manager: EntityManager,
-    ids: string[],
-    update: Record<string, unknown>,
+    batch: Settlement[],
+    now: number,
   ): Promise<Set<string>> {
     const table = tableOf(manager, Postback);
-    const set = `"state" = :state, "attempts" = :attempts, "last_status" = :lastStatus, "delivered_at" = :deliveredAt, "last_error" = NULL, "lease_owner" = NULL, "claim_token" = NULL, "updated_at" = :updatedAt`;
     if (this.db.updateReturning) {
-      const params = { ...update };
+      const params: Record<string, unknown> = {};
       const rows = returned(
         await rawQuery(
           manager,
-          `UPDATE "${table}" SET ${set} WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, params)}) RETURNING "id"`,
+          `${deliveredUpdateSql(table, batch, now, params)} RETURNING "id"`,
           params,
         ),
       );
       return new Set(rows.map((r) => r.id as string));
     }
-    const select: Record<string, unknown> = { token: update.token };
+    const select: Record<string, unknown> = { token: batch[0].row.claimToken };
+    const ids = batch.map((s) => s.row.id);
     const owned = await rawQuery<{ id: string }[]>(
       manager,
       `SELECT "id" FROM "${table}" WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, select)})${this.db.serialised ? '' : ' FOR UPDATE'}`,
       select,
     );
     const ownedIds = new Set(owned.map((r) => r.id));
-    if (ownedIds.size === 0) return ownedIds;
-    const params = { ...update };
-    await rawQuery(
-      manager,
-      `UPDATE "${table}" SET ${set} WHERE "claim_token" = :token AND "id" IN (${placeholders('id', [...ownedIds], params)})`,
-      params,
-    );
+    const kept = batch.filter((s) => ownedIds.has(s.row.id));
+    if (kept.length === 0) return ownedIds;
+    const params: Record<string, unknown> = {};
+    await rawQuery(manager, deliveredUpdateSql(table, kept, now, params), params);
     return ownedIds;
   }
 

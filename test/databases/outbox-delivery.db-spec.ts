@@ -341,6 +341,49 @@ describeEachDatabase(await testDatabases(), (database) => {
     expect((await rowOf(agent, postbackId)).state).toBe('delivered');
   });
 
+  it('tells, in one write of several deliveries, which rows it still held', async () => {
+    const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
+    const kept = (await record(agent, 'O-kept')).postbackId;
+    const taken = (await record(agent, 'O-taken')).postbackId;
+    const store = agent.app.get(OutboxStore);
+    const claimed = await store.claimDue(10);
+    expect(claimed.map((r) => r.id).sort()).toEqual([kept, taken].sort());
+    // One lease runs out; another worker takes that row over.
+    await agent.db.run((m) => m.update(Postback, { id: taken }, { nextAttemptAt: Date.now() - 1 }));
+    const [takeover] = await store.claimDue(10);
+    expect(takeover.id).toBe(taken);
+    // The flusher's shape of a delivery: grouped into one write per claim.
+    const delivered = (row: Postback) => ({
+      row,
+      attempt: {
+        attempt: 1,
+        startedAt: Date.now(),
+        durationMs: 1,
+        requestUrl: 'x',
+        statusCode: 200,
+        outcome: 'delivered' as const,
+        error: null,
+        responseExcerpt: null,
+      },
+      change: {
+        state: 'delivered' as const,
+        attempts: 1,
+        lastStatus: 200,
+        deliveredAt: Date.now(),
+      },
+    });
+    const { lost } = await store.exchange(claimed.map(delivered));
+    expect(lost.map((s) => s.row.id)).toEqual([taken]);
+    expect(await rowOf(agent, kept)).toMatchObject({ state: 'delivered', claimToken: null });
+    expect(await rowOf(agent, taken)).toMatchObject({
+      state: 'in_flight',
+      claimToken: takeover.claimToken,
+    });
+    // Both sends are on record, the lost one too (after the takeover's count of the lapse).
+    expect((await attemptsOf(agent, kept)).map((a) => a.outcome)).toEqual(['delivered']);
+    expect((await attemptsOf(agent, taken)).map((a) => a.outcome)).toEqual(['retry', 'delivered']);
+  });
+
   it('lets a send in flight finish on shutdown and records its outcome', async () => {
     tracker.respondWith({ status: 200, delayMs: 700 });
     const agent = await start();
