@@ -104,7 +104,11 @@ export class ConversionService {
         // concurrent repeat meets the unique index whatever the level. A reversal reads the
         // earlier reversals of its order after locking it, and needs READ COMMITTED to see
         // one committed while it waited for that lock.
-        { anyIsolation: !reversal },
+        //
+        // Without a customer to link, a non-reversal writes nothing but its conversion and
+        // outbox rows, which insertRows sends as one statement on PostgreSQL: atomic on its
+        // own, so it needs no BEGIN and COMMIT around it.
+        { anyIsolation: !reversal, singleWrite: !reversal && input.customerId === undefined },
       );
     } catch (error) {
       // A unique violation: the same event was recorded before, or concurrently and committed

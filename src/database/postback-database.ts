@@ -53,18 +53,28 @@ export class PostbackDatabase {
    * `START TRANSACTION`. Without it, READ COMMITTED is set explicitly, so a server whose
    * default is REPEATABLE READ cannot, for instance, let two reversals of one order each miss
    * the other's row. On MySQL/MariaDB the level is set either way, for the gap locks above.
+   *
+   * With `anyIsolation` and `singleWrite` as well, PostgreSQL runs `work` without a
+   * transaction: every statement commits on its own, and the one that writes is atomic by
+   * itself, so its rows still commit together or not at all. That spares START TRANSACTION and
+   * COMMIT, two of a conversion's four round trips; its reads see what was committed before
+   * each of them, as they would in a READ COMMITTED transaction.
    */
   async transaction<T>(
     work: (manager: EntityManager) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
     if (this.serialised) return this.exclusive(() => this.dataSource.transaction(work));
-    const isolation = options.anyIsolation && this.postgres ? undefined : 'READ COMMITTED';
+    const anyIsolation = options.anyIsolation && this.postgres;
+    const isolation = anyIsolation ? undefined : 'READ COMMITTED';
+    const autocommit = anyIsolation && options.singleWrite;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await (isolation
-          ? this.dataSource.transaction(isolation, work)
-          : this.dataSource.transaction(work));
+        return await (autocommit
+          ? work(this.dataSource.manager)
+          : isolation
+            ? this.dataSource.transaction(isolation, work)
+            : this.dataSource.transaction(work));
       } catch (error) {
         if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
@@ -113,6 +123,12 @@ export class PostbackDatabase {
 export interface TransactionOptions {
   /** `work` is correct under any isolation level; see `PostbackDatabase.transaction`. */
   anyIsolation?: boolean;
+  /**
+   * On PostgreSQL, everything `work` writes goes in one statement, if any, and nothing after
+   * that statement can fail; with `anyIsolation`, it then runs without BEGIN and COMMIT. See
+   * `PostbackDatabase.transaction`. Other engines ignore it.
+   */
+  singleWrite?: boolean;
 }
 
 const MAX_TRANSACTION_ATTEMPTS = 4;

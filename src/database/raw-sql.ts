@@ -1,10 +1,15 @@
-import type {
-  DataSource,
-  EntityManager,
-  EntityMetadata,
-  EntityTarget,
-  ObjectLiteral,
+import { createHash } from 'node:crypto';
+
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import {
+  type DataSource,
+  type EntityManager,
+  type EntityMetadata,
+  type EntityTarget,
+  type ObjectLiteral,
+  QueryFailedError,
 } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 /**
  * Hand-written SQL for the hot paths (recording a conversion, attribution reads), portable to
@@ -25,6 +30,8 @@ export interface RawStatement {
   sql: string;
   /** Parameter names in placeholder order (a name used twice appears twice). */
   names: string[];
+  /** On PostgreSQL, the name it is prepared under on each connection (one per text). */
+  preparedName?: string;
 }
 
 const MAX_COMPILED_TEXTS = 1_000;
@@ -50,11 +57,23 @@ export function compile(dataSource: DataSource, text: string): RawStatement {
         return driver.createParameter(name, names.length - 1);
       });
     statement = { sql, names };
+    if (dataSource.options.type === 'postgres') {
+      statement.preparedName = `nestjs_postback_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    }
     // Texts that vary with batch sizes are many but few are hot: a bound keeps memory flat.
     if (cache.size >= MAX_COMPILED_TEXTS) cache.clear();
     cache.set(text, statement);
   }
   return statement;
+}
+
+export interface RawQueryOptions {
+  /**
+   * false for a text that varies from one run to the next (its shape follows a batch's
+   * makeup): on PostgreSQL it is then sent unnamed, instead of prepared and kept on each
+   * connection that runs it, which for such texts would pile up without end.
+   */
+  prepare?: boolean;
 }
 
 /**
@@ -65,15 +84,96 @@ export function rawQuery<T = ObjectLiteral[]>(
   manager: EntityManager,
   text: string,
   parameters: Record<string, unknown>,
+  options: RawQueryOptions = {},
 ): Promise<T> {
-  const { sql, names } = compile(manager.dataSource, text);
-  return manager.query(
-    sql,
-    names.map((name) => {
-      if (!(name in parameters)) throw new Error(`raw SQL parameter :${name} has no value`);
-      return parameters[name];
-    }),
-  );
+  const compiled = compile(manager.dataSource, text);
+  const statement = options.prepare === false ? { ...compiled, preparedName: undefined } : compiled;
+  const values = statement.names.map((name) => {
+    if (!(name in parameters)) throw new Error(`raw SQL parameter :${name} has no value`);
+    return parameters[name];
+  });
+  const pool = directPool(manager);
+  return pool
+    ? (queryPool(manager.dataSource, pool, statement, values) as Promise<T>)
+    : manager.query(statement.sql, values);
+}
+
+/**
+ * The pg pool to send a statement to directly, bypassing TypeORM's query runner: on
+ * PostgreSQL, outside a transaction (which lives on its query runner's connection), and only
+ * while no entity subscriber listens for queries (TypeORM tells them of each; this does not).
+ *
+ * Why: outside a transaction `manager.query` builds a query runner for every statement, takes
+ * a connection, broadcasts to subscribers before and after, and wraps the result, which on a
+ * busy agent costs more CPU than the database spends on a small INSERT. What it does that
+ * matters is kept: the data source's logger hears of each statement (and of slow or failed
+ * ones), and a failure is TypeORM's QueryFailedError with the driver's error inside.
+ */
+function directPool(manager: EntityManager): Pool | undefined {
+  if (manager.queryRunner !== undefined) return undefined;
+  const dataSource = manager.dataSource;
+  if (dataSource.options.type !== 'postgres' || dataSource.subscribers.length > 0) {
+    return undefined;
+  }
+  return (dataSource.driver as PostgresDriver).master as Pool | undefined;
+}
+
+/** Pools whose server refused a named statement: theirs are sent unnamed from then on. */
+const unnamedPools = new WeakSet<Pool>();
+
+/**
+ * SQLSTATEs of a named statement the server does not know (26000), or knows already (42P05),
+ * though this connection prepared it, or did not: what a pooler between the agent and the
+ * server (PgBouncer in transaction mode, before 1.21) causes by handing each statement to
+ * whichever server connection is free.
+ */
+const PREPARED_ELSEWHERE = new Set(['26000', '42P05']);
+
+/**
+ * `manager.query` for one statement on a pooled connection, as a named prepared statement: the
+ * server parses and plans each text once per connection, and each later run sends only the
+ * values. Returns what `manager.query` returns: the rows, or `[rows, count]` for an UPDATE or
+ * DELETE.
+ */
+async function queryPool(
+  dataSource: DataSource,
+  pool: Pool,
+  statement: RawStatement,
+  values: unknown[],
+): Promise<unknown> {
+  const { logger } = dataSource;
+  const { sql } = statement;
+  logger.logQuery(sql, values);
+  const client: PoolClient = await pool.connect();
+  // A connection that fails while in use is dropped from the pool, not handed out again.
+  let lost: Error | undefined;
+  const onError = (error: Error) => (lost = error);
+  client.on('error', onError);
+  let raw: QueryResult;
+  const started = Date.now();
+  try {
+    const name = unnamedPools.has(pool) ? undefined : statement.preparedName;
+    try {
+      raw = await client.query({ name, text: sql, values });
+    } catch (error) {
+      if (name === undefined || !PREPARED_ELSEWHERE.has((error as { code?: string }).code ?? '')) {
+        throw error;
+      }
+      // Refused before it ran: sent again unnamed, as TypeORM sends everything.
+      unnamedPools.add(pool);
+      raw = await client.query({ text: sql, values });
+    }
+  } catch (error) {
+    logger.logQueryError(error as Error, sql, values);
+    throw new QueryFailedError(sql, values, error as Error);
+  } finally {
+    client.removeListener('error', onError);
+    client.release(lost);
+  }
+  const elapsed = Date.now() - started;
+  const slow = dataSource.options.maxQueryExecutionTime;
+  if (slow && elapsed > slow) logger.logQuerySlow(elapsed, sql, values);
+  return raw.command === 'UPDATE' || raw.command === 'DELETE' ? [raw.rows, raw.rowCount] : raw.rows;
 }
 
 /** `"table"."column" AS "column"`, … for every column of the entity, in metadata order. */

@@ -270,6 +270,7 @@ export class OutboxStore {
         manager,
         `WITH ${parts.join(', ')} ${outputs.join(' UNION ALL ')}`,
         params,
+        { prepare: false },
       );
       const owned = new Set(rows.map((r) => r.settled_id).filter((id) => typeof id === 'string'));
       const claimed = this.inDueOrder(

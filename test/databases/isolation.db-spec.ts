@@ -1,7 +1,13 @@
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
-import { Conversion, ConversionService, type TrackerOptions } from '../../src/index.js';
+import {
+  ClickService,
+  Conversion,
+  ConversionService,
+  Postback,
+  type TrackerOptions,
+} from '../../src/index.js';
 import { startAgent, testTracker, type TestAgent } from '../utils/agent.js';
 import { eventually } from '../utils/sqlite.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
@@ -15,18 +21,17 @@ const tracker = (): TrackerOptions =>
   });
 const purchase = { type: 'purchase', orderId: 'O-1', amount: '80.00', currency: 'EUR' };
 
-/** Every SQL text the data source's query runners send from now on. */
+/**
+ * Every SQL text the data source runs from now on: TypeORM's query runners and the module's
+ * own statements both report each one to the data source's logger before sending it.
+ */
 function recordStatements(dataSource: DataSource): string[] {
   const texts: string[] = [];
-  const create = dataSource.createQueryRunner.bind(dataSource);
-  dataSource.createQueryRunner = (mode) => {
-    const runner = create(mode);
-    const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
-    runner.query = ((sql: string, ...rest: unknown[]) => {
-      texts.push(sql);
-      return query(sql, ...rest);
-    }) as typeof runner.query;
-    return runner;
+  const logger = dataSource.logger;
+  const logQuery = logger.logQuery.bind(logger);
+  logger.logQuery = (query, ...rest) => {
+    texts.push(query);
+    return logQuery(query, ...rest);
   };
   return texts;
 }
@@ -64,6 +69,41 @@ describeEachDatabase(servers, (database) => {
     await conversions.record({ type: 'refund', orderId: 'O-1', amount: '10.00', currency: 'EUR' });
     // A reversal reads the earlier reversals of its order: READ COMMITTED everywhere.
     expect(isolation()).toEqual([expect.stringMatching(/READ COMMITTED/i)]);
+  });
+
+  it('records a purchase without BEGIN and COMMIT on PostgreSQL, where its write is one statement', async () => {
+    const conversions = agent.app.get(ConversionService);
+    const texts = recordStatements(agent.app.get(DataSource));
+    const kinds = () => texts.map((t) => t.trim().split(/\s+/)[0].toUpperCase());
+
+    await conversions.record({ ...purchase, clickId: 'C-1' });
+    // PostgreSQL: the click look-up, then the conversion and its outbox row in one INSERT
+    // (WITH … INSERT), which commits on its own. MySQL/MariaDB: a transaction, as ever.
+    expect(kinds()).toEqual(
+      database.label === 'PostgreSQL'
+        ? ['SELECT', 'WITH']
+        : ['SET', 'START', 'SELECT', 'INSERT', 'INSERT', 'COMMIT'],
+    );
+
+    // A customer to link is a second write: then both go in one transaction everywhere.
+    await agent.app.get(ClickService).capture({ tracker: 'network', clickId: 'C-2' });
+    texts.length = 0;
+    await conversions.record({ ...purchase, orderId: 'O-2', clickId: 'C-2', customerId: 'K' });
+    expect(kinds()).toContain('START');
+    expect(kinds().indexOf('START')).toBeLessThan(kinds().indexOf('UPDATE'));
+    expect(kinds().at(-1)).toBe('COMMIT');
+  });
+
+  it('stores neither the conversion nor its outbox row when the server refuses one of them', async () => {
+    const dataSource = agent.app.get(DataSource);
+    // Every outbox row is refused from now on; the conversion row itself is fine.
+    await dataSource.query(
+      'ALTER TABLE postback_outbox ADD CONSTRAINT refuse_all CHECK (attempts < 0)',
+    );
+    const conversions = agent.app.get(ConversionService);
+    await expect(conversions.record({ ...purchase, clickId: 'C-1' })).rejects.toThrow(/refuse_all/);
+    expect(await dataSource.getRepository(Conversion).count()).toBe(0);
+    expect(await dataSource.getRepository(Postback).count()).toBe(0);
   });
 });
 
