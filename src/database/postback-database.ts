@@ -83,22 +83,6 @@ export class PostbackDatabase {
   }
 
   /**
-   * Runs `work`, which issues one single statement, outside any transaction: a statement is
-   * atomic by itself, and this spares BEGIN and COMMIT, two round trips. Like `transaction`,
-   * a deadlock or serialization failure runs it again, so it must be safe to repeat.
-   */
-  async statement<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.run(work);
-      } catch (error) {
-        if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      }
-    }
-  }
-
-  /**
    * `transaction` for a unit of work that does not care which other units share its COMMIT
    * (a conversion with its outbox rows). On SQLite, units queued behind the connection are
    * committed together, each in its own savepoint (see GroupCommit): one fsync for many

@@ -126,6 +126,8 @@ function deliveredUpdateSql(
  * `SET TRANSACTION` round trip (see `PostbackDatabase.transaction`).
  */
 const EXCHANGE_ISOLATION = { anyIsolation: true };
+/** One statement writes it all: no BEGIN/COMMIT needed (see `PostbackDatabase.transaction`). */
+const ONE_STATEMENT = { anyIsolation: true, singleWrite: true };
 
 /** The entity's table name as the host's DataSource has it (entityPrefix included). */
 function tableOf(manager: EntityManager, entity: typeof Postback): string {
@@ -230,7 +232,7 @@ export class OutboxStore {
     const now = this.clock.now();
     if (others.length > 0 || (claiming && now - this.sweptAt >= SWEEP_MS)) return undefined;
     if (finished.length === 0 && !claiming) return Promise.resolve({ claimed: [], lost: [] });
-    return this.db.statement(async (manager) => {
+    return this.db.transaction(async (manager) => {
       const table = tableOf(manager, Postback);
       const columns = manager.connection.getMetadata(Postback).columns.map((c) => c.databaseName);
       const params: Record<string, unknown> = {};
@@ -278,7 +280,7 @@ export class OutboxStore {
         rows.filter((r) => typeof r.settled_id !== 'string'),
       );
       return { claimed, lost: finished.filter((s) => !owned.has(s.row.id)) };
-    });
+    }, ONE_STATEMENT);
   }
 
   private newLease(now: number): Lease {
