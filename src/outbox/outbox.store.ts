@@ -33,8 +33,12 @@ export interface Settlement {
 /** Rows per multi-row statement: well within every engine's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 100;
 
-/** How often the flusher's claims look at the whole due index (see `OutboxStore.sweptAt`). */
+/** How often the flusher's claims look for expired leases and late commits (see `sweptAt`). */
 const SWEEP_MS = 1_000;
+/** How far behind the floor such a sweep looks: a row is committed within this of its due time. */
+const LATE_COMMIT_MS = 1_000;
+/** How often they look at the whole due index (see `OutboxStore.fullySweptAt`). */
+const FULL_SWEEP_MS = 5_000;
 
 /** What a claim writes on the rows it takes (`LEASE_SET` binds it). */
 interface Lease {
@@ -160,11 +164,20 @@ export class OutboxStore {
    */
   private pendingFloor: number | undefined;
   /**
-   * When a claim last looked at the whole due index: expired leases, and pending rows behind
-   * the floor (a reversal whose original was still on its way, a skipped tracker's rows, rows
-   * committed late). The flusher's claims do so once every SWEEP_MS; `claimDue` always.
+   * When a claim last looked for expired leases, and (with a floor) a little behind the floor,
+   * for rows committed a moment after their due time. The flusher's claims do so once every
+   * SWEEP_MS; `claimDue` always.
    */
   private sweptAt = Number.NEGATIVE_INFINITY;
+  /**
+   * When a claim last started from the bottom of the due index, for whatever else the floor
+   * passed: a reversal whose original was still on its way, rows of a claim that rolled back.
+   * Once every FULL_SWEEP_MS, not every second: on a draining backlog the bottom of the index
+   * is every row drained so far. Also as soon as a tracker skipped before is claimed for again,
+   * since its rows were passed over meanwhile.
+   */
+  private fullySweptAt = Number.NEGATIVE_INFINITY;
+  private skippedBefore = new Set<string>();
 
   constructor(
     private readonly db: PostbackDatabase,
@@ -230,7 +243,9 @@ export class OutboxStore {
     const { delivered, others } = groupSettlements(finished);
     const claiming = claim !== undefined && claim.limit > 0;
     const now = this.clock.now();
-    if (others.length > 0 || (claiming && now - this.sweptAt >= SWEEP_MS)) return undefined;
+    if (others.length > 0) return undefined;
+    // A sweep counts expired leases as attempts first: the transaction's way.
+    if (claiming && now - this.sweptAt >= SWEEP_MS) return undefined;
     if (finished.length === 0 && !claiming) return Promise.resolve({ claimed: [], lost: [] });
     return this.db.transaction(async (manager) => {
       const table = tableOf(manager, Postback);
@@ -257,7 +272,7 @@ export class OutboxStore {
           now,
           limit: claim.limit,
           skip: claim.skipTrackers ?? [],
-          from: this.pendingFloor,
+          from: this.claimRange(now, claim.skipTrackers ?? [], false).from,
         };
         const select = dueSelectSql(table, due, { columns: DUE_COLUMNS, lock: true }, params);
         parts.push(`"due" AS (${select})`);
@@ -301,10 +316,9 @@ export class OutboxStore {
   ): Promise<Postback[]> {
     const now = this.clock.now();
     const lease = this.newLease(now);
-    const sweeping = sweep || now - this.sweptAt >= SWEEP_MS;
+    const { sweeping, from } = this.claimRange(now, skip, sweep);
     let claimed: Postback[] = [];
     if (sweeping) {
-      this.sweptAt = now;
       const expired = await this.due(manager, { state: 'in_flight', now, limit, skip });
       claimed = await this.lease(manager, await this.countAbandoned(manager, expired, now), lease);
     }
@@ -314,12 +328,34 @@ export class OutboxStore {
       now,
       limit: limit - claimed.length,
       skip,
-      from: sweeping || this.db.serialised ? undefined : this.pendingFloor,
+      from,
     };
     const rows = this.db.updateReturning
       ? await this.claimReturning(manager, pending, lease)
       : await this.lease(manager, await this.due(manager, pending), lease);
     return claimed.concat(rows);
+  }
+
+  /**
+   * Whether this claim sweeps (looks for expired leases) and where its pending rows start:
+   * the floor, a little behind it on a sweep, the bottom on a full sweep (see the fields).
+   */
+  private claimRange(
+    now: number,
+    skip: string[],
+    always: boolean,
+  ): { sweeping: boolean; from?: number } {
+    const released = [...this.skippedBefore].some((tracker) => !skip.includes(tracker));
+    this.skippedBefore = new Set(skip);
+    const sweeping = always || now - this.sweptAt >= SWEEP_MS;
+    if (sweeping) this.sweptAt = now;
+    const floor = this.pendingFloor;
+    if (this.db.serialised) return { sweeping };
+    if (floor === undefined || always || released || now - this.fullySweptAt >= FULL_SWEEP_MS) {
+      this.fullySweptAt = now;
+      return { sweeping };
+    }
+    return { sweeping, from: sweeping ? floor - LATE_COMMIT_MS : floor };
   }
 
   /** Due rows, whole, locked where other instances compete (see `dueSelectSql`). */
