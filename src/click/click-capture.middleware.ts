@@ -6,7 +6,10 @@ import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { ClickService } from './click.service.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
+import { LandingQueryReader } from './landing-query.js';
 import { rememberSessionClick } from './session-clicks.js';
+
+const SLASH = 0x2f;
 
 /**
  * Captures tracker click IDs from landing-page query strings into the session and the
@@ -17,13 +20,16 @@ import { rememberSessionClick } from './session-clicks.js';
 @Injectable()
 export class ClickCaptureMiddleware implements NestMiddleware {
   private readonly logger = new Logger('PostbackClickCapture');
+  private readonly query: LandingQueryReader;
 
   constructor(
     private readonly clicks: ClickService,
     private readonly buffer: ClickWriteBuffer,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.query = new LandingQueryReader(options.trackers.values());
+  }
 
   use(req: Request, _res: Response, next: NextFunction): void {
     try {
@@ -35,10 +41,9 @@ export class ClickCaptureMiddleware implements NestMiddleware {
   }
 
   private capture(req: Request): void {
-    // Express parses the query anew on every read of req.query: not for a URL without one.
-    if (!req.url.includes('?')) return;
-    const query = req.query as Record<string, unknown> | undefined;
-    if (!query) return;
+    const url = req.url;
+    const query = this.query.read(url); // only the parameters the trackers name
+    if (query === undefined) return;
     const { clicks, problems } = this.clicks.extract(query);
     for (const problem of problems) {
       this.logger.warn(`Landing on ${req.path}: ${problem}; the click was not captured`);
@@ -46,10 +51,12 @@ export class ClickCaptureMiddleware implements NestMiddleware {
     if (clicks.length === 0) return;
 
     const { visitorKey, customerId } = this.options.capture;
+    const session = (req as Request & { session?: Record<string, unknown> }).session;
     const visitor = visitorKey(req);
     const customer = customerId(req);
-    const session = (req as Request & { session?: Record<string, unknown> }).session;
-    const path = req.path;
+    // req.path parses the URL again (a getter): a path-only target is cut at its query here.
+    const path =
+      url.charCodeAt(0) === SLASH && !url.includes('#') ? url.slice(0, url.indexOf('?')) : req.path;
     for (const click of clicks) {
       if (session) {
         rememberSessionClick(session, {

@@ -11,39 +11,33 @@ export function uuidV7(now: number = Date.now()): string {
     randomFillSync(pool);
     offset = 0;
   }
-  const b = pool.subarray(offset, offset + 16);
+  // Read in place: a subarray per UUID was a Buffer object per captured click.
+  const b = pool;
+  const o = offset;
   offset += 16;
   // 48-bit big-endian timestamp; 2^48 ms is the year 10889.
   const high = Math.floor(now / 2 ** 16);
-  b[0] = high >>> 24;
-  b[1] = high >>> 16;
-  b[2] = high >>> 8;
-  b[3] = high;
-  b[4] = now >>> 8;
-  b[5] = now;
-  b[6] = 0x70 | (b[6] & 0x0f); // version 7
-  b[8] = 0x80 | (b[8] & 0x3f); // RFC 9562 variant
   return (
-    HEX[b[0]] +
-    HEX[b[1]] +
-    HEX[b[2]] +
-    HEX[b[3]] +
+    HEX[(high >>> 24) & 0xff] +
+    HEX[(high >>> 16) & 0xff] +
+    HEX[(high >>> 8) & 0xff] +
+    HEX[high & 0xff] +
     '-' +
-    HEX[b[4]] +
-    HEX[b[5]] +
+    HEX[(now >>> 8) & 0xff] +
+    HEX[now & 0xff] +
     '-' +
-    HEX[b[6]] +
-    HEX[b[7]] +
+    HEX[0x70 | (b[o + 6] & 0x0f)] + // version 7
+    HEX[b[o + 7]] +
     '-' +
-    HEX[b[8]] +
-    HEX[b[9]] +
+    HEX[0x80 | (b[o + 8] & 0x3f)] + // RFC 9562 variant
+    HEX[b[o + 9]] +
     '-' +
-    HEX[b[10]] +
-    HEX[b[11]] +
-    HEX[b[12]] +
-    HEX[b[13]] +
-    HEX[b[14]] +
-    HEX[b[15]]
+    HEX[b[o + 10]] +
+    HEX[b[o + 11]] +
+    HEX[b[o + 12]] +
+    HEX[b[o + 13]] +
+    HEX[b[o + 14]] +
+    HEX[b[o + 15]]
   );
 }
 
