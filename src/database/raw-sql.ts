@@ -43,10 +43,13 @@ function cacheOf(dataSource: DataSource): Map<string, RawStatement> {
   return cache;
 }
 
-/** `text` in the data source's dialect; computed once per text. */
-export function compile(dataSource: DataSource, text: string): RawStatement {
+/**
+ * `text` in the data source's dialect; computed once per text, and on PostgreSQL named for
+ * preparing. With `once`, neither cached nor named: a text that will not come again.
+ */
+export function compile(dataSource: DataSource, text: string, once = false): RawStatement {
   const cache = cacheOf(dataSource);
-  let statement = cache.get(text);
+  let statement = once ? undefined : cache.get(text);
   if (!statement) {
     const driver = dataSource.driver;
     const names: string[] = [];
@@ -57,6 +60,7 @@ export function compile(dataSource: DataSource, text: string): RawStatement {
         return driver.createParameter(name, names.length - 1);
       });
     statement = { sql, names };
+    if (once) return statement;
     if (dataSource.options.type === 'postgres') {
       statement.preparedName = `nestjs_postback_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
     }
@@ -70,8 +74,9 @@ export function compile(dataSource: DataSource, text: string): RawStatement {
 export interface RawQueryOptions {
   /**
    * false for a text that varies from one run to the next (its shape follows a batch's
-   * makeup): on PostgreSQL it is then sent unnamed, instead of prepared and kept on each
-   * connection that runs it, which for such texts would pile up without end.
+   * makeup): it is compiled afresh, not cached, and on PostgreSQL sent unnamed, instead of
+   * prepared and kept on each connection that runs it, which for such texts would pile up
+   * without end.
    */
   prepare?: boolean;
 }
@@ -86,8 +91,8 @@ export function rawQuery<T = ObjectLiteral[]>(
   parameters: Record<string, unknown>,
   options: RawQueryOptions = {},
 ): Promise<T> {
-  const compiled = compile(manager.dataSource, text);
-  const statement = options.prepare === false ? { ...compiled, preparedName: undefined } : compiled;
+  // A text that varies run to run is neither kept in the cache nor hashed for a name.
+  const statement = compile(manager.dataSource, text, options.prepare === false);
   const values = statement.names.map((name) => {
     if (!(name in parameters)) throw new Error(`raw SQL parameter :${name} has no value`);
     return parameters[name];
