@@ -1,7 +1,8 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
+import { isDedicatedPostbackDatabase } from './database/data-source-options.js';
 import { PostbackDatabase } from './database/postback-database.js';
 import { POSTBACK_ENTITIES } from './database/postback-schema.js';
 import { assertSupportedEngine } from './database/supported-engines.js';
@@ -22,7 +23,7 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<PostbackModuleOptions>({ moduleName: 'Postback' })
   .setClassMethodName('forRoot')
-  .setExtras<PostbackModuleExtras>({ isGlobal: true }, (definition, extras) => ({
+  .setExtras<PostbackModuleExtras>({ isGlobal: true }, (definition, extras): DynamicModule => ({
     ...definition,
     global: extras.isGlobal ?? true,
     imports: [
@@ -34,11 +35,14 @@ export const {
       ...(definition.providers ?? []),
       {
         provide: PostbackDatabase,
-        useFactory: async (dataSource: DataSource) => {
+        useFactory: async (dataSource: DataSource, options: PostbackModuleOptions) => {
           await assertSupportedEngine(dataSource);
-          return new PostbackDatabase(dataSource);
+          return new PostbackDatabase(dataSource, {
+            sqliteWriterThread:
+              options.sqliteWriterThread ?? isDedicatedPostbackDatabase(dataSource.options),
+          });
         },
-        inject: [getDataSourceToken(extras.dataSource)],
+        inject: [getDataSourceToken(extras.dataSource), POSTBACK_MODULE_OPTIONS],
       },
     ],
     exports: [...(definition.exports ?? []), PostbackDatabase],

@@ -22,24 +22,28 @@ describe('SQLite: one process per database file', () => {
     await third.destroy();
   });
 
-  it('refuses another operating-system process while the file is in use', async () => {
+  it('refuses a second agent in another operating-system process while the file is in use', async () => {
     const file = `${dir.path}/other.sqlite`;
     const holder = await new DataSource(
       postbackDataSourceOptions({ url: `sqlite:${file}` }),
     ).initialize();
     try {
-      // A plain better-sqlite3 writer in a child process, as a second agent would be.
+      // The built data-source options in a child process, as a second agent would open it.
+      const options = new URL('../dist/database/data-source-options.js', import.meta.url).href;
       const child = spawnSync(
         process.execPath,
         [
+          '--input-type=module',
           '-e',
-          `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(file)}, { timeout: 200 });
-           try { db.exec("INSERT INTO postback_migrations (timestamp, name) VALUES (1, 'x')"); console.log('wrote'); }
-           catch (e) { console.log(e.code); }`,
+          `import { DataSource } from 'typeorm';
+           import { postbackDataSourceOptions } from ${JSON.stringify(options)};
+           const url = ${JSON.stringify(`sqlite:${file}`)};
+           try { await new DataSource(postbackDataSourceOptions({ url, sqliteBusyTimeoutMs: 200 })).initialize(); console.log('opened'); }
+           catch (e) { console.log(e.message); }`,
         ],
         { encoding: 'utf8', cwd: process.cwd() },
       );
-      expect(child.stdout.trim()).toMatch(/^SQLITE_BUSY/);
+      expect(child.stdout.trim()).toMatch(/in use by another process/);
     } finally {
       await holder.destroy();
     }

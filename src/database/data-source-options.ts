@@ -26,6 +26,18 @@ export interface PostbackDataSourceSettings {
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/postback.sqlite';
 
+/** The `prepareDatabase` hooks of the options built here: they mark a dedicated database. */
+const dedicated = new WeakSet<object>();
+
+/**
+ * Whether a DataSource was built from `postbackDataSourceOptions()`: a database the module
+ * owns, which nothing else writes to (see `PostbackModuleOptions.sqliteWriterThread`).
+ */
+export function isDedicatedPostbackDatabase(options: DataSourceOptions): boolean {
+  const hook = (options as { prepareDatabase?: object }).prepareDatabase;
+  return hook !== undefined && dedicated.has(hook);
+}
+
 /**
  * TypeORM options for the module's own tables, as the agent and the tests use them:
  * migrations run at start-up, never `synchronize`.
@@ -50,48 +62,74 @@ export function postbackDataSourceOptions(
   const memory = database === ':memory:';
   if (!memory) mkdirSync(dirname(database), { recursive: true });
   const synchronous = settings.sqliteSynchronous ?? 'FULL';
+  const prepareDatabase = (db: SqliteConnection) => {
+    try {
+      db.pragma(`synchronous = ${synchronous}`);
+      // A statement that may fail halfway inside a transaction (every multi-row upsert of
+      // the click buffer, the outbox's writes) first copies each page it changes to a
+      // statement journal, by default a temporary FILE: a pwrite per page, half the write
+      // calls of a click batch. In memory it costs a few pages of RAM for as long as the
+      // statement runs; durability is the WAL's and does not change.
+      db.pragma('temp_store = MEMORY');
+      if (!memory) lockForThisProcess(db, database, settings.sqliteBusyTimeoutMs ?? 5_000);
+    } catch (error) {
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+        throw new Error(
+          `SQLite database ${database} is in use by another process. One process per SQLite ` +
+            'file: run several instances on PostgreSQL or MySQL/MariaDB (DATABASE_URL).',
+        );
+      }
+      throw error;
+    }
+  };
+  dedicated.add(prepareDatabase);
   return {
     ...common,
     type: 'better-sqlite3',
     database,
     enableWAL: !memory,
     timeout: settings.sqliteBusyTimeoutMs ?? 5_000,
-    prepareDatabase: (db: SqliteConnection) => {
-      try {
-        db.pragma(`synchronous = ${synchronous}`);
-        // A statement that may fail halfway inside a transaction (every multi-row upsert of
-        // the click buffer, the outbox's writes) first copies each page it changes to a
-        // statement journal, by default a temporary FILE: a pwrite per page, half the write
-        // calls of a click batch. In memory it costs a few pages of RAM for as long as the
-        // statement runs; durability is the WAL's and does not change.
-        db.pragma('temp_store = MEMORY');
-        if (!memory) lockForThisProcess(db);
-      } catch (error) {
-        if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
-          throw new Error(
-            `SQLite database ${database} is in use by another process. One process per SQLite ` +
-              'file: run several instances on PostgreSQL or MySQL/MariaDB (DATABASE_URL).',
-          );
-        }
-        throw error;
-      }
-    },
+    prepareDatabase,
   };
 }
 
 interface SqliteConnection {
   pragma(source: string): unknown;
   exec(source: string): unknown;
+  close(): unknown;
 }
 
 /**
  * One process per SQLite file. Two agents on one file would each claim the same due rows (a
  * claim there is a plain UPDATE: SQLite has no SKIP LOCKED), so the second is refused at
- * start-up. EXCLUSIVE locking mode keeps the lock from the first transaction until the
- * connection closes; the operating system drops it if the process dies, so a crash never
- * leaves a stale lock behind.
+ * start-up.
+ *
+ * The lock is a companion file, `<database>-lock`, held in EXCLUSIVE locking mode by a
+ * connection of its own for as long as the main connection is open; the operating system
+ * drops it if the process dies, so a crash never leaves a stale lock behind. Not the database
+ * file itself in EXCLUSIVE mode: that would shut out the module's own writer thread (see
+ * SqliteWriterThread), a second connection of the same process.
  */
-function lockForThisProcess(db: SqliteConnection): void {
-  db.pragma('locking_mode = EXCLUSIVE');
-  db.exec('BEGIN EXCLUSIVE; COMMIT;');
+function lockForThisProcess(db: SqliteConnection, database: string, timeoutMs: number): void {
+  // The connection's own class: better-sqlite3, as TypeORM loaded it.
+  const Connection = db.constructor as new (
+    file: string,
+    options: { timeout: number },
+  ) => SqliteConnection;
+  const lock = new Connection(`${database}-lock`, { timeout: timeoutMs });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE; COMMIT;');
+  } catch (error) {
+    lock.close();
+    throw error;
+  }
+  const close = db.close.bind(db);
+  db.close = () => {
+    try {
+      return close();
+    } finally {
+      lock.close();
+    }
+  };
 }

@@ -1,6 +1,21 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { GroupCommit } from './group-commit.js';
+import {
+  SqliteWriterThread,
+  type WriterResult,
+  type WriterStatement,
+} from './sqlite-writer-thread.js';
+
+export interface PostbackDatabaseOptions {
+  /**
+   * On a SQLite file, run the hot write paths' batches (outbox rounds, click batches) on a
+   * worker thread with a connection of its own (see SqliteWriterThread). Ignored on other
+   * engines and on `:memory:`.
+   */
+  sqliteWriterThread?: boolean;
+}
 
 /**
  * The module's only way into the database.
@@ -11,16 +26,24 @@ import { GroupCommit } from './group-commit.js';
  * therefore queued behind the previous one (better-sqlite3 is synchronous, so the queue costs
  * little). PostgreSQL and MySQL/MariaDB use the pool as usual.
  */
-export class PostbackDatabase {
+export class PostbackDatabase implements OnApplicationShutdown {
   readonly serialised: boolean;
   readonly postgres: boolean;
   /** UPDATE … RETURNING rows: PostgreSQL and better-sqlite3 (SQLite ≥ 3.35), not MySQL. */
   readonly updateReturning: boolean;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly groupCommit: GroupCommit;
+  /** Whether batches go to a writer thread (a SQLite file, and asked for). */
+  private readonly writerWanted: boolean;
+  private writer?: SqliteWriterThread;
 
-  constructor(readonly dataSource: DataSource) {
+  constructor(
+    readonly dataSource: DataSource,
+    options: PostbackDatabaseOptions = {},
+  ) {
     const type = dataSource.options.type;
+    const file = type === 'better-sqlite3' ? dataSource.options.database : undefined;
+    this.writerWanted = Boolean(options.sqliteWriterThread && file && file !== ':memory:');
     this.serialised = type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor';
     this.postgres = type === 'postgres';
     this.updateReturning = this.postgres || type === 'better-sqlite3';
@@ -94,6 +117,44 @@ export class PostbackDatabase {
     options: TransactionOptions = {},
   ): Promise<T> {
     return this.serialised ? this.groupCommit.submit(work) : this.transaction(work, options);
+  }
+
+  /** Whether `writeOffThread` runs on a writer thread (else callers use the main connection). */
+  get offThread(): boolean {
+    return this.writerWanted;
+  }
+
+  /**
+   * Runs the statements, in order, in one transaction on the writer thread's connection:
+   * queued like every unit of work on SQLite, so no other write of this module runs meanwhile,
+   * but the event loop is free while SQLite works and syncs. Only when `offThread`.
+   */
+  writeOffThread(statements: WriterStatement[]): Promise<WriterResult[]> {
+    return this.exclusive(async () => {
+      this.writer ??= await this.startWriter();
+      for (const { sql, values } of statements) this.dataSource.logger.logQuery(sql, values);
+      return this.writer.run(statements);
+    });
+  }
+
+  /** Lets the writer thread finish what it was given, then closes its connection. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.exclusive(async () => {
+      const writer = this.writer;
+      this.writer = undefined;
+      await writer?.close();
+    });
+  }
+
+  /** A writer thread whose connection syncs and waits for locks as the main one does. */
+  private async startWriter(): Promise<SqliteWriterThread> {
+    const query = async <T>(pragma: string) =>
+      ((await this.dataSource.query(`PRAGMA ${pragma}`)) as T[])[0];
+    // The main connection's file as SQLite resolved it: the same file whatever the cwd.
+    const { file } = await query<{ file: string }>('database_list');
+    const { synchronous } = await query<{ synchronous: number }>('synchronous');
+    const { timeout } = await query<{ timeout: number }>('busy_timeout');
+    return new SqliteWriterThread({ file, synchronous, busyTimeoutMs: timeout });
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

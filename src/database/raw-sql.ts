@@ -93,14 +93,29 @@ export function rawQuery<T = ObjectLiteral[]>(
 ): Promise<T> {
   // A text that varies run to run is neither kept in the cache nor hashed for a name.
   const statement = compile(manager.dataSource, text, options.prepare === false);
-  const values = statement.names.map((name) => {
-    if (!(name in parameters)) throw new Error(`raw SQL parameter :${name} has no value`);
-    return parameters[name];
-  });
+  const values = valuesOf(statement, parameters);
   const pool = directPool(manager);
   return pool
     ? (queryPool(manager.dataSource, pool, statement, values) as Promise<T>)
     : manager.query(statement.sql, values);
+}
+
+/** The statement's values in placeholder order. */
+function valuesOf(statement: RawStatement, parameters: Record<string, unknown>): unknown[] {
+  return statement.names.map((name) => {
+    if (!(name in parameters)) throw new Error(`raw SQL parameter :${name} has no value`);
+    return parameters[name];
+  });
+}
+
+/** `text` compiled and its values bound, for a SQLite writer thread (see PostbackDatabase). */
+export function boundStatement(
+  dataSource: DataSource,
+  text: string,
+  parameters: Record<string, unknown>,
+): { sql: string; values: unknown[] } {
+  const statement = compile(dataSource, text);
+  return { sql: statement.sql, values: valuesOf(statement, parameters) };
 }
 
 /**

@@ -26,6 +26,19 @@ export interface PostbackModuleOptions {
   events?: false | { purchase?: string; registration?: string; custom?: string };
 
   /**
+   * SQLite only: write the outbox's rounds and the capture buffer's batches on a worker thread
+   * with a connection of its own, so that SQLite's work and its fsync never hold the event
+   * loop (see the README, Performance). The module's own writes stay serialised, but a host
+   * transaction of its own on the same SQLite DataSource that reads and then writes can meet
+   * the thread's commit in between and fail with SQLITE_BUSY_SNAPSHOT. Hence the default: on
+   * for a database built by `postbackDataSourceOptions()` (the agent's, dedicated to the
+   * module), off for a DataSource the host shares with its own entities. Ignored on other
+   * engines and on `:memory:`.
+   * @default true on a `postbackDataSourceOptions()` database, else false
+   */
+  sqliteWriterThread?: boolean;
+
+  /**
    * Current time in epoch milliseconds. Tests inject a clock to run multi-day schedules quickly.
    * @default Date.now
    */

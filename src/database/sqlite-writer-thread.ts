@@ -1,0 +1,106 @@
+import { Worker } from 'node:worker_threads';
+
+/** One statement of a batch: SQLite text with `?` placeholders, and their values in order. */
+export interface WriterStatement {
+  sql: string;
+  values: unknown[];
+}
+
+/** What the writer thread needs to open its connection as the main one is. */
+export interface WriterSettings {
+  file: string;
+  /** `PRAGMA synchronous` of the main connection (0–3, or a level's name). */
+  synchronous: number | string;
+  busyTimeoutMs: number;
+}
+
+/** Per statement: the rows, for one that returns rows (RETURNING too); else rows changed. */
+export type WriterResult = Record<string, unknown>[] | number;
+
+interface Pending {
+  resolve(results: WriterResult[]): void;
+  reject(error: Error): void;
+}
+
+type Reply =
+  | { id: number; results: WriterResult[] }
+  | { id: number; error: { message: string; code?: string } };
+
+/**
+ * A second connection to a SQLite file, on a worker thread: batches of statements sent here
+ * run as one transaction each, and their COMMIT (with its fsync at `synchronous = FULL`) holds
+ * the worker, not the event loop, which meanwhile goes on serving requests and sending
+ * postbacks. better-sqlite3 is synchronous: on the main thread every statement and commit
+ * stops everything else the process does.
+ *
+ * It does not make SQLite concurrent: the caller (PostbackDatabase) queues a batch behind the
+ * main connection's work and the main connection's work behind the batch, exactly as if both
+ * were on one connection, so neither meets the other's write lock or a stale snapshot.
+ *
+ * The worker starts with the first batch. If it dies, the batches it held fail (their
+ * transactions rolled back with its connection) and the next batch starts a new one.
+ */
+export class SqliteWriterThread {
+  private worker?: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  constructor(private readonly settings: WriterSettings) {}
+
+  /** Runs `statements` in order in one transaction; all of them commit, or none. */
+  run(statements: WriterStatement[]): Promise<WriterResult[]> {
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise<WriterResult[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // A batch in flight keeps the process alive, an idle worker does not.
+      if (this.pending.size === 1) worker.ref();
+      worker.postMessage({ id, statements });
+    });
+  }
+
+  /** Closes the worker's connection and ends it; batches already sent finish first. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ close: true });
+    worker.ref();
+    await exited;
+  }
+
+  private start(): Worker {
+    const worker = new Worker(new URL('./sqlite-writer.worker.js', import.meta.url), {
+      workerData: this.settings,
+    });
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const pending = this.pending.get(reply.id);
+      if (!pending) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if ('results' in reply) {
+        pending.resolve(reply.results);
+      } else {
+        // The shape of a driver's error, so that callers tell a refused value or a busy lock.
+        pending.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+      }
+    });
+    const stopped = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const [id, pending] of this.pending) {
+        this.pending.delete(id);
+        pending.reject(error);
+      }
+    };
+    worker.on('error', (error) =>
+      stopped(new Error(`the SQLite writer thread failed: ${error.message}`, { cause: error })),
+    );
+    worker.on('exit', (code) =>
+      stopped(new Error(`the SQLite writer thread stopped (exit code ${code})`)),
+    );
+    this.worker = worker;
+    return worker;
+  }
+}
