@@ -7,7 +7,9 @@ import { type EntityManager, In, type ObjectLiteral } from 'typeorm';
 import type { Clock } from '../common/clock.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
+import type { WriterStatement } from '../database/sqlite-writer-thread.js';
 import {
+  boundStatement,
   hydrate,
   insertMany,
   insertManySql,
@@ -32,6 +34,11 @@ export interface Settlement {
 
 /** Rows per multi-row statement: well within every engine's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 100;
+/**
+ * Most settlements a steady round writes (see `OutboxStore.steadyRound`): on PostgreSQL about
+ * 20 bound values each, far from its limit of 65,535 per statement.
+ */
+const MAX_STEADY_ROUND = 1_000;
 
 /** How often the flusher's claims look for expired leases and late commits (see `sweptAt`). */
 const SWEEP_MS = 1_000;
@@ -133,6 +140,16 @@ const EXCHANGE_ISOLATION = { anyIsolation: true };
 /** One statement writes it all: no BEGIN/COMMIT needed (see `PostbackDatabase.transaction`). */
 const ONE_STATEMENT = { anyIsolation: true, singleWrite: true };
 
+/** A round of the flusher's steady state (see `OutboxStore.steadyRound`). */
+interface SteadyRound {
+  finished: Settlement[];
+  /** `finished`, all deliveries, grouped by what their UPDATE writes. */
+  delivered: Settlement[][];
+  now: number;
+  /** The claim riding along, if any: pending rows only. */
+  claim?: DueQuery;
+}
+
 /** The entity's table name as the host's DataSource has it (entityPrefix included). */
 function tableOf(manager: EntityManager, entity: typeof Postback): string {
   return manager.connection.getMetadata(entity).tableName;
@@ -205,8 +222,12 @@ export class OutboxStore {
     finished: Settlement[],
     claim?: { limit: number; skipTrackers?: string[] },
   ): Promise<{ claimed: Postback[]; lost: Settlement[] }> {
-    const oneStatement = this.exchangeInOneStatement(finished, claim);
-    if (oneStatement) return oneStatement;
+    const round = this.steadyRound(finished, claim);
+    if (round && finished.length === 0 && !round.claim) {
+      return Promise.resolve({ claimed: [], lost: [] });
+    }
+    if (round && this.db.postgres) return this.exchangeInOneStatement(round);
+    if (round && this.db.offThread) return this.exchangeOffThread(round);
     return this.db.transaction(async (manager) => {
       const lost = await this.settleIn(manager, finished);
       const claimed =
@@ -227,54 +248,69 @@ export class OutboxStore {
   }
 
   /**
-   * `exchange` on PostgreSQL in its steady state, in one statement: one round trip, no
-   * BEGIN/COMMIT. The attempts' INSERT, each group's delivered UPDATE and the claim are parts
-   * of one `WITH`, which PostgreSQL runs as a whole or not at all, each part on the same
-   * snapshot (the claim takes pending rows only, never the rows being settled). Undefined, for
-   * the transaction's way, when a settlement is not a delivery (those are written one by
-   * one), when they are too many for one statement, or when the claim is due to sweep
-   * (expired leases are counted as attempts first).
+   * The flusher's steady state, which PostgreSQL writes in one statement and a SQLite writer
+   * thread in one batch: every settlement a delivery, no more than one statement's rows, no
+   * sweep due (a sweep counts expired leases as attempts first). Undefined otherwise, for the
+   * transaction's way; also on the engines and set-ups that have neither.
    */
-  private exchangeInOneStatement(
+  private steadyRound(
     finished: Settlement[],
     claim?: { limit: number; skipTrackers?: string[] },
-  ): Promise<{ claimed: Postback[]; lost: Settlement[] }> | undefined {
-    if (!this.db.postgres || finished.length > ROWS_PER_STATEMENT) return undefined;
+  ): SteadyRound | undefined {
+    if (!this.db.postgres && !this.db.offThread) return undefined;
+    if (finished.length > MAX_STEADY_ROUND) return undefined;
     const { delivered, others } = groupSettlements(finished);
-    const claiming = claim !== undefined && claim.limit > 0;
-    const now = this.clock.now();
     if (others.length > 0) return undefined;
-    // A sweep counts expired leases as attempts first: the transaction's way.
+    const now = this.clock.now();
+    const claiming = claim !== undefined && claim.limit > 0;
     if (claiming && now - this.sweptAt >= SWEEP_MS) return undefined;
-    if (finished.length === 0 && !claiming) return Promise.resolve({ claimed: [], lost: [] });
+    if (!claiming) return { finished, delivered, now };
+    const skip = claim.skipTrackers ?? [];
+    const due: DueQuery = {
+      state: 'pending',
+      now,
+      limit: claim.limit,
+      skip,
+      from: this.claimRange(now, skip, false).from,
+    };
+    return { finished, delivered, now, claim: due };
+  }
+
+  /**
+   * A steady round on PostgreSQL in one statement: one round trip, no BEGIN/COMMIT. The
+   * attempts' INSERT, each group's delivered UPDATE and the claim are parts of one `WITH`,
+   * which PostgreSQL runs as a whole or not at all, each part on the same snapshot (the claim
+   * takes pending rows only, never the rows being settled).
+   */
+  private exchangeInOneStatement({
+    finished,
+    delivered,
+    now,
+    claim,
+  }: SteadyRound): Promise<{ claimed: Postback[]; lost: Settlement[] }> {
     return this.db.transaction(async (manager) => {
       const table = tableOf(manager, Postback);
       const columns = manager.connection.getMetadata(Postback).columns.map((c) => c.databaseName);
       const params: Record<string, unknown> = {};
       const parts: string[] = [];
       const outputs: string[] = [];
-      if (finished.length > 0) {
-        const attempts = attemptRows(finished, now);
-        parts.push(`"a" AS (${insertManySql(manager, DeliveryAttempt, attempts, params, 'a')})`);
-      }
-      delivered.forEach((group, g) => {
-        parts.push(
-          `"s${g}" AS (${deliveredUpdateSql(table, group, now, params, `s${g}`)} RETURNING "id")`,
-        );
-        outputs.push(
-          `SELECT ${columns.map(() => 'NULL').join(', ')}, NULL, "id" AS "settled_id" FROM "s${g}"`,
-        );
+      chunks(attemptRows(finished, now)).forEach((attempts, a) => {
+        const insert = insertManySql(manager, DeliveryAttempt, attempts, params, `a${a}`);
+        parts.push(`"a${a}" AS (${insert})`);
       });
-      if (claiming) {
+      delivered
+        .flatMap((group) => chunks(group))
+        .forEach((batch, g) => {
+          parts.push(
+            `"s${g}" AS (${deliveredUpdateSql(table, batch, now, params, `s${g}`)} RETURNING "id")`,
+          );
+          outputs.push(
+            `SELECT ${columns.map(() => 'NULL').join(', ')}, NULL, "id" AS "settled_id" FROM "s${g}"`,
+          );
+        });
+      if (claim) {
         Object.assign(params, this.newLease(now));
-        const due: DueQuery = {
-          state: 'pending',
-          now,
-          limit: claim.limit,
-          skip: claim.skipTrackers ?? [],
-          from: this.claimRange(now, claim.skipTrackers ?? [], false).from,
-        };
-        const select = dueSelectSql(table, due, { columns: DUE_COLUMNS, lock: true }, params);
+        const select = dueSelectSql(table, claim, { columns: DUE_COLUMNS, lock: true }, params);
         parts.push(`"due" AS (${select})`);
         parts.push(
           `"c" AS (UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING "u".*, "due"."due_at" AS "due_at")`,
@@ -296,6 +332,44 @@ export class OutboxStore {
       );
       return { claimed, lost: finished.filter((s) => !owned.has(s.row.id)) };
     }, ONE_STATEMENT);
+  }
+
+  /**
+   * A steady round on SQLite's writer thread: the attempts' INSERT, each group's delivered
+   * UPDATE (RETURNING the rows it still held) and the claim, as one batch in one transaction,
+   * while the event loop goes on sending (see PostbackDatabase.writeOffThread).
+   */
+  private async exchangeOffThread({
+    finished,
+    delivered,
+    now,
+    claim,
+  }: SteadyRound): Promise<{ claimed: Postback[]; lost: Settlement[] }> {
+    const manager = this.db.dataSource.manager;
+    const dataSource = this.db.dataSource;
+    const table = tableOf(manager, Postback);
+    const inserts: WriterStatement[] = [];
+    for (const attempts of chunks(attemptRows(finished, now))) {
+      const params: Record<string, unknown> = {};
+      const text = insertManySql(manager, DeliveryAttempt, attempts, params);
+      inserts.push(boundStatement(dataSource, text, params));
+    }
+    const updates: WriterStatement[] = [];
+    for (const batch of delivered.flatMap((group) => chunks(group))) {
+      const params: Record<string, unknown> = {};
+      const text = `${deliveredUpdateSql(table, batch, now, params)} RETURNING "id"`;
+      updates.push(boundStatement(dataSource, text, params));
+    }
+    const claiming: WriterStatement[] = [];
+    if (claim) {
+      const params: Record<string, unknown> = { ...this.newLease(now) };
+      claiming.push(boundStatement(dataSource, this.claimSql(table, claim, params), params));
+    }
+    const results = await this.db.writeOffThread([...inserts, ...updates, ...claiming]);
+    const settled = results.slice(inserts.length, inserts.length + updates.length);
+    const owned = new Set(settled.flatMap((rows) => (rows as ObjectLiteral[]).map((r) => r.id)));
+    const claimed = claim ? this.inDueOrder(manager, results.at(-1) as ObjectLiteral[]) : [];
+    return { claimed, lost: finished.filter((s) => !owned.has(s.row.id)) };
   }
 
   private newLease(now: number): Lease {
@@ -401,20 +475,20 @@ export class OutboxStore {
     due: DueQuery,
     lease: Lease,
   ): Promise<Postback[]> {
-    const table = tableOf(manager, Postback);
     const parameters: Record<string, unknown> = { ...lease };
-    const select = dueSelectSql(
-      table,
-      due,
-      { columns: DUE_COLUMNS, lock: this.db.postgres },
-      parameters,
-    );
+    const text = this.claimSql(tableOf(manager, Postback), due, parameters);
+    return this.inDueOrder(manager, returned(await rawQuery(manager, text, parameters)));
+  }
+
+  /** The claim of `claimReturning`; `params` must hold the lease's values already. */
+  private claimSql(table: string, due: DueQuery, params: Record<string, unknown>): string {
+    const lock = this.db.postgres;
+    const select = dueSelectSql(table, due, { columns: DUE_COLUMNS, lock }, params);
     // SQLite's RETURNING sees only the updated table: no due time, no order. Its rows come
     // back in creation order instead, near enough (SQLite has no floor to keep).
-    const text = this.db.postgres
+    return this.db.postgres
       ? `WITH "due" AS (${select}) UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING "u".*, "due"."due_at" AS "due_at"`
       : `WITH "due" AS (${select}) UPDATE "${table}" SET ${LEASE_SET} WHERE "id" IN (SELECT "id" FROM "due") RETURNING *`;
-    return this.inDueOrder(manager, returned(await rawQuery(manager, text, parameters)));
   }
 
   /** Claimed rows as returned by an UPDATE, hydrated, in due order; notes the floor. */
