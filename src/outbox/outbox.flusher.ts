@@ -48,6 +48,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   private again = false;
   /** Wakes a drain that waits on sends in flight, so it claims what a nudge announced. */
   private wake?: () => void;
+  /** A wake-up that came while the drain was not asleep (see `sleep`). */
+  private wakeRequested = false;
   private stopping = false;
   private readonly pace: ClaimPace;
 
@@ -90,7 +92,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   flush(): Promise<void> {
     if (this.running) {
       this.again = true;
-      this.wake?.();
+      this.wakeUp();
       return this.running;
     }
     this.running = this.drain()
@@ -126,10 +128,13 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    *
    * The database sees rounds, not single postbacks: finished attempts are written together
    * (after at most SETTLE_DELAY_MS, or once a round's worth has piled up), and a claim rides
-   * in the same transaction. A crash between a send and its write leaves the row in flight:
-   * when its lease expires it is counted as an attempt and sent again, so a tracker may see
-   * the postbacks of the last few milliseconds twice (delivery is at least once, with a
-   * stable event ID per postback), never none.
+   * in the same transaction. One such exchange runs at a time, beside the sends: while the
+   * database works (a PostgreSQL round trip, a SQLite commit on the writer thread), the rows
+   * still queued keep going out, so the sends never wait for a claim the queue could cover.
+   * A crash between a send and its write leaves the row in flight: when its lease expires it
+   * is counted as an attempt and sent again, so a tracker may see the postbacks of the last
+   * few milliseconds twice (delivery is at least once, with a stable event ID per postback),
+   * never none.
    */
   private async drain(): Promise<void> {
     const { concurrency } = this.options.outbox;
@@ -141,14 +146,19 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     let crowdedAtLastClaim: string[] = [];
     let writeFailures = 0;
     let retryWriteAt = 0;
+    /** The exchange under way, if any. */
+    let exchanging: Promise<void> | undefined;
+    /** Exchanges finished so far: one that lands after the sends were dispatched means a look. */
+    let exchanged = 0;
     try {
-      while (!this.stopping) {
+      while (!this.stopping && writeFailures < MAX_WRITE_FAILURES) {
         if (this.again) {
           // New rows were announced while this drain runs: look again, now.
           this.again = false;
           exhausted = false;
         }
         const now = this.clock.now();
+        const exchangedBeforeDispatch = exchanged;
         const expiring: Postback[] = [];
         for (let i = 0; i < queue.length && inFlight < concurrency;) {
           const row = queue[i];
@@ -179,72 +189,82 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                 finished.push(outcome.settlement);
               }
               this.pace.count(1, this.clock.now());
-              this.wake?.();
+              this.wakeUp();
             });
         }
         if (expiring.length > 0) await this.store.release(expiring);
         const paused = this.gate.paused(now);
         if (paused.length > 0) await this.parkPaused(queue, now);
 
-        const window = this.pace.window(now);
-        // Trackers with more than half the window waiting here are not claimed for: a slow
-        // tracker must not fill the window. Once one of them thins out, claim again.
-        // (Counted only when it matters: this runs after every finished send.)
-        const lowQueue = queue.length <= window / 2 || inFlight < concurrency;
-        let crowded: string[] = [];
-        if ((lowQueue && !exhausted) || (exhausted && crowdedAtLastClaim.length > 0)) {
-          crowded = this.crowded(queue, window / 2);
-        }
-        if (exhausted && crowdedAtLastClaim.some((tracker) => !crowded.includes(tracker))) {
-          exhausted = false;
-        }
-        // Claim when the queue runs low, or when send slots are free but every queued row
-        // waits for a busy tracker (another tracker's rows could use them).
-        // (Never with a full window: with a tracker allowed fewer slots than `concurrency`,
-        // free slots alone would otherwise mean an empty claim after every send.)
-        const limit = window - queue.length;
-        const wantClaim = !exhausted && writeFailures === 0 && lowQueue && limit > 0;
-        const settleNow =
-          finished.length > 0 &&
-          (writeFailures > 0
-            ? now >= retryWriteAt
-            : wantClaim ||
-              inFlight === 0 ||
-              finished.length >= window / 2 ||
-              now - firstFinishedAt >= SETTLE_DELAY_MS);
-        if (settleNow || wantClaim) {
-          // Not claimed now: trackers paused by their circuit (their rows are due when it may
-          // close), and crowded ones.
-          const skipped = [...paused, ...crowded];
-          const writing = finished.splice(0);
-          try {
-            const { claimed, lost } = await this.store.exchange(
-              writing,
-              wantClaim ? { limit, skipTrackers: skipped } : undefined,
-            );
-            writeFailures = 0;
-            this.report(writing, lost);
-            if (wantClaim) {
-              queue.push(...claimed);
-              // Fewer than asked: nothing more is due for now, but for the trackers skipped.
-              exhausted = claimed.length < limit;
-              crowdedAtLastClaim = crowded;
-              if (claimed.length > 0) continue;
-            }
-          } catch (error) {
-            // Keep the outcomes and try again shortly; claim nothing more meanwhile.
-            finished.unshift(...writing);
-            writeFailures++;
-            retryWriteAt = this.clock.now() + WRITE_RETRY_DELAY_MS;
-            this.logger.error(
-              `Could not record ${writing.length} attempt(s) (try ${writeFailures}): ${(error as Error).message}`,
-            );
-            if (writeFailures >= MAX_WRITE_FAILURES) break;
+        if (!exchanging) {
+          const window = this.pace.window(now);
+          // Trackers with more than half the window waiting here are not claimed for: a slow
+          // tracker must not fill the window. Once one of them thins out, claim again.
+          // (Counted only when it matters: this runs after every finished send.)
+          const lowQueue = queue.length <= window / 2 || inFlight < concurrency;
+          let crowded: string[] = [];
+          if ((lowQueue && !exhausted) || (exhausted && crowdedAtLastClaim.length > 0)) {
+            crowded = this.crowded(queue, window / 2);
+          }
+          if (exhausted && crowdedAtLastClaim.some((tracker) => !crowded.includes(tracker))) {
+            exhausted = false;
+          }
+          // Claim when the queue runs low, or when send slots are free but every queued row
+          // waits for a busy tracker (another tracker's rows could use them).
+          // (Never with a full window: with a tracker allowed fewer slots than `concurrency`,
+          // free slots alone would otherwise mean an empty claim after every send.)
+          const limit = window - queue.length;
+          const wantClaim = !exhausted && writeFailures === 0 && lowQueue && limit > 0;
+          const settleNow =
+            finished.length > 0 &&
+            (writeFailures > 0
+              ? now >= retryWriteAt
+              : wantClaim ||
+                inFlight === 0 ||
+                finished.length >= window / 2 ||
+                now - firstFinishedAt >= SETTLE_DELAY_MS);
+          if (settleNow || wantClaim) {
+            // Not claimed now: trackers paused by their circuit (their rows are due when it
+            // may close), and crowded ones.
+            const skipped = [...paused, ...crowded];
+            const writing = finished.splice(0);
+            exchanging = this.store
+              .exchange(writing, wantClaim ? { limit, skipTrackers: skipped } : undefined)
+              .then(
+                ({ claimed, lost }) => {
+                  writeFailures = 0;
+                  this.report(writing, lost);
+                  if (wantClaim) {
+                    queue.push(...claimed);
+                    // Fewer than asked: nothing more is due for now, but for those skipped.
+                    exhausted = claimed.length < limit;
+                    crowdedAtLastClaim = crowded;
+                  }
+                },
+                (error: Error) => {
+                  // Keep the outcomes and try again shortly; claim nothing more meanwhile.
+                  finished.unshift(...writing);
+                  writeFailures++;
+                  retryWriteAt = this.clock.now() + WRITE_RETRY_DELAY_MS;
+                  this.logger.error(
+                    `Could not record ${writing.length} attempt(s) (try ${writeFailures}): ${error.message}`,
+                  );
+                },
+              )
+              .finally(() => {
+                exchanging = undefined;
+                exchanged++;
+                this.wakeUp();
+              });
           }
         }
-        if (inFlight === 0 && finished.length === 0) break;
+        if (exchanging === undefined && inFlight === 0 && finished.length === 0) {
+          // Done, unless an exchange landed since the dispatch above: its rows go out first.
+          if (exchanged === exchangedBeforeDispatch) break;
+          continue;
+        }
         await this.sleep(
-          finished.length === 0
+          exchanging || finished.length === 0
             ? undefined
             : writeFailures > 0
               ? Math.max(0, retryWriteAt - this.clock.now())
@@ -252,7 +272,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         );
       }
       // Shutdown or a failing database: wait for what is in flight, then write it down.
-      while (inFlight > 0) await this.sleep();
+      while (inFlight > 0 || exchanging) await this.sleep();
       if (finished.length > 0) {
         try {
           this.report(finished, (await this.store.exchange(finished)).lost);
@@ -278,16 +298,30 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     return [...waiting].filter(([, count]) => count > limit).map(([tracker]) => tracker);
   }
 
-  /** Waits for a send to finish, a nudge, or `ms` (when given). */
+  /**
+   * Waits for a send to finish, an exchange to land, a nudge, or `ms` (when given). One of
+   * those that came while the drain was busy elsewhere (not asleep) ends the next sleep at once.
+   */
   private sleep(ms?: number): Promise<void> {
+    if (this.wakeRequested) {
+      this.wakeRequested = false;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        // At once, not after the promise settles: a wake-up in between must not be lost.
+        this.wake = undefined;
+        resolve();
+      };
       const timer = ms === undefined ? undefined : setTimeout(done, ms);
       this.wake = done;
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-    }).finally(() => (this.wake = undefined));
+    });
+  }
+
+  private wakeUp(): void {
+    if (this.wake) this.wake();
+    else this.wakeRequested = true;
   }
 
   /** Logs what the operator must know of a write: lost leases, dead postbacks. */
