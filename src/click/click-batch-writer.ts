@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 
 import { isRefusedValue, type PostbackDatabase } from '../database/postback-database.js';
 import type { Click } from './click.entity.js';
-import { upsertClicks } from './click-upsert.js';
+import { clickUpsertStatements, upsertClicks } from './click-upsert.js';
 
 export interface RefusedClick {
   row: Click;
@@ -25,7 +25,12 @@ export async function writeClickBatch(
   rows: Click[],
 ): Promise<RefusedClick[]> {
   try {
-    await db.transaction((manager) => upsertClicks(manager, rows));
+    if (db.offThread) {
+      // SQLite's writer thread: the batch and its fsync off the event loop serving landings.
+      await db.writeOffThread(clickUpsertStatements(db.dataSource, rows));
+    } else {
+      await db.transaction((manager) => upsertClicks(manager, rows));
+    }
     return [];
   } catch (error) {
     if (!isRefusedValue(error)) throw error;

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import type { Click } from './click.entity.js';
 import { type ClickColumn, clickUpsertSql } from './click-upsert-sql.js';
@@ -39,6 +39,16 @@ const MAX_ROWS_PER_STATEMENT = 512;
  * repeats first): PostgreSQL refuses to update one row twice in a statement.
  */
 export async function upsertClicks(manager: EntityManager, rows: Click[]): Promise<void> {
+  for (const { sql, values } of clickUpsertStatements(manager.connection, rows)) {
+    await manager.query(sql, values);
+  }
+}
+
+/** The statements of `upsertClicks`, in the order to run them, not run. */
+export function clickUpsertStatements(
+  dataSource: DataSource,
+  rows: Click[],
+): { sql: string; values: unknown[] }[] {
   // One statement can only say one thing per column, so rows that overwrite different
   // columns go in different statements. Sorted by key, concurrent instances lock rows in the
   // same order and do not deadlock each other.
@@ -50,7 +60,8 @@ export async function upsertClicks(manager: EntityManager, rows: Click[]): Promi
     group.rows.push(row);
     groups.set(name, group);
   }
-  const sql = clickUpsertSql(manager.connection);
+  const sql = clickUpsertSql(dataSource);
+  const statements: { sql: string; values: unknown[] }[] = [];
   for (const { overwrite, rows: grouped } of groups.values()) {
     for (let start = 0, size = MAX_ROWS_PER_STATEMENT; start < grouped.length;) {
       if (grouped.length - start < size) {
@@ -58,10 +69,11 @@ export async function upsertClicks(manager: EntityManager, rows: Click[]): Promi
         continue;
       }
       const chunk = grouped.slice(start, start + size);
-      await manager.query(sql.statement(size, overwrite), sql.parameters(chunk));
+      statements.push({ sql: sql.statement(size, overwrite), values: sql.parameters(chunk) });
       start += size;
     }
   }
+  return statements;
 }
 
 function overwrittenColumns(row: Click): ClickColumn[] {
