@@ -89,12 +89,14 @@ async function moduleMode(
       )[0].n,
     );
   const started = performance.now();
+  const loop = performance.eventLoopUtilization();
   let flushes = 0;
   do {
     await flusher.flush();
     flushes++;
   } while ((await left()) > 0 && performance.now() - started < deadlineMs);
   const seconds = (performance.now() - started) / 1000;
+  const { active } = performance.eventLoopUtilization(loop);
   const states = (await dataSource.query(
     'SELECT state, COUNT(*) AS n FROM postback_outbox GROUP BY state',
   )) as { state: string; n: number }[];
@@ -106,6 +108,7 @@ async function moduleMode(
   const byState = Object.fromEntries(states.map((s) => [s.state, Number(s.n)]));
   return {
     perSecond: (byState.delivered ?? 0) / seconds,
+    mainThreadUsPerPostback: (active * 1000) / count,
     seconds,
     count,
     concurrency,
@@ -126,6 +129,7 @@ async function axiosMode(receiver: string, count: number, concurrency: number) {
   });
   let ok = 0;
   const started = performance.now();
+  const loop = performance.eventLoopUtilization();
   await runConcurrently(count, concurrency, async (n) => {
     const response = await client.get(
       `${receiver}/postback?cid=${clickIdOf(SEED.prefix, n)}&txid=${orderIdOf(SEED.prefix, n)}&payout=${SEED.commission}&currency=${SEED.currency}`,
@@ -133,7 +137,15 @@ async function axiosMode(receiver: string, count: number, concurrency: number) {
     if (response.status === 200) ok++;
   });
   const seconds = (performance.now() - started) / 1000;
-  return { perSecond: ok / seconds, seconds, count, ok, concurrency };
+  const { active } = performance.eventLoopUtilization(loop);
+  return {
+    perSecond: ok / seconds,
+    mainThreadUsPerPostback: (active * 1000) / count,
+    seconds,
+    count,
+    ok,
+    concurrency,
+  };
 }
 
 async function main(): Promise<void> {

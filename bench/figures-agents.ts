@@ -7,7 +7,7 @@ import pg from 'pg';
 import { poll } from '../test/utils/poll.js';
 
 import { percentile, tempDir } from './common.js';
-import { type FigureSpec, purchase, ratioAtLeast } from './figures.js';
+import { bestOfAlternating, type FigureSpec, purchase, ratioAtLeast, type Run } from './figures.js';
 import { openLoop } from './load.js';
 import {
   type Child,
@@ -61,37 +61,30 @@ export const AGENT_FIGURES: FigureSpec[] = [
       const measure = async (mode: 'module' | 'bare', round: number) => {
         const scratch = await postgresScratch();
         try {
-          const result = await measureInChild(
+          const result = (await measureInChild(
             `record-pg-${mode}-${round}`,
             'record.js',
             { mode, url: scratch.url, ...RECORD_PG },
             80_000,
-          );
+          )) as Run;
           const label = mode === 'module' ? 'record()' : 'bare pg transaction';
-          progress(`  ${label}: ${fmt(result.perSecond as number)}/s`);
+          progress(`  ${label}: ${fmt(result.perSecond)}/s`);
           return result;
         } finally {
           await dropScratch(scratch);
         }
       };
-      const runs: Record<'module' | 'bare', Record<string, unknown>[]> = { module: [], bare: [] };
-      for (let round = 1; round <= RECORD_PG.rounds; round++) {
-        runs.module.push(await measure('module', round));
-        runs.bare.push(await measure('bare', round));
-      }
-      const best = (results: Record<string, unknown>[]) =>
-        results.reduce((a, b) => ((b.perSecond as number) > (a.perSecond as number) ? b : a));
-      const module = best(runs.module);
-      const bare = best(runs.bare);
+      const { module, bare, rounds } = await bestOfAlternating(
+        RECORD_PG.rounds,
+        (round) => measure('module', round),
+        (round) => measure('bare', round),
+      );
       return {
-        ...ratioAtLeast(0.6)(module.perSecond as number, bare.perSecond as number),
+        ...ratioAtLeast(0.6)(module.perSecond, bare.perSecond),
         details: {
           module,
           bare,
-          rounds: {
-            module: runs.module.map((r) => r.perSecond),
-            bare: runs.bare.map((r) => r.perSecond),
-          },
+          rounds,
         },
       };
     },

@@ -43,13 +43,45 @@ export interface FigureSpec {
 }
 
 export const RECORD = { count: 20_000, warmup: 2_000, concurrency: 16 };
-export const DRAIN = { count: 20_000, concurrency: 16 };
+export const DRAIN = { count: 20_000, concurrency: 16, rounds: 3 };
+/** Rounds of each side of the landing figure (see `bestOfAlternating`). */
+const LANDING_ROUNDS = 3;
 export const CLAIM = { delivered: 1_000_000, due: 200 };
 
 export const ratioAtLeast = (target: number) => (value: number, baseline: number) => {
   const ratio = value / baseline;
   return { value, baseline, ratio, met: ratio >= target };
 };
+
+/** A measured run of one side of a figure: its throughput and what else it reports. */
+export type Run = { perSecond: number } & Record<string, unknown>;
+
+/**
+ * Runs the two sides of a throughput figure in turn, `rounds` times each (so that a slow
+ * stretch of this shared machine falls on both), and keeps each side's best run: noise only
+ * ever slows a run down. The per-round figures go in the details.
+ */
+export async function bestOfAlternating<A extends Run, B extends Run>(
+  rounds: number,
+  module: (round: number) => Promise<A>,
+  bare: (round: number) => Promise<B>,
+): Promise<{ module: A; bare: B; rounds: { module: number[]; bare: number[] } }> {
+  const runs: { module: A[]; bare: B[] } = { module: [], bare: [] };
+  for (let round = 1; round <= rounds; round++) {
+    runs.module.push(await module(round));
+    runs.bare.push(await bare(round));
+  }
+  const best = <T extends Run>(results: T[]) =>
+    results.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  return {
+    module: best(runs.module),
+    bare: best(runs.bare),
+    rounds: {
+      module: runs.module.map((r) => r.perSecond),
+      bare: runs.bare.map((r) => r.perSecond),
+    },
+  };
+}
 
 /** The JSON of a purchase event, as the shop would post it. */
 export const purchase = (prefix: string, n: number) => ({
@@ -66,16 +98,20 @@ export const SQLITE_FIGURES: FigureSpec[] = [
     figure: 'landing req/s, click capture on',
     unit: 'req/s',
     target: '≥ 0.85×',
-    timeBoxMs: 60_000,
+    timeBoxMs: 150_000,
     perSqliteLevel: true,
     async run(synchronous) {
       const url = await receiverUrl();
-      const measure = async (capture: 'on' | 'off') => {
-        const server = start(`landing-capture-${capture}-${synchronous}`, 'landing-server.js', {
-          capture,
-          receiver: url,
-          synchronous,
-        });
+      const measure = async (capture: 'on' | 'off', round: number) => {
+        const server = start(
+          `landing-capture-${capture}-${synchronous}-${round}`,
+          'landing-server.js',
+          {
+            capture,
+            receiver: url,
+            synchronous,
+          },
+        );
         const { port } = await server.next('ready', 20_000);
         const result = await load(
           port as number,
@@ -84,15 +120,19 @@ export const SQLITE_FIGURES: FigureSpec[] = [
         );
         return { ...result, server: await finish(server) };
       };
-      const baseline = await measure('off');
-      const value = await measure('on');
+      const { module, bare, rounds } = await bestOfAlternating(
+        LANDING_ROUNDS,
+        (round) => measure('on', round),
+        (round) => measure('off', round),
+      );
       return {
-        ...ratioAtLeast(0.85)(value.perSecond, baseline.perSecond),
+        ...ratioAtLeast(0.85)(module.perSecond, bare.perSecond),
         details: {
           connections: LOAD.connections,
           seconds: LOAD.seconds,
-          withCapture: value,
-          withoutCapture: baseline,
+          withCapture: module,
+          withoutCapture: bare,
+          rounds,
         },
       };
     },
@@ -196,39 +236,51 @@ export const SQLITE_FIGURES: FigureSpec[] = [
     perSqliteLevel: true,
     async run(synchronous) {
       const url = await receiverUrl();
+      const { count, concurrency } = DRAIN;
       await receiverStats({ reset: true });
-      const module = await measureInChild(
-        `drain-module-${synchronous}`,
-        'drain.js',
-        { mode: 'module', receiver: url, ...DRAIN, deadline: 60_000, synchronous },
-        90_000,
+      let exactlyOnce = true;
+      const received: Awaited<ReturnType<typeof receiverStats>>[] = [];
+      const { module, bare, rounds } = await bestOfAlternating(
+        DRAIN.rounds,
+        async (round) => {
+          const result = (await measureInChild(
+            `drain-module-${synchronous}-${round}`,
+            'drain.js',
+            { mode: 'module', receiver: url, count, concurrency, deadline: 60_000, synchronous },
+            90_000,
+          )) as Run;
+          const got = await receiverStats({ reset: true });
+          const states = result.states as Record<string, number>;
+          // Every round: each row delivered once, each postback received once.
+          exactlyOnce &&=
+            states.delivered === DRAIN.count &&
+            got.received === DRAIN.count &&
+            got.distinctTxids === DRAIN.count;
+          received.push(got);
+          progress(
+            `  flusher: ${fmt(result.perSecond)}/s (event loop busy ${fmt(result.mainThreadUsPerPostback as number, 0)} µs per postback)`,
+          );
+          return result;
+        },
+        async (round) => {
+          const result = (await measureInChild(
+            `drain-axios-${round}`,
+            'drain.js',
+            { mode: 'axios', receiver: url, count, concurrency },
+            30_000,
+          )) as Run;
+          await receiverStats({ reset: true });
+          progress(
+            `  bare axios loop: ${fmt(result.perSecond)}/s (event loop busy ${fmt(result.mainThreadUsPerPostback as number, 0)} µs per postback)`,
+          );
+          return result;
+        },
       );
-      const moduleReceived = await receiverStats({ reset: true });
-      progress(`  flusher: ${fmt(module.perSecond as number)}/s`);
-      const bare = await measureInChild(
-        'drain-axios',
-        'drain.js',
-        { mode: 'axios', receiver: url, ...DRAIN },
-        30_000,
-      );
-      const bareReceived = await receiverStats({ reset: true });
-      progress(`  bare axios loop: ${fmt(bare.perSecond as number)}/s`);
-      const states = module.states as Record<string, number>;
-      const exactlyOnce =
-        states.delivered === DRAIN.count &&
-        moduleReceived.received === DRAIN.count &&
-        moduleReceived.distinctTxids === DRAIN.count;
-      const ratio = ratioAtLeast(0.9)(module.perSecond as number, bare.perSecond as number);
+      const ratio = ratioAtLeast(0.9)(module.perSecond, bare.perSecond);
       return {
         ...ratio,
         met: ratio.met && exactlyOnce,
-        details: {
-          module,
-          bare,
-          receivedFromModule: moduleReceived,
-          receivedFromAxios: bareReceived,
-          exactlyOnce,
-        },
+        details: { module, bare, rounds, receivedFromModule: received, exactlyOnce },
       };
     },
   },
