@@ -312,6 +312,40 @@ export function insertManySql<T extends ObjectLiteral>(
   return text;
 }
 
+/**
+ * `insertMany`'s statement compiled and bound, for a SQLite writer thread (see
+ * `boundStatement`): the values in placeholder order, taken row by row, column by column,
+ * without naming each of them first.
+ */
+export function insertManyBound<T extends ObjectLiteral>(
+  dataSource: DataSource,
+  target: EntityTarget<T>,
+  rows: T[],
+): { sql: string; values: unknown[] } {
+  const metadata = dataSource.getMetadata(target);
+  const key = `${metadata.tableName}\0${rows.length}\0`;
+  let text = multiRowInsertTexts.get(key);
+  if (text === undefined) {
+    text = insertText(
+      metadata,
+      rows.map((_, i) => `r${i}_`),
+    );
+    multiRowInsertTexts.set(key, text);
+  }
+  const driver = dataSource.driver;
+  const values: unknown[] = [];
+  for (const row of rows) {
+    for (const column of metadata.columns) {
+      const value = column.getEntityValue(row);
+      if (value === undefined) {
+        throw new Error(`insertRow(${metadata.name}): no value for ${column.propertyName}`);
+      }
+      values.push(driver.preparePersistentValue(value, column));
+    }
+  }
+  return { sql: compile(dataSource, text).sql, values };
+}
+
 /** A complete row of an entity, for `insertRows`. */
 export interface EntityRow {
   target: EntityTarget<ObjectLiteral>;

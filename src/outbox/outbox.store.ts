@@ -12,6 +12,7 @@ import {
   boundStatement,
   hydrate,
   insertMany,
+  insertManyBound,
   insertManySql,
   placeholders,
   rawQuery,
@@ -91,7 +92,7 @@ function groupSettlements(finished: Settlement[]): {
       others.push(settlement);
       continue;
     }
-    const key = JSON.stringify([row.claimToken, change.attempts, change.lastStatus]);
+    const key = `${row.claimToken}\u0000${change.attempts}\u0000${change.lastStatus}`;
     const group = delivered.get(key);
     if (group) group.push(settlement);
     else delivered.set(key, [settlement]);
@@ -350,9 +351,7 @@ export class OutboxStore {
     const table = tableOf(manager, Postback);
     const inserts: WriterStatement[] = [];
     for (const attempts of chunks(attemptRows(finished, now))) {
-      const params: Record<string, unknown> = {};
-      const text = insertManySql(manager, DeliveryAttempt, attempts, params);
-      inserts.push(boundStatement(dataSource, text, params));
+      inserts.push(insertManyBound(dataSource, DeliveryAttempt, attempts));
     }
     const updates: WriterStatement[] = [];
     for (const batch of delivered.flatMap((group) => chunks(group))) {

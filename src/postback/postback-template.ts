@@ -92,10 +92,11 @@ export function urlTemplateMacros(template: UrlTemplate): string[] {
 
 /** RFC 3986 unreserved characters stay, everything else is percent-encoded (UTF-8). */
 export function encodeValue(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  const encoded = encodeURIComponent(value);
+  // Most values have none of the five: no replace pass, no callback (it runs per value sent).
+  return /[!'()*]/.test(encoded)
+    ? encoded.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    : encoded;
 }
 
 /** True when a pair made only of this value template must be left out for lack of a value. */
