@@ -31,6 +31,13 @@ const SETTLE_DELAY_MS = 50;
 const MAX_WRITE_FAILURES = 5;
 const WRITE_RETRY_DELAY_MS = 1_000;
 
+/** A claim riding on an exchange; `crowded` are the trackers skipped for their queued rows. */
+interface ClaimRequest {
+  limit: number;
+  skipTrackers: string[];
+  crowded: string[];
+}
+
 /**
  * Sends due postbacks. A tick runs on the schedule and whenever a new conversion nudges it;
  * ticks never overlap (a nudge during a flush wakes the running one to claim again). Up to
@@ -126,10 +133,12 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    *
    * The database sees rounds, not single postbacks: finished attempts are written together
    * (after at most SETTLE_DELAY_MS, or once a round's worth has piled up), and a claim rides
-   * in the same transaction. A crash between a send and its write leaves the row in flight:
-   * when its lease expires it is counted as an attempt and sent again, so a tracker may see
-   * the postbacks of the last few milliseconds twice (delivery is at least once, with a
-   * stable event ID per postback), never none.
+   * in the same transaction. One such exchange is under way at a time, and sends go on while
+   * it is: the rows already queued go out as slots free up, rather than every slot emptying
+   * while the database answers. A crash between a send and its write leaves the row in
+   * flight: when its lease expires it is counted as an attempt and sent again, so a tracker
+   * may see the postbacks of the last few milliseconds twice (delivery is at least once, with
+   * a stable event ID per postback), never none.
    */
   private async drain(): Promise<void> {
     const { concurrency } = this.options.outbox;
@@ -141,10 +150,37 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     let crowdedAtLastClaim: string[] = [];
     let writeFailures = 0;
     let retryWriteAt = 0;
+    /** The exchange under way; it never rejects, and wakes the drain when done. */
+    let exchanging: Promise<void> | undefined;
+    const exchange = async (writing: Settlement[], claim?: ClaimRequest): Promise<void> => {
+      try {
+        const { claimed, lost } = await this.store.exchange(writing, claim);
+        writeFailures = 0;
+        this.report(writing, lost);
+        if (claim) {
+          queue.push(...claimed);
+          // Fewer than asked: nothing more is due for now, but for the trackers skipped.
+          exhausted = claimed.length < claim.limit;
+          crowdedAtLastClaim = claim.crowded;
+        }
+      } catch (error) {
+        // Keep the outcomes and try again shortly; claim nothing more meanwhile.
+        finished.unshift(...writing);
+        writeFailures++;
+        retryWriteAt = this.clock.now() + WRITE_RETRY_DELAY_MS;
+        this.logger.error(
+          `Could not record ${writing.length} attempt(s) (try ${writeFailures}): ${(error as Error).message}`,
+        );
+      } finally {
+        exchanging = undefined;
+        this.wake?.();
+      }
+    };
     try {
-      while (!this.stopping) {
-        if (this.again) {
-          // New rows were announced while this drain runs: look again, now.
+      while (!this.stopping && writeFailures < MAX_WRITE_FAILURES) {
+        if (this.again && !exchanging) {
+          // New rows were announced while this drain runs: look again, now. (Not while a claim
+          // is under way: it may have looked before they were committed.)
           this.again = false;
           exhausted = false;
         }
@@ -186,65 +222,45 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         const paused = this.gate.paused(now);
         if (paused.length > 0) await this.parkPaused(queue, now);
 
-        const window = this.pace.window(now);
-        // Trackers with more than half the window waiting here are not claimed for: a slow
-        // tracker must not fill the window. Once one of them thins out, claim again.
-        // (Counted only when it matters: this runs after every finished send.)
-        const lowQueue = queue.length <= window / 2 || inFlight < concurrency;
-        let crowded: string[] = [];
-        if ((lowQueue && !exhausted) || (exhausted && crowdedAtLastClaim.length > 0)) {
-          crowded = this.crowded(queue, window / 2);
-        }
-        if (exhausted && crowdedAtLastClaim.some((tracker) => !crowded.includes(tracker))) {
-          exhausted = false;
-        }
-        // Claim when the queue runs low, or when send slots are free but every queued row
-        // waits for a busy tracker (another tracker's rows could use them).
-        // (Never with a full window: with a tracker allowed fewer slots than `concurrency`,
-        // free slots alone would otherwise mean an empty claim after every send.)
-        const limit = window - queue.length;
-        const wantClaim = !exhausted && writeFailures === 0 && lowQueue && limit > 0;
-        const settleNow =
-          finished.length > 0 &&
-          (writeFailures > 0
-            ? now >= retryWriteAt
-            : wantClaim ||
-              inFlight === 0 ||
-              finished.length >= window / 2 ||
-              now - firstFinishedAt >= SETTLE_DELAY_MS);
-        if (settleNow || wantClaim) {
-          // Not claimed now: trackers paused by their circuit (their rows are due when it may
-          // close), and crowded ones.
-          const skipped = [...paused, ...crowded];
-          const writing = finished.splice(0);
-          try {
-            const { claimed, lost } = await this.store.exchange(
-              writing,
-              wantClaim ? { limit, skipTrackers: skipped } : undefined,
+        if (!exchanging) {
+          const window = this.pace.window(now);
+          // Trackers with more than half the window waiting here are not claimed for: a slow
+          // tracker must not fill the window. Once one of them thins out, claim again.
+          // (Counted only when it matters: this runs after every finished send.)
+          const lowQueue = queue.length <= window / 2 || inFlight < concurrency;
+          let crowded: string[] = [];
+          if ((lowQueue && !exhausted) || (exhausted && crowdedAtLastClaim.length > 0)) {
+            crowded = this.crowded(queue, window / 2);
+          }
+          if (exhausted && crowdedAtLastClaim.some((tracker) => !crowded.includes(tracker))) {
+            exhausted = false;
+          }
+          // Claim when the queue runs low, or when send slots are free but every queued row
+          // waits for a busy tracker (another tracker's rows could use them).
+          // (Never with a full window: with a tracker allowed fewer slots than `concurrency`,
+          // free slots alone would otherwise mean an empty claim after every send.)
+          const limit = window - queue.length;
+          const wantClaim = !exhausted && writeFailures === 0 && lowQueue && limit > 0;
+          const settleNow =
+            finished.length > 0 &&
+            (writeFailures > 0
+              ? now >= retryWriteAt
+              : wantClaim ||
+                inFlight === 0 ||
+                finished.length >= window / 2 ||
+                now - firstFinishedAt >= SETTLE_DELAY_MS);
+          if (settleNow || wantClaim) {
+            // Not claimed now: trackers paused by their circuit (their rows are due when it may
+            // close), and crowded ones.
+            exchanging = exchange(
+              finished.splice(0),
+              wantClaim ? { limit, skipTrackers: [...paused, ...crowded], crowded } : undefined,
             );
-            writeFailures = 0;
-            this.report(writing, lost);
-            if (wantClaim) {
-              queue.push(...claimed);
-              // Fewer than asked: nothing more is due for now, but for the trackers skipped.
-              exhausted = claimed.length < limit;
-              crowdedAtLastClaim = crowded;
-              if (claimed.length > 0) continue;
-            }
-          } catch (error) {
-            // Keep the outcomes and try again shortly; claim nothing more meanwhile.
-            finished.unshift(...writing);
-            writeFailures++;
-            retryWriteAt = this.clock.now() + WRITE_RETRY_DELAY_MS;
-            this.logger.error(
-              `Could not record ${writing.length} attempt(s) (try ${writeFailures}): ${(error as Error).message}`,
-            );
-            if (writeFailures >= MAX_WRITE_FAILURES) break;
           }
         }
-        if (inFlight === 0 && finished.length === 0) break;
+        if (!exchanging && inFlight === 0 && finished.length === 0) break;
         await this.sleep(
-          finished.length === 0
+          exchanging || finished.length === 0
             ? undefined
             : writeFailures > 0
               ? Math.max(0, retryWriteAt - this.clock.now())
@@ -252,6 +268,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         );
       }
       // Shutdown or a failing database: wait for what is in flight, then write it down.
+      await exchanging;
       while (inFlight > 0) await this.sleep();
       if (finished.length > 0) {
         try {
@@ -265,6 +282,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         finished.length = 0;
       }
     } finally {
+      // (A claim under way adds its rows to the queue.)
+      await exchanging;
       // Claimed but never attempted (shutdown, or a failed claim): hand them back now
       // rather than leave them to wait for their lease to expire.
       if (queue.length > 0) await this.store.release(queue.splice(0));
