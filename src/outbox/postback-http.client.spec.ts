@@ -1,5 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
+
+import { jest } from '@jest/globals';
 
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { PostbackHttpClient } from './postback-http.client.js';
@@ -42,6 +44,18 @@ describe('PostbackHttpClient', () => {
 
   it('answers with the status of a prompt tracker', async () => {
     await expect(get('/ok')).resolves.toMatchObject({ status: 204, body: '' });
+  });
+
+  it('keeps one TCP keep-alive delay on a reused socket, so it is not set again each time', async () => {
+    const setKeepAlive = jest.spyOn(Socket.prototype, 'setKeepAlive');
+    try {
+      for (let i = 0; i < 3; i++) await get('/ok');
+      const delays = new Set(setKeepAlive.mock.calls.map(([, delay]) => delay));
+      expect(setKeepAlive).toHaveBeenCalled();
+      expect([...delays]).toEqual([60_000]);
+    } finally {
+      setKeepAlive.mockRestore();
+    }
   });
 
   it('ends an attempt that gets no answer at the timeout', async () => {
