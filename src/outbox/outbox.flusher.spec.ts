@@ -86,6 +86,36 @@ describe('OutboxFlusher.flush', () => {
     expect(calls.every(([, claim]) => !claim || claim.limit > 0)).toBe(true);
   });
 
+  it('keeps sending the rows it holds while a write is under way', async () => {
+    const { store, written } = storeWith(Array.from({ length: 12 }, (_, n) => claimedRow(n)));
+    const exchange = store.exchange as unknown as jest.Mock<OutboxStore['exchange']>;
+    const answer = exchange.getMockImplementation() as OutboxStore['exchange'];
+    // The database answers the first claim, then takes its time over the next write.
+    let answerNow = () => {};
+    const held = new Promise<void>((resolve) => (answerNow = resolve));
+    exchange.mockImplementation(async (finished, claim) => {
+      if (exchange.mock.calls.length > 1) await held;
+      return answer(finished, claim);
+    });
+    const sent: string[] = [];
+    const client = {
+      send: jest.fn(async (request: { url: string }) => {
+        sent.push(request.url);
+        return { status: 200, body: 'OK', durationMs: 1 };
+      }),
+    } as unknown as PostbackHttpClient;
+    const flushed = new OutboxFlusher(store, client, options, { now: () => Date.now() }).flush();
+    // The first claim holds two rounds of the 4 slots: all 8 go out before the write returns.
+    for (let i = 0; i < 50 && sent.length < 8; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(sent).toHaveLength(8);
+    expect(exchange.mock.calls).toHaveLength(2);
+    answerNow();
+    await flushed;
+    expect(written.map((s) => s.row.id).sort()).toEqual(
+      Array.from({ length: 12 }, (_, n) => `pb-${n}`).sort(),
+    );
+  });
+
   it('finishes the drain when a send fails in an unexpected way, leaving the row to its lease', async () => {
     const { store, written } = storeWith([claimedRow(1), claimedRow(2)]);
     const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });

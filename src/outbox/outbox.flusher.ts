@@ -413,24 +413,32 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     };
   }
 
+  /** The row's new state: whole literals, no spread (this runs for every send). */
   private changeFor(
     verdict: DeliveryVerdict,
     attempt: number,
     result?: SendResult,
   ): Partial<Postback> {
-    const common = { attempts: attempt, lastStatus: result?.status ?? null };
+    const lastStatus = result?.status ?? null;
     switch (verdict.outcome) {
       case 'delivered':
-        return { ...common, state: 'delivered', deliveredAt: this.clock.now(), lastError: null };
+        return {
+          attempts: attempt,
+          lastStatus,
+          state: 'delivered',
+          deliveredAt: this.clock.now(),
+          lastError: null,
+        };
       case 'retry':
         return {
-          ...common,
+          attempts: attempt,
+          lastStatus,
           state: 'pending',
           nextAttemptAt: verdict.nextAttemptAt,
           lastError: verdict.reason,
         };
       case 'dead':
-        return { ...common, state: 'dead', lastError: verdict.reason };
+        return { attempts: attempt, lastStatus, state: 'dead', lastError: verdict.reason };
     }
   }
 }

@@ -1,5 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
+
+import { jest } from '@jest/globals';
 
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { PostbackHttpClient } from './postback-http.client.js';
@@ -44,6 +46,18 @@ describe('PostbackHttpClient', () => {
     await expect(get('/ok')).resolves.toMatchObject({ status: 204, body: '' });
   });
 
+  it('keeps one TCP keep-alive delay on a reused socket, so it is not set again each time', async () => {
+    const setKeepAlive = jest.spyOn(Socket.prototype, 'setKeepAlive');
+    try {
+      for (let i = 0; i < 3; i++) await get('/ok');
+      const delays = new Set(setKeepAlive.mock.calls.map(([, delay]) => delay));
+      expect(setKeepAlive).toHaveBeenCalled();
+      expect([...delays]).toEqual([60_000]);
+    } finally {
+      setKeepAlive.mockRestore();
+    }
+  });
+
   it('ends an attempt that gets no answer at the timeout', async () => {
     const result = await get('/hang');
     expect(result.status).toBeUndefined();
@@ -78,5 +92,67 @@ describe('PostbackHttpClient', () => {
     expect(result.error).toMatch(/ECONNREFUSED/);
     // Two retries, 200 ms and 400 ms apart.
     expect(result.durationMs).toBeGreaterThanOrEqual(550);
+  });
+
+  describe('with a proxy in the environment', () => {
+    let proxy: http.Server;
+    let proxied: string[];
+    const saved = { ...process.env };
+
+    beforeAll(async () => {
+      proxied = [];
+      // A forward proxy as far as plain HTTP goes: it is asked for absolute URLs.
+      proxy = http.createServer((req, res) => {
+        proxied.push(req.url ?? '');
+        res.writeHead(204).end();
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    });
+
+    afterEach(() => {
+      for (const name of ['HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'no_proxy']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    });
+
+    afterAll(async () => {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    });
+
+    const through = async (env: Record<string, string>, url: string) => {
+      Object.assign(process.env, env);
+      const proxiedClient = new PostbackHttpClient({
+        outbox: { concurrency: 1, timeoutMs: 2_000 },
+      } as ResolvedPostbackOptions);
+      try {
+        return await proxiedClient.send({ method: 'GET', url, headers: {}, redactedUrl: url });
+      } finally {
+        proxiedClient.onApplicationShutdown();
+      }
+    };
+    const proxyUrl = () => `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+
+    it('sends through HTTP_PROXY', async () => {
+      const result = await through({ HTTP_PROXY: proxyUrl() }, 'http://tracker.invalid/pb?c=1');
+      expect(result.status).toBe(204);
+      expect(proxied).toContain('http://tracker.invalid/pb?c=1');
+    });
+
+    it('goes direct to a host NO_PROXY names', async () => {
+      proxied.length = 0;
+      const result = await through({ HTTP_PROXY: proxyUrl(), NO_PROXY: '127.0.0.1' }, `${base}/ok`);
+      expect(result.status).toBe(204);
+      expect(proxied).toEqual([]);
+    });
+
+    it('reads the environment when the client is made, not at every send', async () => {
+      proxied.length = 0;
+      // \`client\` was made with no proxy in the environment.
+      process.env.HTTP_PROXY = proxyUrl();
+      await expect(get('/ok')).resolves.toMatchObject({ status: 204 });
+      expect(proxied).toEqual([]);
+    });
   });
 });
