@@ -35,6 +35,8 @@ export const DRAIN_PG = {
    */
   outbox: { concurrency: 16, flushIntervalMs: 100, shutdownGraceMs: 2_000 },
   deadlineMs: 150_000,
+  /** Rounds of each side (see `bestOfAlternating`). */
+  rounds: 2,
 };
 export const LATENCY = { rate: 200, seconds: 10, warmupSeconds: 2 };
 export const RSS = { pending: 1_000_000, windowSeconds: 360, idleSeconds: 3, limitMb: 150 };
@@ -98,104 +100,84 @@ export const AGENT_FIGURES: FigureSpec[] = [
     async run() {
       const url = await receiverUrl();
       const { count, processes, outbox } = DRAIN_PG;
-      const scratch = await postgresScratch();
-      const agents: Child[] = [];
-      try {
-        // Seeded not yet due, so that no agent starts before the others are up.
-        const seeded = await measureInChild(
-          'drain-pg-seed',
-          'seed.js',
-          { url: scratch.url, count, 'due-in': 86_400_000 },
-          120_000,
-        );
-        progress(
-          `  seeded ${fmt(count)} pending postbacks in ${fmt(seeded.seconds as number, 1)} s`,
-        );
-        for (let i = 1; i <= processes; i++) {
-          agents.push(
-            start(`drain-pg-agent-${i}`, 'events-server.js', {
-              // Each agent posts to its own path: the receiver tells who sent what.
-              receiver: `${url}/agent-${i}`,
-              database: scratch.url,
-              outbox: JSON.stringify(outbox),
-            }),
-          );
-        }
-        await Promise.all(agents.map((a) => a.next('ready', 60_000)));
-        await receiverStats({ reset: true });
-        // Every row due at one instant; each agent's schedule (every 100 ms) finds them.
-        const client = new pg.Client({ connectionString: scratch.url });
-        await client.connect();
-        let dueAt: number;
+      // One round of the module: a fresh scratch database, seeded, three agents draining it.
+      const drainRound = async (round: number) => {
+        const scratch = await postgresScratch();
+        const agents: Child[] = [];
         try {
-          await client.query('UPDATE postback_outbox SET next_attempt_at = created_at');
-          dueAt = preciseNow();
-        } finally {
-          await client.end();
-        }
-        const received = await poll(
-          async () => {
-            const stats = await receiverStats({ reset: false });
-            return stats.received >= count ? stats : undefined;
-          },
-          DRAIN_PG.deadlineMs,
-          `all ${count} postbacks at the receiver`,
-        );
-        const seconds = ((received.lastArrivalAt as number) - dueAt) / 1000;
-        // The last sends settle after their answer; then look for late duplicates.
-        const [counts] = await poll(
-          async () => {
-            const [status] = await statuses([agents[0]], { counts: true });
-            const outboxRows = status.outbox as Record<string, number>;
-            return (outboxRows.pending ?? 0) + (outboxRows.in_flight ?? 0) === 0
-              ? [status]
-              : undefined;
-          },
-          15_000,
-          'the outbox to settle',
-        );
-        await sleep(500);
-        const final = await receiverStats({ reset: true });
-        const agentStats = await stopAll(agents);
-        const errorsLogged = agentStats.reduce((sum, s) => sum + Number(s?.errorsLogged ?? 0), 0);
-        const value = count / seconds;
-        progress(
-          `  ${processes} agents: ${fmt(value)}/s (${fmt(seconds, 1)} s; per agent ${JSON.stringify(final.byPath)})`,
-        );
-
-        const bare = await measureInChild(
-          'drain-pg-axios',
-          'drain.js',
-          {
-            mode: 'axios',
-            receiver: url,
-            count,
-            concurrency: processes * outbox.concurrency,
-          },
-          60_000,
-        );
-        await receiverStats({ reset: true });
-        progress(
-          `  bare axios loop, ${processes * outbox.concurrency} in flight: ${fmt(bare.perSecond as number)}/s`,
-        );
-
-        const outboxRows = counts.outbox as Record<string, number>;
-        const attempts = counts.attempts as Record<string, number>;
-        const exactlyOnce =
-          final.received === count &&
-          final.distinctTxids === count &&
-          final.duplicates === 0 &&
-          outboxRows.delivered === count &&
-          attempts.delivered === count &&
-          Object.keys(attempts).length === 1;
-        const ratio = ratioAtLeast(0.8)(value, bare.perSecond as number);
-        return {
-          ...ratio,
-          met: ratio.met && exactlyOnce && errorsLogged === 0,
-          details: {
-            count,
+          // Seeded not yet due, so that no agent starts before the others are up.
+          const seeded = await measureInChild(
+            `drain-pg-seed-${round}`,
+            'seed.js',
+            { url: scratch.url, count, 'due-in': 86_400_000 },
+            120_000,
+          );
+          progress(
+            `  seeded ${fmt(count)} pending postbacks in ${fmt(seeded.seconds as number, 1)} s`,
+          );
+          for (let i = 1; i <= processes; i++) {
+            agents.push(
+              start(`drain-pg-agent-${i}-${round}`, 'events-server.js', {
+                // Each agent posts to its own path: the receiver tells who sent what.
+                receiver: `${url}/agent-${i}`,
+                database: scratch.url,
+                outbox: JSON.stringify(outbox),
+              }),
+            );
+          }
+          await Promise.all(agents.map((a) => a.next('ready', 60_000)));
+          await receiverStats({ reset: true });
+          // Every row due at one instant; each agent's schedule (every 100 ms) finds them.
+          const client = new pg.Client({ connectionString: scratch.url });
+          await client.connect();
+          let dueAt: number;
+          try {
+            await client.query('UPDATE postback_outbox SET next_attempt_at = created_at');
+            dueAt = preciseNow();
+          } finally {
+            await client.end();
+          }
+          const received = await poll(
+            async () => {
+              const stats = await receiverStats({ reset: false });
+              return stats.received >= count ? stats : undefined;
+            },
+            DRAIN_PG.deadlineMs,
+            `all ${count} postbacks at the receiver`,
+          );
+          const seconds = ((received.lastArrivalAt as number) - dueAt) / 1000;
+          // The last sends settle after their answer; then look for late duplicates.
+          const [counts] = await poll(
+            async () => {
+              const [status] = await statuses([agents[0]], { counts: true });
+              const outboxRows = status.outbox as Record<string, number>;
+              return (outboxRows.pending ?? 0) + (outboxRows.in_flight ?? 0) === 0
+                ? [status]
+                : undefined;
+            },
+            15_000,
+            'the outbox to settle',
+          );
+          await sleep(500);
+          const final = await receiverStats({ reset: true });
+          const agentStats = await stopAll(agents);
+          const errorsLogged = agentStats.reduce((sum, s) => sum + Number(s?.errorsLogged ?? 0), 0);
+          const perSecond = count / seconds;
+          progress(
+            `  ${processes} agents: ${fmt(perSecond)}/s (${fmt(seconds, 1)} s; per agent ${JSON.stringify(final.byPath)})`,
+          );
+          const outboxRows = counts.outbox as Record<string, number>;
+          const attempts = counts.attempts as Record<string, number>;
+          const exactlyOnce =
+            final.received === count &&
+            final.distinctTxids === count &&
+            final.duplicates === 0 &&
+            outboxRows.delivered === count &&
+            attempts.delivered === count &&
+            Object.keys(attempts).length === 1;
+          return {
+            perSecond,
             seconds,
-            perAgentOutbox: outbox,
             exactlyOnce,
             errorsLogged,
             received: { ...final, firstAfterDueMs: (final.firstArrivalAt as number) - dueAt },
@@ -206,16 +188,54 @@ export const AGENT_FIGURES: FigureSpec[] = [
               peakRssMb: a?.peakRssMb,
               errorsLogged: a?.errorsLogged,
             })),
-            bare,
-          },
-        };
-      } finally {
-        for (const agent of agents) {
-          agent.kill();
-          running.delete(agent);
+          };
+        } finally {
+          for (const agent of agents) {
+            agent.kill();
+            running.delete(agent);
+          }
+          await dropScratch(scratch);
         }
-        await dropScratch(scratch);
-      }
+      };
+      const rounds: Run[] = [];
+      const best = await bestOfAlternating(
+        DRAIN_PG.rounds,
+        async (round) => {
+          const result = await drainRound(round);
+          rounds.push(result);
+          return result;
+        },
+        async (round) => {
+          const bare = (await measureInChild(
+            `drain-pg-axios-${round}`,
+            'drain.js',
+            { mode: 'axios', receiver: url, count, concurrency: processes * outbox.concurrency },
+            60_000,
+          )) as Run;
+          await receiverStats({ reset: true });
+          progress(
+            `  bare axios loop, ${processes * outbox.concurrency} in flight: ${fmt(bare.perSecond)}/s`,
+          );
+          return bare;
+        },
+      );
+      // Exactly once and without errors in every round, not only the best.
+      const exactlyOnce = rounds.every((r) => r.exactlyOnce === true);
+      const errorsLogged = rounds.reduce((sum, r) => sum + Number(r.errorsLogged), 0);
+      const ratio = ratioAtLeast(0.8)(best.module.perSecond, best.bare.perSecond);
+      return {
+        ...ratio,
+        met: ratio.met && exactlyOnce && errorsLogged === 0,
+        details: {
+          count,
+          perAgentOutbox: outbox,
+          exactlyOnce,
+          errorsLogged,
+          module: best.module,
+          bare: best.bare,
+          rounds: best.rounds,
+        },
+      };
     },
   },
   {
