@@ -116,6 +116,31 @@ describe('OutboxFlusher.flush', () => {
     );
   });
 
+  it('claims again for a nudge that came while a claim was under way', async () => {
+    const { store, written } = storeWith([]);
+    const exchange = store.exchange as unknown as jest.Mock<OutboxStore['exchange']>;
+    const due: Postback[] = [];
+    // The first claim looks before the new rows commit, and answers only afterwards.
+    let answerNow = () => {};
+    const held = new Promise<void>((resolve) => (answerNow = resolve));
+    exchange.mockImplementation(async (finished, claim) => {
+      written.push(...finished);
+      const claimed = claim ? due.splice(0, claim.limit) : [];
+      if (exchange.mock.calls.length === 1) await held;
+      return { claimed, lost: [] };
+    });
+    const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });
+    const flushed = flusher.flush();
+    await new Promise((r) => setTimeout(r, 5));
+    due.push(claimedRow(1), claimedRow(2));
+    // What a nudge does (the schedule is off in these tests).
+    void flusher.flush();
+    await new Promise((r) => setTimeout(r, 5));
+    answerNow();
+    await flushed;
+    expect(written.map((s) => s.row.id).sort()).toEqual(['pb-1', 'pb-2']);
+  });
+
   it('finishes the drain when a send fails in an unexpected way, leaving the row to its lease', async () => {
     const { store, written } = storeWith([claimedRow(1), claimedRow(2)]);
     const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });

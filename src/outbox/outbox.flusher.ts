@@ -152,8 +152,10 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     let exchanged = 0;
     try {
       while (!this.stopping && writeFailures < MAX_WRITE_FAILURES) {
-        if (this.again) {
-          // New rows were announced while this drain runs: look again, now.
+        if (this.again && !exchanging) {
+          // New rows were announced while this drain runs: look again, now. (Not while a claim
+          // is under way: it may have looked before they committed, and finding fewer rows than
+          // it asked for would mark the outbox exhausted after this nudge was spent.)
           this.again = false;
           exhausted = false;
         }
