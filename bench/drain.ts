@@ -41,7 +41,7 @@ import {
 const SEED = { tracker: TRACKER, prefix: 'order-', commission: '0.75', currency: 'EUR' };
 
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
 
 async function moduleMode(
   receiver: string,
@@ -120,7 +120,8 @@ async function moduleMode(
 }
 
 async function axiosMode(receiver: string, count: number, concurrency: number) {
-  // The module's client settings where they cost something: keep-alive, 2 sockets per slot.
+  // A bare keep-alive loop: Node's agent with its defaults (1 s TCP keep-alive delay, which the
+  // module's client raises to axios' 60 s), 2 sockets per slot as the module has.
   const client = axios.create({
     httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency * 2 }),
     maxRedirects: 0,
