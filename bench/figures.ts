@@ -44,8 +44,9 @@ export interface FigureSpec {
 
 export const RECORD = { count: 20_000, warmup: 2_000, concurrency: 16 };
 export const DRAIN = { count: 20_000, concurrency: 16, rounds: 3 };
-/** Rounds of each side of the landing figure (see `bestOfAlternating`). */
+/** Rounds of each side of the landing and events figures (see `bestOfAlternating`). */
 const LANDING_ROUNDS = 3;
+const EVENTS_ROUNDS = 3;
 export const CLAIM = { delivered: 1_000_000, due: 200 };
 
 export const ratioAtLeast = (target: number) => (value: number, baseline: number) => {
@@ -142,50 +143,59 @@ export const SQLITE_FIGURES: FigureSpec[] = [
     figure: 'POST /v1/events/s (SQLite)',
     unit: 'events/s',
     target: '≥ 0.35×',
-    timeBoxMs: 60_000,
+    timeBoxMs: 150_000,
     perSqliteLevel: true,
     async run(synchronous) {
       const url = await receiverUrl();
-      const server = start(`events-server-${synchronous}`, 'events-server.js', {
-        receiver: url,
-        synchronous,
-      });
-      try {
-        const { port } = await server.next('ready', 20_000);
-        const body = (n: number, prefix: string) => JSON.stringify(purchase(prefix, n));
-        const headers = { 'content-type': 'application/json' };
-        // The bare route first: once events ran, the flusher may still be sending their postbacks.
-        const baseline = await load(
-          port as number,
-          (n) => ({ method: 'POST', path: '/bench/noop', headers, body: body(n, 'noop') }),
-          'bare route',
-        );
-        await receiverStats({ reset: true });
-        const value = await load(
-          port as number,
-          (n) => ({ method: 'POST', path: '/v1/events', headers, body: body(n, 'ev') }),
-          'POST /v1/events',
-        );
-        const receivedDuringRun = await receiverStats({ reset: true });
-        const stats = await finish(server);
-        return {
-          ...ratioAtLeast(0.35)(value.perSecond, baseline.perSecond),
-          details: {
-            connections: LOAD.connections,
-            seconds: LOAD.seconds,
-            events: value,
-            bareRoute: baseline,
-            postbacksReceivedDuringEventsRun: {
-              received: receivedDuringRun.received,
-              distinctTxids: receivedDuringRun.distinctTxids,
-            },
-            server: stats,
-          },
-        };
-      } finally {
-        server.kill();
-        running.delete(server);
-      }
+      // One round: a fresh agent, its bare route, then events (once events ran, the flusher
+      // may still be sending their postbacks). Rounds as for the other throughput figures.
+      const round = async (n: number) => {
+        const server = start(`events-server-${synchronous}-${n}`, 'events-server.js', {
+          receiver: url,
+          synchronous,
+        });
+        try {
+          const { port } = await server.next('ready', 20_000);
+          const body = (i: number, prefix: string) => JSON.stringify(purchase(prefix, i));
+          const headers = { 'content-type': 'application/json' };
+          const bare = await load(
+            port as number,
+            (i) => ({ method: 'POST', path: '/bench/noop', headers, body: body(i, 'noop') }),
+            'bare route',
+          );
+          await receiverStats({ reset: true });
+          const events = await load(
+            port as number,
+            (i) => ({ method: 'POST', path: '/v1/events', headers, body: body(i, `ev${n}`) }),
+            'POST /v1/events',
+          );
+          const received = await receiverStats({ reset: true });
+          return { bare, events, received, server: await finish(server) };
+        } finally {
+          server.kill();
+        }
+      };
+      const rounds = [];
+      for (let n = 1; n <= EVENTS_ROUNDS; n++) rounds.push(await round(n));
+      const best = <T extends { perSecond: number }>(runs: T[]) =>
+        runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+      const value = best(rounds.map((r) => r.events));
+      const baseline = best(rounds.map((r) => r.bare));
+      return {
+        ...ratioAtLeast(0.35)(value.perSecond, baseline.perSecond),
+        details: {
+          connections: LOAD.connections,
+          seconds: LOAD.seconds,
+          events: value,
+          bareRoute: baseline,
+          rounds: rounds.map((r) => ({
+            events: r.events.perSecond,
+            bareRoute: r.bare.perSecond,
+            postbacksReceivedDuringEventsRun: r.received.received,
+            server: r.server,
+          })),
+        },
+      };
     },
   },
   {

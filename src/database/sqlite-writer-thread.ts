@@ -37,7 +37,7 @@ type Reply =
  * main connection's work and the main connection's work behind the batch, exactly as if both
  * were on one connection, so neither meets the other's write lock or a stale snapshot.
  *
- * The worker starts with the first batch. If it dies, the batches it held fail (their
+ * The worker starts with `start()` or the first batch. If it dies, the batches it held fail (their
  * transactions rolled back with its connection) and the next batch starts a new one.
  */
 export class SqliteWriterThread {
@@ -70,7 +70,9 @@ export class SqliteWriterThread {
     await exited;
   }
 
-  private start(): Worker {
+  /** Starts the worker now, if it is not running (else the first batch starts it). */
+  start(): Worker {
+    if (this.worker) return this.worker;
     const worker = new Worker(new URL('./sqlite-writer.worker.js', import.meta.url), {
       workerData: this.settings,
     });
