@@ -57,6 +57,11 @@ export const ratioAtLeast = (target: number) => (value: number, baseline: number
 /** A measured run of one side of a figure: its throughput and what else it reports. */
 export type Run = { perSecond: number } & Record<string, unknown>;
 
+/** The fastest of several runs of one side. */
+function bestRun<T extends { perSecond: number }>(runs: T[]): T {
+  return runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+}
+
 /**
  * Runs the two sides of a throughput figure in turn, `rounds` times each (so that a slow
  * stretch of this shared machine falls on both), and keeps each side's best run: noise only
@@ -72,11 +77,9 @@ export async function bestOfAlternating<A extends Run, B extends Run>(
     runs.module.push(await module(round));
     runs.bare.push(await bare(round));
   }
-  const best = <T extends Run>(results: T[]) =>
-    results.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
   return {
-    module: best(runs.module),
-    bare: best(runs.bare),
+    module: bestRun(runs.module),
+    bare: bestRun(runs.bare),
     rounds: {
       module: runs.module.map((r) => r.perSecond),
       bare: runs.bare.map((r) => r.perSecond),
@@ -177,10 +180,8 @@ export const SQLITE_FIGURES: FigureSpec[] = [
       };
       const rounds = [];
       for (let n = 1; n <= EVENTS_ROUNDS; n++) rounds.push(await round(n));
-      const best = <T extends { perSecond: number }>(runs: T[]) =>
-        runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
-      const value = best(rounds.map((r) => r.events));
-      const baseline = best(rounds.map((r) => r.bare));
+      const value = bestRun(rounds.map((r) => r.events));
+      const baseline = bestRun(rounds.map((r) => r.bare));
       return {
         ...ratioAtLeast(0.35)(value.perSecond, baseline.perSecond),
         details: {

@@ -131,9 +131,9 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
    */
   writeOffThread(statements: WriterStatement[]): Promise<WriterResult[]> {
     return this.exclusive(async () => {
-      this.writer ??= await this.startWriter();
+      const writer = await this.startedWriter();
       for (const { sql, values } of statements) this.dataSource.logger.logQuery(sql, values);
-      return this.writer.run(statements);
+      return writer.run(statements);
     });
   }
 
@@ -143,10 +143,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
    * it to load.
    */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.writerWanted) return;
-    await this.exclusive(async () => {
-      this.writer ??= await this.startWriter();
-    });
+    if (this.writerWanted) await this.exclusive(() => this.startedWriter());
   }
 
   /** Lets the writer thread finish what it was given, then closes its connection. */
@@ -156,6 +153,12 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       this.writer = undefined;
       await writer?.close();
     });
+  }
+
+  /** The writer thread, started if it is not yet (call inside `exclusive`). */
+  private async startedWriter(): Promise<SqliteWriterThread> {
+    this.writer ??= await this.startWriter();
+    return this.writer;
   }
 
   /** A writer thread whose connection syncs and waits for locks as the main one does. */

@@ -49,7 +49,7 @@ export class SqliteWriterThread {
 
   /** Runs `statements` in order in one transaction; all of them commit, or none. */
   run(statements: WriterStatement[]): Promise<WriterResult[]> {
-    const worker = this.worker ?? this.start();
+    const worker = this.start();
     const id = this.nextId++;
     return new Promise<WriterResult[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
