@@ -12,10 +12,25 @@ describe('PostbackHttpClient', () => {
   let server: http.Server;
   let base: string;
   let client: PostbackHttpClient;
+  /** What `/echo` received, the body byte for byte. */
+  const echoed: { method?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       if (req.url === '/hang') return; // never answers
+      if (req.url === '/echo') {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          echoed.push({
+            method: req.method,
+            headers: req.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
+          res.writeHead(200).end('echoed');
+        });
+        return;
+      }
       if (req.url === '/dribble') {
         // Headers at once, then a byte now and then, forever.
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -44,6 +59,49 @@ describe('PostbackHttpClient', () => {
 
   it('answers with the status of a prompt tracker', async () => {
     await expect(get('/ok')).resolves.toMatchObject({ status: 204, body: '' });
+  });
+
+  it('sends a GET with its own user agent and no body', async () => {
+    echoed.length = 0;
+    await expect(get('/echo')).resolves.toMatchObject({ status: 200, body: 'echoed' });
+    expect(echoed).toEqual([
+      {
+        method: 'GET',
+        headers: expect.objectContaining({
+          'user-agent': 'nestjs-postback',
+          accept: 'application/json, text/plain, */*',
+        }) as http.IncomingHttpHeaders,
+        body: '',
+      },
+    ]);
+    expect(echoed[0].headers).not.toHaveProperty('content-type');
+  });
+
+  it('sends a POST body exactly as built, with the headers the request names', async () => {
+    echoed.length = 0;
+    // Not valid JSON on purpose: the client must neither parse, trim nor re-encode a body.
+    const bodies = [
+      { type: 'application/json', body: ' {"click_id":"a&b=c", "payout":"12.50"} ' },
+      { type: 'application/x-www-form-urlencoded', body: 'click_id=a%26b&payout=12.50' },
+    ];
+    for (const { type, body } of bodies) {
+      const result = await client.send({
+        method: 'POST',
+        url: `${base}/echo`,
+        headers: { 'content-type': type, 'idempotency-key': 'evt-1' },
+        body,
+        redactedUrl: '/echo',
+      });
+      expect(result.status).toBe(200);
+    }
+    expect(echoed.map((e) => [e.method, e.headers['content-type'], e.body])).toEqual(
+      bodies.map(({ type, body }) => ['POST', type, body]),
+    );
+    for (const { headers, body } of echoed) {
+      expect(headers['idempotency-key']).toBe('evt-1');
+      expect(headers['user-agent']).toBe('nestjs-postback');
+      expect(headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    }
   });
 
   it('keeps one TCP keep-alive delay on a reused socket, so it is not set again each time', async () => {

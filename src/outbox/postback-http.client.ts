@@ -81,7 +81,6 @@ export class PostbackHttpClient implements OnApplicationShutdown {
       maxRedirects: 0,
       responseType: 'stream',
       validateStatus: () => true,
-      headers: { 'user-agent': 'nestjs-postback' },
     });
     const { requestInterceptorId } = axiosRetry(this.axios, {
       retries: 2,
@@ -95,6 +94,7 @@ export class PostbackHttpClient implements OnApplicationShutdown {
     // a tenth of the drain's throughput. Retrying is the response interceptor's work: it keeps
     // its count on the request's config, so it stops after two retries all the same.
     this.axios.interceptors.request.eject(requestInterceptorId);
+    trimDefaults(this.axios);
   }
 
   async send(request: PostbackRequest): Promise<SendResult> {
@@ -180,6 +180,34 @@ function namesProxy(env: NodeJS.ProcessEnv): boolean {
     (name) => env[name] || env[name.toUpperCase()],
   );
 }
+
+/**
+ * Drops the instance defaults this client never uses, which axios would otherwise merge into
+ * every request's config (deep copies of nested objects, per send): the bodies are strings
+ * already (no transformRequest), responses are streams read here (no transformResponse), no
+ * FormData or Blob (env), no browser (XSRF), limits and timeouts enforced here. The header
+ * defaults become one flat set, sent as before.
+ */
+function trimDefaults(instance: AxiosInstance): void {
+  const defaults = instance.defaults as unknown as Record<string, unknown>;
+  for (const key of UNUSED_DEFAULTS) delete defaults[key];
+  defaults.headers = {
+    Accept: 'application/json, text/plain, */*',
+    'User-Agent': 'nestjs-postback',
+  };
+}
+
+const UNUSED_DEFAULTS = [
+  'transitional',
+  'transformRequest',
+  'transformResponse',
+  'env',
+  'xsrfCookieName',
+  'xsrfHeaderName',
+  'maxContentLength',
+  'maxBodyLength',
+  'timeout',
+];
 
 function hasKeys(object: object): boolean {
   for (const _ in object) return true;
