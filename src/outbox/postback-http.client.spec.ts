@@ -205,12 +205,19 @@ describe('PostbackHttpClient', () => {
       expect(proxied).toEqual([]);
     });
 
-    it('reads the environment when the client is made, not at every send', async () => {
+    it('reads the environment at each send, as axios does', async () => {
       proxied.length = 0;
       // \`client\` was made with no proxy in the environment.
       process.env.HTTP_PROXY = proxyUrl();
-      await expect(get('/ok')).resolves.toMatchObject({ status: 204 });
-      expect(proxied).toEqual([]);
+      await expect(
+        client.send({
+          method: 'GET',
+          url: 'http://tracker.invalid/pb?c=2',
+          headers: {},
+          redactedUrl: '',
+        }),
+      ).resolves.toMatchObject({ status: 204 });
+      expect(proxied).toEqual(['http://tracker.invalid/pb?c=2']);
     });
   });
 });
