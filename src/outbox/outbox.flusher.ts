@@ -50,6 +50,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   private wake?: () => void;
   /** A wake-up that came while the drain was not asleep (see `sleep`). */
   private wakeRequested = false;
+  /** A wake-up of the sleeping drain is scheduled (see `wakeUp`). */
+  private wakeScheduled = false;
   private stopping = false;
   private readonly pace: ClaimPace;
 
@@ -321,9 +323,24 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
+  /**
+   * Wakes the drain once the callbacks ready now have run, not at each: responses arrive in
+   * bursts (one poll of the sockets hands over several), and one pass of the loop then
+   * refills every free slot and files every outcome, rather than one pass per response.
+   */
   private wakeUp(): void {
-    if (this.wake) this.wake();
-    else this.wakeRequested = true;
+    if (!this.wake) {
+      this.wakeRequested = true;
+      return;
+    }
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      // Asleep again by now, or still: either way this is a wake-up it asked for.
+      if (this.wake) this.wake();
+      else this.wakeRequested = true;
+    });
   }
 
   /** Logs what the operator must know of a write: lost leases, dead postbacks. */
