@@ -385,7 +385,8 @@ export const AGENT_FIGURES: FigureSpec[] = [
         const drainSeconds = (preciseNow() - started) / 1000;
         const complete = received.received >= RSS.pending;
         // The peak first: counting a million rows is not part of draining them.
-        const peakMb = (await agent.status()).peakRssMb as number;
+        const atPeak = await agent.status();
+        const peakMb = atPeak.peakRssMb as number;
         const outboxRows = (await agent.status({ counts: true }, 60_000)).outbox as Record<
           string,
           number
@@ -420,6 +421,7 @@ export const AGENT_FIGURES: FigureSpec[] = [
             perSecond: received.received / drainSeconds,
             outboxAtEnd: outboxRows,
             growthOverIdleMb: peakMb - idleMb,
+            mainThreadAtPeakMb: atPeak.atPeakMb,
             idle: { ...idle, startUpPeakMb: idleStartUp.peakRssMb },
             rssTimelineMb: stats?.rssTimelineMb,
             seedSeconds: seeded.seconds,

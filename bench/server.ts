@@ -50,6 +50,7 @@ export async function serve(app: INestApplication, hooks: ServeHooks): Promise<v
       const data = {
         rssMb: rss.currentMb(),
         peakRssMb: rss.peakMb(),
+        atPeakMb: rss.atPeakMb(),
         errorsLogged: logger.errors,
         ...own,
       };
