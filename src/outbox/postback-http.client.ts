@@ -38,6 +38,8 @@ interface Attempt {
   deadline: number;
   requests: ClientRequest[];
   timedOut: boolean;
+  /** Its index in `PostbackHttpClient.inFlight` while it is there, else -1. */
+  slot: number;
 }
 
 /**
@@ -60,7 +62,16 @@ export class PostbackHttpClient implements OnApplicationShutdown {
   private readonly httpsAgent: https.Agent;
   private readonly axios: AxiosInstance;
   private readonly timeoutMs: number;
-  private readonly inFlight = new Set<Attempt>();
+  /**
+   * The attempts in flight, in no order (see `untrack`). An array, not a Set: a Set with an
+   * add and a delete per send is rehashed every few sends, and V8 links each replaced table to
+   * the next one (for iterators); once one of them had been moved to the old generation, that
+   * chain kept every later table, and through them every attempt's requests and responses,
+   * alive past young-generation collections. Measured on a drain of 100,000: runs fell into
+   * that state at random and stayed there, 7-10 KB promoted per postback against 1.7 KB, the
+   * old generation collected twice as often, the heap (hence the peak RSS) far larger.
+   */
+  private readonly inFlight: Attempt[] = [];
   private sweeper?: NodeJS.Timeout;
 
   constructor(@Inject(POSTBACK_RESOLVED_OPTIONS) options: ResolvedPostbackOptions) {
@@ -102,6 +113,7 @@ export class PostbackHttpClient implements OnApplicationShutdown {
       deadline: Date.now() + this.timeoutMs,
       requests: [],
       timedOut: false,
+      slot: -1,
     };
     this.track(attempt);
     try {
@@ -139,24 +151,37 @@ export class PostbackHttpClient implements OnApplicationShutdown {
         durationMs: elapsed(),
       };
     } finally {
-      this.inFlight.delete(attempt);
+      this.untrack(attempt);
     }
   }
 
   private track(attempt: Attempt): void {
-    this.inFlight.add(attempt);
+    attempt.slot = this.inFlight.push(attempt) - 1;
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+  }
+
+  /** Takes an attempt out of `inFlight`: the last one moves into its slot. */
+  private untrack(attempt: Attempt): void {
+    if (attempt.slot < 0) return;
+    const last = this.inFlight.pop() as Attempt;
+    if (last !== attempt) {
+      this.inFlight[attempt.slot] = last;
+      last.slot = attempt.slot;
+    }
+    attempt.slot = -1;
   }
 
   /** Ends the attempts past their deadline, whatever phase they are in. */
   private sweep(): void {
     const now = Date.now();
-    for (const attempt of this.inFlight) {
+    // From the end: `untrack` only ever moves an attempt already looked at.
+    for (let i = this.inFlight.length - 1; i >= 0; i--) {
+      const attempt = this.inFlight[i];
       if (now < attempt.deadline) continue;
       attempt.timedOut = true;
       for (const req of attempt.requests)
         req.destroy(new Error(`timed out after ${this.timeoutMs} ms`));
-      this.inFlight.delete(attempt);
+      this.untrack(attempt);
     }
   }
 
