@@ -42,7 +42,11 @@ type Reply =
  */
 export class SqliteWriterThread {
   private worker?: Worker;
-  private readonly pending = new Map<number, Pending>();
+  /**
+   * The batches sent and not yet answered, oldest first (the worker answers in order). An
+   * array, not a Map keyed by id, for the reason PostbackHttpClient keeps its attempts in one.
+   */
+  private readonly pending: (Pending & { id: number })[] = [];
   private nextId = 0;
 
   constructor(private readonly settings: WriterSettings) {}
@@ -52,9 +56,9 @@ export class SqliteWriterThread {
     const worker = this.start();
     const id = this.nextId++;
     return new Promise<WriterResult[]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.push({ id, resolve, reject });
       // A batch in flight keeps the process alive, an idle worker does not.
-      if (this.pending.size === 1) worker.ref();
+      if (this.pending.length === 1) worker.ref();
       worker.postMessage({ id, statements });
     });
   }
@@ -78,10 +82,10 @@ export class SqliteWriterThread {
     });
     worker.unref();
     worker.on('message', (reply: Reply) => {
-      const pending = this.pending.get(reply.id);
-      if (!pending) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
+      const index = this.pending.findIndex((batch) => batch.id === reply.id);
+      if (index < 0) return;
+      const [pending] = this.pending.splice(index, 1);
+      if (this.pending.length === 0) worker.unref();
       if ('results' in reply) {
         pending.resolve(reply.results);
       } else {
@@ -91,10 +95,7 @@ export class SqliteWriterThread {
     });
     const stopped = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;
-      for (const [id, pending] of this.pending) {
-        this.pending.delete(id);
-        pending.reject(error);
-      }
+      for (const pending of this.pending.splice(0)) pending.reject(error);
     };
     worker.on('error', (error) =>
       stopped(new Error(`the SQLite writer thread failed: ${error.message}`, { cause: error })),
