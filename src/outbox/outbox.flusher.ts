@@ -19,7 +19,12 @@ import { buildPostbackRequest } from '../postback/postback-request.builder.js';
 import { secretRedactor } from '../postback/secret-redactor.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { ClaimPace } from './claim-pace.js';
-import { type AttemptRecord, OutboxStore, type Settlement } from './outbox.store.js';
+import {
+  type AttemptRecord,
+  type ClaimedPostback,
+  OutboxStore,
+  type Settlement,
+} from './outbox.store.js';
 import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
 import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
 import type { Postback } from './postback.entity.js';
@@ -140,7 +145,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    */
   private async drain(): Promise<void> {
     const { concurrency } = this.options.outbox;
-    const queue: Postback[] = [];
+    const queue: ClaimedPostback[] = [];
     const finished: Settlement[] = [];
     let inFlight = 0;
     let firstFinishedAt = 0;
@@ -163,7 +168,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         }
         const now = this.clock.now();
         const exchangedBeforeDispatch = exchanged;
-        const expiring: Postback[] = [];
+        const expiring: ClaimedPostback[] = [];
         for (let i = 0; i < queue.length && inFlight < concurrency;) {
           const row = queue[i];
           // Its lease would run out during the send: another instance could take the row over
@@ -296,7 +301,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Trackers with more than `limit` rows waiting in the local queue. */
-  private crowded(queue: Postback[], limit: number): string[] {
+  private crowded(queue: ClaimedPostback[], limit: number): string[] {
     const waiting = new Map<string, number>();
     for (const row of queue) waiting.set(row.tracker, (waiting.get(row.tracker) ?? 0) + 1);
     return [...waiting].filter(([, count]) => count > limit).map(([tracker]) => tracker);
@@ -358,8 +363,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Sends back to the database, due when the circuit may close, rows of paused trackers. */
-  private async parkPaused(queue: Postback[], now: number): Promise<void> {
-    const byResume = new Map<number, Postback[]>();
+  private async parkPaused(queue: ClaimedPostback[], now: number): Promise<void> {
+    const byResume = new Map<number, ClaimedPostback[]>();
     for (let i = queue.length - 1; i >= 0; i--) {
       const until = this.gate.openUntil(queue[i].tracker, now);
       if (until === undefined) continue;
@@ -372,7 +377,9 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    * Sends one postback; returns what to record and whether the tracker answered. Never
    * rejects: whatever goes wrong becomes the attempt's outcome.
    */
-  private async deliver(row: Postback): Promise<{ settlement: Settlement; health: TrackerHealth }> {
+  private async deliver(
+    row: ClaimedPostback,
+  ): Promise<{ settlement: Settlement; health: TrackerHealth }> {
     const attempt = row.attempts + 1;
     const startedAt = this.clock.now();
     const tracker = this.options.trackers.get(row.tracker);

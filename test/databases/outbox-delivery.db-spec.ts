@@ -7,7 +7,7 @@ import {
   verifyPostbackSignature,
 } from '../../src/index.js';
 import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
-import { OutboxStore } from '../../src/outbox/outbox.store.js';
+import { type ClaimedPostback, OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { OutboxOptions } from '../../src/interfaces/index.js';
 import {
   FAST_OUTBOX,
@@ -275,7 +275,11 @@ describeEachDatabase(await testDatabases(), (database) => {
     const crashed = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
     const { postbackId } = await record(crashed, 'O-crash');
     const [claimed] = await crashed.app.get(OutboxStore).claimDue(10);
-    expect(claimed).toMatchObject({ id: postbackId, state: 'in_flight' });
+    expect(claimed.id).toBe(postbackId);
+    expect(await rowOf(crashed, postbackId)).toMatchObject({
+      state: 'in_flight',
+      claimToken: claimed.claimToken,
+    });
     await stop(crashed); // died after claiming, before sending
 
     const survivor = await start({ ...FAST_OUTBOX, leaseMs: 2_500 });
@@ -358,7 +362,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const [takeover] = await store.claimDue(10);
     expect(takeover.id).toBe(taken);
     // The flusher's shape of a delivery: grouped into one write per claim.
-    const delivered = (row: Postback) => ({
+    const delivered = (row: ClaimedPostback) => ({
       row,
       attempt: {
         attempt: 1,
