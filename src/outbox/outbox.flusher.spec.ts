@@ -2,9 +2,8 @@ import { jest } from '@jest/globals';
 
 import { resolvePostbackOptions } from '../resolve-postback-options.js';
 import { OutboxFlusher } from './outbox.flusher.js';
-import type { OutboxStore, Settlement } from './outbox.store.js';
+import type { ClaimedPostback, OutboxStore, Settlement } from './outbox.store.js';
 import type { PostbackHttpClient } from './postback-http.client.js';
-import type { Postback } from './postback.entity.js';
 
 const options = resolvePostbackOptions({
   trackers: [
@@ -13,7 +12,7 @@ const options = resolvePostbackOptions({
   outbox: { enabled: false, concurrency: 4 },
 });
 
-function claimedRow(n: number): Postback {
+function claimedRow(n: number): ClaimedPostback {
   return {
     id: `pb-${n}`,
     tracker: 'net',
@@ -21,12 +20,17 @@ function claimedRow(n: number): Postback {
     afterPostbackId: null,
     claimToken: 'token',
     nextAttemptAt: Date.now() + options.outbox.leaseMs,
-    fields: { clickId: `c${n}`, eventType: 'purchase', conversionId: `cv-${n}`, occurredAt: 0 },
-  } as Postback;
+    fieldsJson: JSON.stringify({
+      clickId: `c${n}`,
+      eventType: 'purchase',
+      conversionId: `cv-${n}`,
+      occurredAt: 0,
+    }),
+  };
 }
 
 /** A store that hands out `rows` once and records what the flusher writes back. */
-function storeWith(rows: Postback[]) {
+function storeWith(rows: ClaimedPostback[]) {
   const written: Settlement[] = [];
   const store = {
     exchange: jest.fn(async (finished: Settlement[], claim?: { limit: number }) => {
@@ -119,7 +123,7 @@ describe('OutboxFlusher.flush', () => {
   it('claims again for a nudge that came while a claim was under way', async () => {
     const { store, written } = storeWith([]);
     const exchange = store.exchange as unknown as jest.Mock<OutboxStore['exchange']>;
-    const due: Postback[] = [];
+    const due: ClaimedPostback[] = [];
     // The first claim looks before the new rows commit, and answers only afterwards.
     let answerNow = () => {};
     const held = new Promise<void>((resolve) => (answerNow = resolve));
@@ -144,14 +148,12 @@ describe('OutboxFlusher.flush', () => {
   it('finishes the drain when a send fails in an unexpected way, leaving the row to its lease', async () => {
     const { store, written } = storeWith([claimedRow(1), claimedRow(2)]);
     const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });
-    const deliver = (flusher as unknown as { deliver: (row: Postback) => Promise<unknown> })
+    const deliver = (flusher as unknown as { deliver: (row: ClaimedPostback) => Promise<unknown> })
       .deliver;
-    (flusher as unknown as { deliver: (row: Postback) => Promise<unknown> }).deliver = function (
-      this: OutboxFlusher,
-      row: Postback,
-    ) {
-      return row.id === 'pb-1' ? Promise.reject(new Error('boom')) : deliver.call(this, row);
-    };
+    (flusher as unknown as { deliver: (row: ClaimedPostback) => Promise<unknown> }).deliver =
+      function (this: OutboxFlusher, row: ClaimedPostback) {
+        return row.id === 'pb-1' ? Promise.reject(new Error('boom')) : deliver.call(this, row);
+      };
     await expect(flusher.flush()).resolves.toBeUndefined();
     // The broken one is not recorded (it stays in flight until its lease expires); the other is.
     expect(written.map((s) => s.row.id)).toEqual(['pb-2']);

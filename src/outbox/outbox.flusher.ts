@@ -27,7 +27,7 @@ import {
 } from './outbox.store.js';
 import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
 import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
-import type { Postback } from './postback.entity.js';
+import type { Postback, PostbackFields } from './postback.entity.js';
 import { healthOf, TrackerGate, type TrackerHealth } from './tracker-gate.js';
 
 /** Longest a finished attempt waits in memory before it is written (with those after it). */
@@ -408,7 +408,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       };
     } else {
       try {
-        const request = buildPostbackRequest(tracker, row.fields, row.id, startedAt);
+        const fields = JSON.parse(row.fieldsJson) as PostbackFields;
+        const request = buildPostbackRequest(tracker, fields, row.id, startedAt);
         requestUrl = request.redactedUrl;
         result = await this.http.send(request);
         verdict = judgeAttempt(result, attempt, tracker, this.clock.now());

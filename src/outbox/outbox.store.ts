@@ -12,13 +12,11 @@ import { PostbackDatabase } from '../database/postback-database.js';
 import type { WriterStatement } from '../database/sqlite-writer-thread.js';
 import {
   boundStatement,
-  hydrate,
   insertMany,
   insertManyBound,
   insertManySql,
   placeholders,
   rawQuery,
-  selectList,
 } from '../database/raw-sql.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
@@ -35,10 +33,20 @@ export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
  * generation; the columns left out (the conversion, the lease owner, the state, the
  * timestamps) were half the bytes the drain promoted per postback.
  */
-export type ClaimedPostback = Pick<
+export interface ClaimedPostback extends Pick<
   Postback,
-  'id' | 'tracker' | 'fields' | 'attempts' | 'nextAttemptAt' | 'afterPostbackId' | 'claimToken'
->;
+  'id' | 'tracker' | 'attempts' | 'nextAttemptAt' | 'afterPostbackId' | 'claimToken'
+> {
+  /**
+   * The postback's fields as the column holds them, JSON text: parsed at the send, so the
+   * queue holds one string per row rather than an object of strings, and a row whose text
+   * does not parse is that postback's failure, not its claim's.
+   */
+  fieldsJson: string;
+}
+
+/** A due row as a claim selects it: what it keeps, and whether its lease expired. */
+type DueRow = ClaimedPostback & Pick<Postback, 'state'>;
 
 /** A finished attempt waiting to be written: the row as claimed, what happened, its new state. */
 export interface Settlement {
@@ -186,7 +194,7 @@ function claimedColumns(manager: EntityManager): ColumnMetadata[] {
   const metadata = manager.connection.getMetadata(Postback);
   let columns = claimedColumnsOf.get(metadata);
   if (!columns) {
-    const properties: (keyof ClaimedPostback)[] = [
+    const properties: (keyof Postback)[] = [
       'id',
       'tracker',
       'fields',
@@ -212,8 +220,9 @@ function claimedColumnList(manager: EntityManager, alias?: string): string {
 }
 
 /**
- * A claimed row, each column as the driver hydrates it (transformers applied), built as one
- * literal: seven fields of a fixed shape, where `hydrate` adds an entity's fifteen one by one.
+ * A claimed row, each column as the driver hydrates it (transformers applied; `fields` left
+ * as its text), built as one literal: seven fields of a fixed shape, where `hydrate` adds an
+ * entity's fifteen one by one.
  */
 function claimedRow(
   columns: ColumnMetadata[],
@@ -225,7 +234,7 @@ function claimedRow(
   return {
     id: value(0) as string,
     tracker: value(1) as string,
-    fields: value(2) as Postback['fields'],
+    fieldsJson: row[columns[2].databaseName] as string,
     attempts: value(3) as number,
     nextAttemptAt: value(4) as number,
     afterPostbackId: value(5) as string | null,
@@ -512,25 +521,34 @@ export class OutboxStore {
     return { sweeping, from: sweeping ? floor - LATE_COMMIT_MS : floor };
   }
 
-  /** Due rows, whole, locked where other instances compete (see `dueSelectSql`). */
-  private async due(manager: EntityManager, due: DueQuery): Promise<Postback[]> {
+  /** Due rows, locked where other instances compete (see `dueSelectSql`). */
+  private async due(manager: EntityManager, due: DueQuery): Promise<DueRow[]> {
     const parameters: Record<string, unknown> = {};
-    const metadata = manager.connection.getMetadata(Postback);
+    const columns = `${claimedColumnList(manager, 'p')}, "p"."state" AS "state"`;
     const rows = await rawQuery<ObjectLiteral[]>(
       manager,
       dueSelectSql(
         tableOf(manager, Postback),
         due,
-        { columns: selectList(metadata, 'p'), lock: !this.db.serialised },
+        { columns, lock: !this.db.serialised },
         parameters,
       ),
       parameters,
     );
-    return rows.map((row) => hydrate(manager, Postback, row));
+    const claimed = claimedColumns(manager);
+    const driver = manager.connection.driver;
+    return rows.map((row) => ({
+      ...claimedRow(claimed, driver, row),
+      state: row.state as Postback['state'],
+    }));
   }
 
   /** Puts selected rows in flight under `lease`; notes the floor (see `pendingFloor`). */
-  private async lease(manager: EntityManager, rows: Postback[], lease: Lease): Promise<Postback[]> {
+  private async lease(
+    manager: EntityManager,
+    rows: DueRow[],
+    lease: Lease,
+  ): Promise<ClaimedPostback[]> {
     if (rows.length === 0) return rows;
     const pending = rows.filter((row) => row.state === 'pending');
     if (pending.length > 0) this.pendingFloor = pending[pending.length - 1].nextAttemptAt;
@@ -664,10 +682,10 @@ export class OutboxStore {
    */
   private async countAbandoned(
     manager: EntityManager,
-    rows: Postback[],
+    rows: DueRow[],
     now: number,
-  ): Promise<Postback[]> {
-    const keep: Postback[] = [];
+  ): Promise<DueRow[]> {
+    const keep: DueRow[] = [];
     for (const row of rows) {
       if (row.state !== 'in_flight') {
         keep.push(row);
@@ -707,7 +725,7 @@ export class OutboxStore {
             }
           : { attempts: attempt, lastError },
       );
-      if (!dead) keep.push(Object.assign(row, { attempts: attempt, lastError }));
+      if (!dead) keep.push({ ...row, attempts: attempt });
     }
     return keep;
   }

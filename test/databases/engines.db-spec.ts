@@ -8,6 +8,7 @@ import {
   ConversionService,
   DeliveryAttempt,
   Postback,
+  type PostbackFields,
   type PostbackModuleOptions,
   type RecordResult,
   verifyPostbackSignature,
@@ -545,7 +546,9 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           return transaction((manager) => work(pausingBeforeUpdate(manager, selected, gate)));
         };
         const claim = store.claimDue(due.length).then(
-          (rows) => ({ claimed: rows.map((r) => r.fields.orderId).sort() }),
+          (rows) => ({
+            claimed: rows.map((r) => (JSON.parse(r.fieldsJson) as PostbackFields).orderId).sort(),
+          }),
           (error: Error) => ({ claimError: `${error.name}: ${error.message}` }),
         );
         await Promise.race([reachedUpdate, claim]); // the claim selected nothing: see below

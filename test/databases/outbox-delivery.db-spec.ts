@@ -3,6 +3,7 @@ import request from 'supertest';
 import {
   DeliveryAttempt,
   OutboxAdminService,
+  OutboxFlusher,
   Postback,
   verifyPostbackSignature,
 } from '../../src/index.js';
@@ -270,6 +271,33 @@ describeEachDatabase(await testDatabases(), (database) => {
     }
     expect(claimed.sort()).toEqual([second.postbackId, near.postbackId, far.postbackId].sort());
   }, 20_000);
+
+  it('dead-letters a row whose stored fields are not JSON, with the reason, and sends the rest', async () => {
+    const agent = await start({ ...FAST_OUTBOX, enabled: false });
+    const broken = (await record(agent, 'O-broken')).postbackId;
+    const intact = (await record(agent, 'O-intact')).postbackId;
+    // A hand edit gone wrong: the text is cut short.
+    await agent.db.run((m) =>
+      m
+        .createQueryBuilder()
+        .update(Postback)
+        .set({ fields: () => `'{"clickId":"click-of-O-bro'` })
+        .where('id = :id', { id: broken })
+        .execute(),
+    );
+    await agent.app.get(OutboxFlusher).flush();
+    expect(await rowOf(agent, intact)).toMatchObject({ state: 'delivered' });
+    // (Not the whole row: its fields would not load.)
+    const dead = await agent.db.run((m) =>
+      m.findOneOrFail(Postback, {
+        select: { id: true, state: true, lastError: true },
+        where: { id: broken },
+      }),
+    );
+    expect(dead.state).toBe('dead');
+    expect(dead.lastError).toMatch(/^cannot build the postback: .*JSON/);
+    expect(tracker.received.map(orderOf)).toEqual(['O-intact']);
+  });
 
   it('re-sends, with the same event ID, a postback claimed by a worker that died', async () => {
     const crashed = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
