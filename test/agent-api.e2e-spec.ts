@@ -1,6 +1,6 @@
 import request from 'supertest';
 
-import { Conversion, Postback } from '../src/index.js';
+import { Click, Conversion, Postback } from '../src/index.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { eventually, tempDir } from './utils/sqlite.js';
@@ -291,6 +291,40 @@ describe('agent HTTP API', () => {
         expect.objectContaining({ attempt: 1, statusCode: 200, outcome: 'delivered' }),
       ]);
       expect(conversion.postbacks[0].attemptLog[0].requestUrl).toContain('pb_sig=%5Bredacted%5D');
+    });
+
+    it('credits the click seen before an event, not one first captured after it', async () => {
+      const capture = (clickId: string) =>
+        api()
+          .post('/v1/clicks')
+          .send({ landingUrl: `https://shop.example/?cid=${clickId}`, sessionKey: 'sess-2' })
+          .expect(200);
+      await capture('before');
+      await capture('after');
+      // The first landing was two hours ago; the order, an hour ago, reaches the agent only now,
+      // after the second landing.
+      const twoHoursAgo = Date.now() - 2 * 3_600_000;
+      await agent.db.run((m) =>
+        m.update(
+          Click,
+          { clickId: 'before' },
+          { firstSeenAt: twoHoursAgo, lastSeenAt: twoHoursAgo },
+        ),
+      );
+      const event = await api()
+        .post('/v1/events')
+        .send({
+          type: 'purchase',
+          orderId: 'O-late',
+          amount: '50.00',
+          currency: 'EUR',
+          sessionKey: 'sess-2',
+          occurredAt: new Date(Date.now() - 3_600_000).toISOString(),
+        })
+        .expect(202);
+      expect(event.body).toMatchObject({ attributed: true, attribution: 'session' });
+      const [received] = await tracker.waitForRequests(1);
+      expect(new URL(received.url, 'http://x').searchParams.get('cid')).toBe('before');
     });
 
     it('records an unattributed event without sending anything', async () => {

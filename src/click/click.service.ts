@@ -235,19 +235,20 @@ export class ClickService {
     manager: EntityManager,
     by: { visitorKey: string } | { customerId: string },
     since: number,
+    firstSeenBy: number,
   ): Promise<Click[]> {
     // Served by IDX_postback_clicks_visitor_seen and IDX_postback_clicks_customer_seen.
     const rows =
       'visitorKey' in by
         ? await rawQuery(
             manager,
-            `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."visitor_key" = :key AND "c"."last_seen_at" >= :since ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
-            { key: normaliseVisitorKey(by.visitorKey), since },
+            `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."visitor_key" = :key AND "c"."last_seen_at" >= :since AND "c"."first_seen_at" <= :firstSeenBy ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
+            { key: normaliseVisitorKey(by.visitorKey), since, firstSeenBy },
           )
         : await rawQuery(
             manager,
-            `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."customer_id" = :key AND "c"."last_seen_at" >= :since ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
-            { key: by.customerId, since },
+            `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."customer_id" = :key AND "c"."last_seen_at" >= :since AND "c"."first_seen_at" <= :firstSeenBy ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
+            { key: by.customerId, since, firstSeenBy },
           );
     return rows.map((row) => hydrate(manager, Click, row));
   }

@@ -10,6 +10,13 @@ import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
 import type { AttributionSource } from './conversion.entity.js';
 
+/**
+ * How long after a conversion a click may have been captured and still be credited with it:
+ * the two times come from different clocks (the shop's `occurredAt`, the capturing server's
+ * clock). A click captured later than that came after the conversion and did not lead to it.
+ */
+const CLOCK_SKEW_MS = 60_000;
+
 export interface AttributionQuery {
   clickId?: string;
   tracker?: string;
@@ -30,7 +37,8 @@ export interface Attribution {
 /**
  * Finds the click a conversion belongs to: the explicit click ID on the event, else the
  * visitor's session, else the customer's latest click inside the tracker's attribution
- * window (last click wins).
+ * window (last click wins). A click captured after the conversion (see CLOCK_SKEW_MS) is
+ * never credited with it, however recent.
  */
 @Injectable()
 export class AttributionService {
@@ -113,7 +121,9 @@ export class AttributionService {
       .map((c) => ({ ...c, tracker: this.options.trackers.get(c.tracker) }))
       .filter(
         (c): c is typeof c & { tracker: ResolvedTracker } =>
-          c.tracker !== undefined && query.occurredAt - c.at <= c.tracker.attributionWindowMs,
+          c.tracker !== undefined &&
+          c.at <= query.occurredAt + CLOCK_SKEW_MS &&
+          query.occurredAt - c.at <= c.tracker.attributionWindowMs,
       )
       .sort((a, b) => b.at - a.at)[0];
   }
@@ -126,7 +136,14 @@ export class AttributionService {
     const widest = Math.max(
       ...[...this.options.trackers.values()].map((t) => t.attributionWindowMs),
     );
-    const candidates = await this.clicks.findRecent(manager, by, occurredAt - widest);
+    // Clicks first seen after the conversion are left out; one seen before it and again after
+    // (a later visit) still counts.
+    const candidates = await this.clicks.findRecent(
+      manager,
+      by,
+      occurredAt - widest,
+      occurredAt + CLOCK_SKEW_MS,
+    );
     return candidates.find((click) => {
       const tracker = this.options.trackers.get(click.tracker);
       return tracker !== undefined && occurredAt - click.lastSeenAt <= tracker.attributionWindowMs;

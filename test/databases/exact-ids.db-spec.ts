@@ -81,8 +81,8 @@ describeEachDatabase(await testDatabases(), (database) => {
       await clicks.findByClickId(m, 'raw-1', 'net'),
       await clicks.findByClickId(m, 'raw-1'),
       await clicks.findForVisitor(m, 'raw-1', 'net', 'v2'),
-      ...(await clicks.findRecent(m, { visitorKey: 'v2' }, since)),
-      ...(await clicks.findRecent(m, { customerId: 'K2' }, since)),
+      ...(await clicks.findRecent(m, { visitorKey: 'v2' }, since, viaTypeOrm.firstSeenAt)),
+      ...(await clicks.findRecent(m, { customerId: 'K2' }, since, viaTypeOrm.firstSeenAt)),
     ]);
     expect(found).toEqual(Array(5).fill(viaTypeOrm));
   });
