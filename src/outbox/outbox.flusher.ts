@@ -87,6 +87,28 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     this.scheduler.addInterval(FLUSH_INTERVAL_NAME, timer);
     // Rows left due by a previous run (a crash, a restart) go out now, not one interval later.
     this.nudge();
+    void this.checkClock();
+  }
+
+  /**
+   * Warns when this instance's clock and the database's disagree by more than a lease's safety
+   * margin: with several instances, one whose clock runs ahead takes over rows another is still
+   * sending (each is sent twice, with the same event ID), and a row sent by one that runs
+   * behind is taken over later than it should be after a crash.
+   */
+  private async checkClock(): Promise<void> {
+    const measured = await this.store.clockSkew().catch((error: Error) => {
+      this.logger.warn(`Could not read the database's clock: ${error.message}`);
+      return undefined;
+    });
+    if (!measured) return;
+    const margin = this.minimumLeaseLeftMs - this.options.outbox.timeoutMs;
+    const skew = Math.abs(measured.skewMs) - measured.uncertaintyMs;
+    if (skew <= margin / 2) return;
+    const direction = measured.skewMs > 0 ? 'behind' : 'ahead of';
+    this.logger.warn(
+      `This instance's clock is ${Math.round(Math.abs(measured.skewMs))} ms ${direction} the database's. Outbox leases are timed by each instance's clock, with a margin of ${margin} ms: keep every instance's clock synchronised (NTP), or instances will send the same postbacks twice.`,
+    );
   }
 
   /** Asks for a flush soon; cheap to call after every commit. No-op when the outbox is off. */

@@ -730,6 +730,24 @@ export class OutboxStore {
     return keep;
   }
 
+  /**
+   * How far the database's clock is ahead of this instance's (negative: behind), in
+   * milliseconds, give or take `uncertaintyMs` (half the query's round trip). Undefined on
+   * SQLite, which one process owns. Leases are written and judged on each instance's own
+   * clock: instances that disagree by more than a lease's safety margin take over each
+   * other's rows while they are being sent (see `OutboxFlusher`).
+   */
+  async clockSkew(): Promise<{ skewMs: number; uncertaintyMs: number } | undefined> {
+    if (this.db.serialised) return undefined;
+    const sql = this.db.postgres
+      ? `SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint AS "now"`
+      : 'SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) AS `now`';
+    const before = this.clock.now();
+    const [row] = await this.db.run((manager) => manager.query(sql) as Promise<{ now: unknown }[]>);
+    const after = this.clock.now();
+    return { skewMs: Number(row.now) - (before + after) / 2, uncertaintyMs: (after - before) / 2 };
+  }
+
   /** The state of one postback (a reversal's original), or undefined if it is gone. */
   async stateOf(id: string): Promise<Postback['state'] | undefined> {
     const row = await this.db.run((manager) =>

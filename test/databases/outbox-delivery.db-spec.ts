@@ -1,3 +1,5 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import request from 'supertest';
 
 import {
@@ -297,6 +299,42 @@ describeEachDatabase(await testDatabases(), (database) => {
     expect(dead.state).toBe('dead');
     expect(dead.lastError).toMatch(/^cannot build the postback: .*JSON/);
     expect(tracker.received.map(orderOf)).toEqual(['O-intact']);
+  });
+
+  it("warns when the instance's clock and the database's disagree beyond the lease margin", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const inSync = await startAgent({ databaseUrl: url, trackers: [testTracker(tracker.url())] });
+      agents.push(inSync);
+      const skew = await inSync.app.get(OutboxStore).clockSkew();
+      if (database.label === 'SQLite') {
+        expect(skew).toBeUndefined(); // one process owns the file: nothing to compare
+        return;
+      }
+      expect(Math.abs(skew!.skewMs)).toBeLessThan(250);
+
+      const ahead = await startAgent({
+        databaseUrl: url,
+        trackers: [testTracker(tracker.url())],
+        clock: () => Date.now() + 5 * 60_000,
+      });
+      agents.push(ahead);
+      const warning = await eventually(
+        async () =>
+          warn.mock.calls
+            .map(([message]) => String(message))
+            .find((message) => message.includes('clock')),
+        5_000,
+        'a clock warning',
+      );
+      const [, ms] = /^This instance's clock is (\d+) ms ahead of the database's\./.exec(
+        warning as string,
+      )!;
+      expect(Math.abs(Number(ms) - 5 * 60_000)).toBeLessThan(1_000);
+      expect(warn.mock.calls.filter(([m]) => String(m).includes('clock'))).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('re-sends, with the same event ID, a postback claimed by a worker that died', async () => {

@@ -40,6 +40,8 @@ export async function startAgent(settings: {
   outbox?: OutboxOptions;
   apiKey?: string;
   adminKey?: string;
+  /** The module's clock (default: the real one). */
+  clock?: () => number;
 }): Promise<TestAgent> {
   const env = loadAgentEnv({
     DATABASE_URL: settings.databaseUrl,
@@ -48,7 +50,11 @@ export async function startAgent(settings: {
   });
   const app = await createAgentApp(
     env,
-    { trackers: settings.trackers, outbox: settings.outbox ?? FAST_OUTBOX },
+    {
+      trackers: settings.trackers,
+      outbox: settings.outbox ?? FAST_OUTBOX,
+      ...(settings.clock && { clock: settings.clock }),
+    },
     false,
   );
   await app.init();
