@@ -8,7 +8,19 @@ import { encodeValue } from './postback-template.js';
  * a secret can take on the wire is replaced: raw, percent-encoded, form-encoded.
  */
 export function secretRedactor(tracker: ResolvedTracker | undefined): (text: string) => string {
-  const secrets = tracker?.signing ? [tracker.signing.secret].flat() : [];
+  if (!tracker) return withoutSecrets([]);
+  // Made once per tracker: the flusher asks for it on every delivery.
+  let redact = redactors.get(tracker);
+  if (!redact) {
+    redact = withoutSecrets(tracker.signing ? [tracker.signing.secret].flat() : []);
+    redactors.set(tracker, redact);
+  }
+  return redact;
+}
+
+const redactors = new WeakMap<ResolvedTracker, (text: string) => string>();
+
+function withoutSecrets(secrets: string[]): (text: string) => string {
   const forms = [
     ...new Set(
       secrets.flatMap((secret) => [
