@@ -8,7 +8,7 @@ import { encodeValue } from './postback-template.js';
  * a secret can take on the wire is replaced: raw, percent-encoded, form-encoded.
  */
 export function secretRedactor(tracker: ResolvedTracker | undefined): (text: string) => string {
-  if (!tracker) return withoutSecrets([]);
+  if (!tracker) return keepAll;
   // Made once per tracker: the flusher asks for it on every delivery.
   let redact = redactors.get(tracker);
   if (!redact) {
@@ -19,6 +19,7 @@ export function secretRedactor(tracker: ResolvedTracker | undefined): (text: str
 }
 
 const redactors = new WeakMap<ResolvedTracker, (text: string) => string>();
+const keepAll = (text: string) => text;
 
 function withoutSecrets(secrets: string[]): (text: string) => string {
   const forms = [
