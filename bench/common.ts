@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -181,4 +181,51 @@ export class CountingLogger extends ConsoleLogger {
     this.errors++;
     super.error(message, ...rest);
   }
+}
+
+/**
+ * CPU time (ms, user + system) each thread of this process has used so far, read from
+ * /proc/self/task (Linux; empty elsewhere). The main thread is `main`; the others are summed by
+ * their kernel name (the SQLite writer's worker thread, libuv's pool, V8's helpers), so a
+ * figure can say which thread its cost lands on: on two cores, a second busy thread competes
+ * with the load generator or the receiver.
+ */
+export function threadCpuMs(): Record<string, number> {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  const byThread: Record<string, number> = {};
+  let tasks: string[];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return byThread;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // The name is in parentheses and may hold spaces: fields are counted after its end.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+      const name =
+        Number(tid) === process.pid
+          ? 'main'
+          : readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      byThread[name] = (byThread[name] ?? 0) + ms;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byThread;
+}
+
+/** What each thread used since `before` (from `threadCpuMs`), in µs per item. */
+export function threadCpuPerItem(
+  before: Record<string, number>,
+  items: number,
+): Record<string, number> {
+  const perItem: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(threadCpuMs())) {
+    const used = ms - (before[name] ?? 0);
+    if (used > 0) perItem[name] = Math.round((used * 1000) / Math.max(1, items));
+  }
+  return perItem;
 }

@@ -33,6 +33,8 @@ import {
   runConcurrently,
   send,
   tempDir,
+  threadCpuMs,
+  threadCpuPerItem,
   TRACKER,
   sqliteSynchronous,
 } from './common.js';
@@ -90,6 +92,7 @@ async function moduleMode(
     );
   const started = performance.now();
   const loop = performance.eventLoopUtilization();
+  const cpu = threadCpuMs();
   let flushes = 0;
   do {
     await flusher.flush();
@@ -97,6 +100,7 @@ async function moduleMode(
   } while ((await left()) > 0 && performance.now() - started < deadlineMs);
   const seconds = (performance.now() - started) / 1000;
   const { active } = performance.eventLoopUtilization(loop);
+  const cpuUsPerPostback = threadCpuPerItem(cpu, count);
   const states = (await dataSource.query(
     'SELECT state, COUNT(*) AS n FROM postback_outbox GROUP BY state',
   )) as { state: string; n: number }[];
@@ -109,6 +113,7 @@ async function moduleMode(
   return {
     perSecond: (byState.delivered ?? 0) / seconds,
     mainThreadUsPerPostback: (active * 1000) / count,
+    cpuUsPerPostback,
     seconds,
     count,
     concurrency,
@@ -131,6 +136,7 @@ async function axiosMode(receiver: string, count: number, concurrency: number) {
   let ok = 0;
   const started = performance.now();
   const loop = performance.eventLoopUtilization();
+  const cpu = threadCpuMs();
   await runConcurrently(count, concurrency, async (n) => {
     const response = await client.get(
       `${receiver}/postback?cid=${clickIdOf(SEED.prefix, n)}&txid=${orderIdOf(SEED.prefix, n)}&payout=${SEED.commission}&currency=${SEED.currency}`,
@@ -139,9 +145,11 @@ async function axiosMode(receiver: string, count: number, concurrency: number) {
   });
   const seconds = (performance.now() - started) / 1000;
   const { active } = performance.eventLoopUtilization(loop);
+  const cpuUsPerPostback = threadCpuPerItem(cpu, count);
   return {
     perSecond: ok / seconds,
     mainThreadUsPerPostback: (active * 1000) / count,
+    cpuUsPerPostback,
     seconds,
     count,
     ok,

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { poll } from '../test/utils/poll.js';
 
 import { percentile, tempDir } from './common.js';
-import { bestOfAlternating, type FigureSpec, purchase, ratioAtLeast, type Run } from './figures.js';
+import { type FigureSpec, medianOfPairs, purchase, ratioAtLeast, type Run } from './figures.js';
 import { openLoop } from './load.js';
 import {
   type Child,
@@ -25,7 +25,7 @@ import {
   start,
 } from './orchestrator.js';
 
-export const RECORD_PG = { count: 10_000, warmup: 1_000, concurrency: 16, rounds: 2 };
+export const RECORD_PG = { count: 10_000, warmup: 1_000, concurrency: 16, pairs: 3 };
 export const DRAIN_PG = {
   count: 20_000,
   processes: 3,
@@ -35,8 +35,8 @@ export const DRAIN_PG = {
    */
   outbox: { concurrency: 16, flushIntervalMs: 100, shutdownGraceMs: 2_000 },
   deadlineMs: 150_000,
-  /** Rounds of each side (see `bestOfAlternating`). */
-  rounds: 2,
+  /** Pairs of runs (see `medianOfPairs`). */
+  pairs: 3,
 };
 export const LATENCY = { rate: 200, seconds: 10, warmupSeconds: 2 };
 export const RSS = { pending: 1_000_000, windowSeconds: 360, idleSeconds: 3, limitMb: 150 };
@@ -55,11 +55,11 @@ export const AGENT_FIGURES: FigureSpec[] = [
     figure: `ConversionService.record()/s (PostgreSQL, ${RECORD_PG.concurrency} callers)`,
     unit: 'events/s',
     target: '≥ 0.6×',
-    timeBoxMs: 180_000,
+    timeBoxMs: 240_000,
     async run() {
       // A fresh scratch database for each run, so no run writes into another's indexes. The
       // server is shared with whoever else uses it (tests are not under the bench lock): the
-      // two sides alternate, twice, and each keeps its best run, as noise only slows down.
+      // two sides run in pairs, and the median pair is judged.
       const measure = async (mode: 'module' | 'bare', round: number) => {
         const scratch = await postgresScratch();
         try {
@@ -76,17 +76,17 @@ export const AGENT_FIGURES: FigureSpec[] = [
           await dropScratch(scratch);
         }
       };
-      const { module, bare, rounds } = await bestOfAlternating(
-        RECORD_PG.rounds,
-        (round) => measure('module', round),
-        (round) => measure('bare', round),
+      const { module, bare, pairs } = await medianOfPairs(
+        RECORD_PG.pairs,
+        (pair) => measure('module', pair),
+        (pair) => measure('bare', pair),
       );
       return {
         ...ratioAtLeast(0.6)(module.perSecond, bare.perSecond),
         details: {
           module,
           bare,
-          rounds,
+          pairs,
         },
       };
     },
@@ -96,7 +96,7 @@ export const AGENT_FIGURES: FigureSpec[] = [
     figure: `outbox drain postbacks/s, ${DRAIN_PG.processes} agents on PostgreSQL`,
     unit: 'postbacks/s',
     target: '≥ 0.8×, exactly once',
-    timeBoxMs: 300_000,
+    timeBoxMs: 480_000,
     async run() {
       const url = await receiverUrl();
       const { count, processes, outbox } = DRAIN_PG;
@@ -198,8 +198,8 @@ export const AGENT_FIGURES: FigureSpec[] = [
         }
       };
       const rounds: Run[] = [];
-      const best = await bestOfAlternating(
-        DRAIN_PG.rounds,
+      const median = await medianOfPairs(
+        DRAIN_PG.pairs,
         async (round) => {
           const result = await drainRound(round);
           rounds.push(result);
@@ -219,10 +219,10 @@ export const AGENT_FIGURES: FigureSpec[] = [
           return bare;
         },
       );
-      // Exactly once and without errors in every round, not only the best.
+      // Exactly once and without errors in every round, not only the median one.
       const exactlyOnce = rounds.every((r) => r.exactlyOnce === true);
       const errorsLogged = rounds.reduce((sum, r) => sum + Number(r.errorsLogged), 0);
-      const ratio = ratioAtLeast(0.8)(best.module.perSecond, best.bare.perSecond);
+      const ratio = ratioAtLeast(0.8)(median.module.perSecond, median.bare.perSecond);
       return {
         ...ratio,
         met: ratio.met && exactlyOnce && errorsLogged === 0,
@@ -231,9 +231,9 @@ export const AGENT_FIGURES: FigureSpec[] = [
           perAgentOutbox: outbox,
           exactlyOnce,
           errorsLogged,
-          module: best.module,
-          bare: best.bare,
-          rounds: best.rounds,
+          module: median.module,
+          bare: median.bare,
+          pairs: median.pairs,
         },
       };
     },

@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 
 import { fmt, preciseNow, progress, sleep } from './orchestrator.js';
 
-export const LOAD = { connections: 32, warmupSeconds: 2, seconds: 8 };
+export const LOAD = { connections: 32, warmupSeconds: 2, seconds: 6 };
 
 export interface LoadResult {
   perSecond: number;

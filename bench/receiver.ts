@@ -7,7 +7,8 @@
  * process, so its CPU is not charged to the agent or to the load generator.
  *
  * Parent messages: {type:'stats', reset?, arrivals?} answers {received, distinctTxids,
- * duplicates, withoutTxid, byPath, firstArrivalAt, lastArrivalAt[, arrivals: {txid: ms}]};
+ * duplicates, withoutTxid, byPath, firstArrivalAt, lastArrivalAt, cpu (µs used since the last
+ * reset)[, arrivals: {txid: ms}]};
  * reset forgets everything after answering.
  */
 import http from 'node:http';
@@ -26,6 +27,8 @@ let arrivals = new Map<string, number>();
 let byPath = new Map<string, number>();
 let firstArrivalAt: number | undefined;
 let lastArrivalAt: number | undefined;
+/** CPU used since the last reset: what the receiver's side of a figure cost this machine. */
+let cpuSince = process.cpuUsage();
 
 /** The `txid` query parameter, without parsing the whole URL for every request. */
 function txidOf(url: string): string | undefined {
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
         byPath: Object.fromEntries(byPath),
         firstArrivalAt,
         lastArrivalAt,
+        cpu: process.cpuUsage(cpuSince),
         ...(withArrivals && { arrivals: Object.fromEntries(arrivals) }),
       };
       if (reset) {
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
         arrivals = new Map();
         byPath = new Map();
         firstArrivalAt = lastArrivalAt = undefined;
+        cpuSince = process.cpuUsage();
       }
       await send({ type: 'stats', data });
     } else if (message.type === 'stop') {

@@ -7,6 +7,7 @@
  *                                  (the app's own fields from `status(message)`), then the peak
  *                                  restarts if `resetPeak`;
  *   'stop'                      → {type:'stats', data} from `stop()` (which closes the app),
+ *                                  with the CPU each thread used since 'ready' (cpuMsByThread),
  *                                  then the process exits.
  */
 import type { INestApplication } from '@nestjs/common';
@@ -18,6 +19,7 @@ import {
   rssSampler,
   send,
   tempDir,
+  threadCpuMs,
 } from './common.js';
 
 export const rss = rssSampler(50);
@@ -44,6 +46,7 @@ export function appDir(prefix: string): string {
 export async function serve(app: INestApplication, hooks: ServeHooks): Promise<void> {
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as { port: number }).port;
+  const cpuAtReady = threadCpuMs();
   onParentMessage(async (message) => {
     if (message.type === 'status') {
       const own = hooks.status ? await hooks.status(message) : {};
@@ -58,10 +61,14 @@ export async function serve(app: INestApplication, hooks: ServeHooks): Promise<v
       await send({ type: 'status', data });
     } else if (message.type === 'stop') {
       const data = await hooks.stop();
+      const cpuMsByThread = Object.fromEntries(
+        Object.entries(threadCpuMs()).map(([name, ms]) => [name, ms - (cpuAtReady[name] ?? 0)]),
+      );
       await send({
         type: 'stats',
         data: {
           ...data,
+          cpuMsByThread,
           errorsLogged: logger.errors,
           peakRssMb: rss.peakMb(),
           rssTimelineMb: rss.timeline(),
