@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type EntityManager, In, IsNull, Not } from 'typeorm';
@@ -7,6 +7,7 @@ import { ClickService } from '../click/click.service.js';
 import type { Clock } from '../common/clock.js';
 import { Big, toCurrencyString } from '../common/money.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
+import { uuidV7 } from '../common/uuid-v7.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
 import { type EntityRow, insertRow, insertRows } from '../database/raw-sql.js';
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
@@ -137,7 +138,7 @@ export class ConversionService {
     const tracker = attribution.tracker;
     const commission = tracker ? this.commissionFor(tracker, input) : undefined;
     const conversion: Conversion = {
-      id: randomUUID(),
+      id: uuidV7(now),
       type: input.type,
       reference,
       orderId: input.orderId ?? null,
@@ -231,7 +232,7 @@ export class ConversionService {
     }
     const tracker = original?.tracker ? this.options.trackers.get(original.tracker) : undefined;
     const conversion: Conversion = {
-      id: randomUUID(),
+      id: uuidV7(now),
       type: input.type,
       reference,
       orderId: input.orderId ?? null,

@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
-
+import { uuidV7 } from '../common/uuid-v7.js';
 import type { Postback, PostbackFields } from './postback.entity.js';
 
-/** A new outbox row, due at once; `afterPostbackId` makes a reversal wait for its original. */
+/**
+ * A new outbox row, due at once; `afterPostbackId` makes a reversal wait for its original. Its
+ * ID (the event ID trackers see) is time-ordered, as is its conversion's: see uuidV7.
+ */
 export function pendingPostback(
   conversionId: string,
   tracker: string,
@@ -11,7 +13,7 @@ export function pendingPostback(
   afterPostbackId: string | null = null,
 ): Postback {
   return {
-    id: randomUUID(),
+    id: uuidV7(now),
     conversionId,
     tracker,
     state: 'pending',
