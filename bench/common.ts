@@ -186,12 +186,11 @@ export class CountingLogger extends ConsoleLogger {
 /**
  * CPU time (ms, user + system) each thread of this process has used so far, read from
  * /proc/self/task (Linux; empty elsewhere). The main thread is `main`; the others are summed by
- * their kernel name (the SQLite writer's worker thread, libuv's pool, V8's helpers), so a
- * figure can say which thread its cost lands on: on two cores, a second busy thread competes
- * with the load generator or the receiver.
+ * their kernel name (on Node 20 all are `node`: the SQLite writer's worker thread, libuv's pool,
+ * V8's helpers), so a figure can say how much of its cost lands off the main thread: on two
+ * cores, a second busy thread competes with the load generator or the receiver.
  */
 export function threadCpuMs(): Record<string, number> {
-  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
   const byThread: Record<string, number> = {};
   let tasks: string[];
   try {
@@ -204,7 +203,7 @@ export function threadCpuMs(): Record<string, number> {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       // The name is in parentheses and may hold spaces: fields are counted after its end.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
       const name =
         Number(tid) === process.pid
           ? 'main'
@@ -228,4 +227,31 @@ export function threadCpuPerItem(
     if (used > 0) perItem[name] = Math.round((used * 1000) / Math.max(1, items));
   }
   return perItem;
+}
+
+/**
+ * CPU time (ms) used so far by the processes of this machine named `name` (PostgreSQL's
+ * server and backends are all `postgres`), read from /proc: the database's share of a figure
+ * whose server runs here. Processes that end in between are not counted, so read it while the
+ * connections of interest are open.
+ */
+export function processesCpuMs(name: string): number {
+  let total = 0;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
 }

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { poll } from '../test/utils/poll.js';
 
-import { percentile, tempDir } from './common.js';
+import { percentile, processesCpuMs, tempDir } from './common.js';
 import { type FigureSpec, medianOfPairs, purchase, ratioAtLeast, type Run } from './figures.js';
 import { openLoop } from './load.js';
 import {
@@ -127,6 +127,7 @@ export const AGENT_FIGURES: FigureSpec[] = [
           }
           await Promise.all(agents.map((a) => a.next('ready', 60_000)));
           await receiverStats({ reset: true });
+          const postgresCpuBefore = processesCpuMs('postgres');
           // Every row due at one instant; each agent's schedule (every 100 ms) finds them.
           const client = new pg.Client({ connectionString: scratch.url });
           await client.connect();
@@ -160,6 +161,7 @@ export const AGENT_FIGURES: FigureSpec[] = [
           );
           await sleep(500);
           const final = await receiverStats({ reset: true });
+          const postgresCpuMs = processesCpuMs('postgres') - postgresCpuBefore;
           const agentStats = await stopAll(agents);
           const errorsLogged = agentStats.reduce((sum, s) => sum + Number(s?.errorsLogged ?? 0), 0);
           const perSecond = count / seconds;
@@ -184,6 +186,19 @@ export const AGENT_FIGURES: FigureSpec[] = [
             outbox: outboxRows,
             attempts,
             seedSeconds: seeded.seconds,
+            // Where the CPU went, µs per postback: each agent's threads (from start-up's end,
+            // so a little idle time too), PostgreSQL's processes, the receiver.
+            cpuUsPerPostback: {
+              agents: agentStats.map((a) =>
+                Object.fromEntries(
+                  Object.entries((a?.cpuMsByThread ?? {}) as Record<string, number>).map(
+                    ([thread, ms]) => [thread, Math.round((ms * 1000) / count)],
+                  ),
+                ),
+              ),
+              postgres: Math.round((postgresCpuMs * 1000) / count),
+              receiver: Math.round((final.cpu.user + final.cpu.system) / count),
+            },
             agents: agentStats.map((a) => ({
               peakRssMb: a?.peakRssMb,
               errorsLogged: a?.errorsLogged,

@@ -249,6 +249,8 @@ export interface ReceiverStats {
   byPath: Record<string, number>;
   firstArrivalAt?: number;
   lastArrivalAt?: number;
+  /** The receiver's CPU since the last reset, µs. */
+  cpu: NodeJS.CpuUsage;
   arrivals?: Record<string, number>;
 }
 
