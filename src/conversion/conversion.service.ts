@@ -260,7 +260,8 @@ export class ConversionService {
       postback = this.newPostback(
         conversion,
         original.clickId,
-        originalPostback.fields.sub ?? {},
+        // (null when the original's fields no longer parse; see jsonText)
+        originalPostback.fields?.sub ?? {},
         commission,
         now,
       );

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ValueTransformer } from 'typeorm';
 
 /**
@@ -11,8 +12,28 @@ export const epochMillis: ValueTransformer = {
   from: (value: string | number | null) => (value === null ? null : Number(value)),
 };
 
-/** JSON kept in a TEXT column, so the same entity works on every engine. */
+const logger = new Logger('PostbackDatabase');
+
+/**
+ * JSON kept in a TEXT column, so the same entity works on every engine.
+ *
+ * What this module writes always parses; text edited by hand, or damaged, may not. It reads as
+ * absent (null), with a warning, rather than failing every read of its row: an event
+ * attributed to a click whose sub-parameters do not parse is still recorded (its postback goes
+ * without them), and the outbox listing still lists a row whose fields do not (the flusher
+ * dead-letters such a row with "cannot build the postback"). The text itself is not logged.
+ */
 export const jsonText: ValueTransformer = {
   to: (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value)),
-  from: (value: string | null) => (value === null ? null : JSON.parse(value)),
+  from: (value: string | null) => {
+    if (value === null) return null;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      logger.warn(
+        `A JSON column holds ${value.length} characters that do not parse; read as empty`,
+      );
+      return null;
+    }
+  },
 };
