@@ -184,6 +184,28 @@ export class CountingLogger extends ConsoleLogger {
 }
 
 /**
+ * A /proc `stat` line's name and CPU time (ms, user + system). The name is in parentheses and
+ * may hold spaces, so the other fields are counted after its end; USER_HZ is 100 on Linux.
+ */
+function parseStat(stat: string): { name: string; cpuMs: number } {
+  const end = stat.lastIndexOf(')');
+  const fields = stat.slice(end + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, end),
+    cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+  };
+}
+
+/** The entries of a /proc directory, or none where there is no /proc. */
+function procEntries(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+/**
  * CPU time (ms, user + system) each thread of this process has used so far, read from
  * /proc/self/task (Linux; empty elsewhere). The main thread is `main`; the others are summed by
  * their kernel name (on Node 20 all are `node`: the SQLite writer's worker thread, libuv's pool,
@@ -192,23 +214,11 @@ export class CountingLogger extends ConsoleLogger {
  */
 export function threadCpuMs(): Record<string, number> {
   const byThread: Record<string, number> = {};
-  let tasks: string[];
-  try {
-    tasks = readdirSync('/proc/self/task');
-  } catch {
-    return byThread;
-  }
-  for (const tid of tasks) {
+  for (const tid of procEntries('/proc/self/task')) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      // The name is in parentheses and may hold spaces: fields are counted after its end.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
-      const name =
-        Number(tid) === process.pid
-          ? 'main'
-          : readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-      byThread[name] = (byThread[name] ?? 0) + ms;
+      const { name, cpuMs } = parseStat(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'));
+      const thread = Number(tid) === process.pid ? 'main' : name;
+      byThread[thread] = (byThread[thread] ?? 0) + cpuMs;
     } catch {
       // the thread ended meanwhile
     }
@@ -216,15 +226,26 @@ export function threadCpuMs(): Record<string, number> {
   return byThread;
 }
 
+/** What each thread used since `before` (from `threadCpuMs`), in ms. */
+export function threadCpuSince(before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(threadCpuMs()).map(([name, ms]) => [name, ms - (before[name] ?? 0)]),
+  );
+}
+
 /** What each thread used since `before` (from `threadCpuMs`), in µs per item. */
 export function threadCpuPerItem(
   before: Record<string, number>,
   items: number,
 ): Record<string, number> {
+  return perItemUs(threadCpuSince(before), items);
+}
+
+/** CPU times in ms as µs per item, those that used none left out. */
+export function perItemUs(cpuMs: Record<string, number>, items: number): Record<string, number> {
   const perItem: Record<string, number> = {};
-  for (const [name, ms] of Object.entries(threadCpuMs())) {
-    const used = ms - (before[name] ?? 0);
-    if (used > 0) perItem[name] = Math.round((used * 1000) / Math.max(1, items));
+  for (const [name, ms] of Object.entries(cpuMs)) {
+    if (ms > 0) perItem[name] = Math.round((ms * 1000) / Math.max(1, items));
   }
   return perItem;
 }
@@ -237,18 +258,10 @@ export function threadCpuPerItem(
  */
 export function processesCpuMs(name: string): number {
   let total = 0;
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
-  } catch {
-    return 0;
-  }
-  for (const pid of pids) {
+  for (const pid of procEntries('/proc').filter((entry) => /^\d+$/.test(entry))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10;
+      const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (stat.name === name) total += stat.cpuMs;
     } catch {
       // the process ended meanwhile
     }

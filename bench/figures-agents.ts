@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { poll } from '../test/utils/poll.js';
 
-import { percentile, processesCpuMs, tempDir } from './common.js';
+import { percentile, perItemUs, processesCpuMs, tempDir } from './common.js';
 import { type FigureSpec, medianOfPairs, purchase, ratioAtLeast, type Run } from './figures.js';
 import { openLoop } from './load.js';
 import {
@@ -190,11 +190,7 @@ export const AGENT_FIGURES: FigureSpec[] = [
             // so a little idle time too), PostgreSQL's processes, the receiver.
             cpuUsPerPostback: {
               agents: agentStats.map((a) =>
-                Object.fromEntries(
-                  Object.entries((a?.cpuMsByThread ?? {}) as Record<string, number>).map(
-                    ([thread, ms]) => [thread, Math.round((ms * 1000) / count)],
-                  ),
-                ),
+                perItemUs((a?.cpuMsByThread ?? {}) as Record<string, number>, count),
               ),
               postgres: Math.round((postgresCpuMs * 1000) / count),
               receiver: Math.round((final.cpu.user + final.cpu.system) / count),

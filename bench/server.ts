@@ -20,6 +20,7 @@ import {
   send,
   tempDir,
   threadCpuMs,
+  threadCpuSince,
 } from './common.js';
 
 export const rss = rssSampler(50);
@@ -61,9 +62,7 @@ export async function serve(app: INestApplication, hooks: ServeHooks): Promise<v
       await send({ type: 'status', data });
     } else if (message.type === 'stop') {
       const data = await hooks.stop();
-      const cpuMsByThread = Object.fromEntries(
-        Object.entries(threadCpuMs()).map(([name, ms]) => [name, ms - (cpuAtReady[name] ?? 0)]),
-      );
+      const cpuMsByThread = threadCpuSince(cpuAtReady);
       await send({
         type: 'stats',
         data: {
