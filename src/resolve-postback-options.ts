@@ -1,4 +1,3 @@
-import { RequestMethod } from '@nestjs/common';
 import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
 import type { Request } from 'express';
 
@@ -94,7 +93,8 @@ export interface ResolvedPostbackOptions {
   trackers: Map<string, ResolvedTracker>;
   capture: {
     enabled: boolean;
-    routes: (string | RouteInfo)[];
+    /** Undefined: every GET (and HEAD) request, the default. */
+    routes?: (string | RouteInfo)[];
     exclude: (string | RouteInfo)[];
     visitorKey: (req: Request) => string | undefined;
     customerId: (req: Request) => string | undefined;
@@ -181,7 +181,7 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
     trackers,
     capture: {
       enabled: capture.enabled ?? true,
-      routes: capture.routes ?? [{ path: '*path', method: RequestMethod.GET }],
+      routes: capture.routes,
       exclude: capture.exclude ?? [],
       visitorKey: capture.visitorKey ?? sessionIdOf,
       customerId: capture.customerId ?? (() => undefined),

@@ -136,6 +136,41 @@ describe('PostbackModule registration', () => {
     }
   });
 
+  it('captures on every GET by default, pages no route serves included, never from a POST', async () => {
+    const app = await startShopApp({
+      databaseUrl: `sqlite:${dir.path}/routes.sqlite`,
+      options: options(tracker.url()),
+    });
+    try {
+      const db = app.get(PostbackDatabase);
+      await request(app.getHttpServer()).post('/register?cid=posted').send({ customerId: 'c-1' });
+      await request(app.getHttpServer()).get('/no-such-page?cid=lost-page').expect(404);
+      await request(app.getHttpServer()).get('/landing?cid=landed').expect(200, 'welcome');
+      // Written in landing order: once the last is stored, the others were written or dropped.
+      await eventually(() => db.run((m) => m.findOneBy(Click, { clickId: 'landed' })));
+      const stored = await db.run((m) => m.find(Click, { order: { clickId: 'ASC' } }));
+      expect(stored.map((click) => click.clickId)).toEqual(['landed', 'lost-page']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('leaves out the routes in capture.exclude', async () => {
+    const app = await startShopApp({
+      databaseUrl: `sqlite:${dir.path}/exclude.sqlite`,
+      options: { ...options(tracker.url()), capture: { exclude: ['landing'] } },
+    });
+    try {
+      const db = app.get(PostbackDatabase);
+      await request(app.getHttpServer()).get('/landing?cid=excluded').expect(200, 'welcome');
+      await request(app.getHttpServer()).get('/elsewhere?cid=kept').expect(404);
+      await eventually(() => db.run((m) => m.findOneBy(Click, { clickId: 'kept' })));
+      expect(await db.run((m) => m.findOneBy(Click, { clickId: 'excluded' }))).toBeNull();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('keeps one row per click and visitor however often they land, refreshing last seen', async () => {
     let now = 1_800_000_000_000;
     const app = await startShopApp({

@@ -44,8 +44,9 @@ function bufferThat(accepts: boolean) {
   return { buffer, added };
 }
 
-const landing = (cid: string, customer?: string) =>
+const landing = (cid: string, customer?: string, method = 'GET') =>
   ({
+    method,
     url: `/landing?cid=${cid}`,
     query: { cid },
     path: '/landing',
@@ -97,5 +98,36 @@ describe('ClickCaptureMiddleware', () => {
     expect(sessionOf(req)).toEqual([{ tracker: 'net', clickId: 'abc', at: 1 }]);
     expect(error).toHaveBeenCalledWith(expect.stringMatching(/customerId is too long/));
     error.mockRestore();
+  });
+  it('captures from GET and HEAD requests only, by default, and lets every request go on', () => {
+    const { buffer, added } = bufferThat(true);
+    const middleware = new ClickCaptureMiddleware(clicks, buffer, options, { now: () => 1 });
+    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'GET']) {
+      let next = false;
+      middleware.use(
+        landing(`c-${method}`, undefined, method),
+        {} as Response,
+        () => (next = true),
+      );
+      expect(next).toBe(true);
+    }
+    expect(added.map((row) => row.clickId)).toEqual(['c-HEAD', 'c-GET']);
+  });
+
+  it('captures on whatever methods the routes the host chose take', () => {
+    const { buffer, added } = bufferThat(true);
+    const chosen = resolvePostbackOptions({
+      trackers: [
+        {
+          name: 'net',
+          clickParams: ['cid'],
+          postback: { url: 'https://t.example/pb?c={click_id}' },
+        },
+      ],
+      capture: { routes: ['landing'] },
+    });
+    const middleware = new ClickCaptureMiddleware(clicks, buffer, chosen, { now: () => 1 });
+    middleware.use(landing('posted', undefined, 'POST'), {} as Response, () => undefined);
+    expect(added.map((row) => row.clickId)).toEqual(['posted']);
   });
 });

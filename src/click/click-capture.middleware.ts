@@ -10,6 +10,7 @@ import { LandingQueryReader } from './landing-query.js';
 import { rememberSessionClick } from './session-clicks.js';
 
 const SLASH = 0x2f;
+const GET_OR_HEAD = new Set(['GET', 'HEAD']);
 
 /**
  * Captures tracker click IDs from landing-page query strings into the session and the
@@ -41,6 +42,9 @@ export class ClickCaptureMiddleware implements NestMiddleware {
   }
 
   private capture(req: Request): void {
+    // Mounted for every request by default (see PostbackModule.configure): landings are GETs
+    // (and the HEADs Express serves with them). On routes the host chose, their methods hold.
+    if (this.options.capture.routes === undefined && !GET_OR_HEAD.has(req.method)) return;
     const url = req.url;
     const query = this.query.read(url); // only the parameters the trackers name
     if (query === undefined) return;
