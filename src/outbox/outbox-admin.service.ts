@@ -24,6 +24,8 @@ export interface OutboxSelection {
 const REPLAYABLE: PostbackState[] = ['dead', 'cancelled'];
 const CANCELLABLE: PostbackState[] = ['pending', 'dead'];
 export const DEFAULT_PURGE_BATCH = 1_000;
+/** IDs per statement: far below every engine's limit on bound parameters. */
+const ID_BATCH = 500;
 
 /**
  * Operators' hands on the outbox: replay dead letters (with their event ID, so a tracker that
@@ -93,20 +95,37 @@ export class OutboxAdminService {
 
   /**
    * Makes dead (or cancelled) postbacks due now with a fresh attempt budget; their attempt
-   * history stays. Returns how many were replayed.
+   * history stays. The dead reversals of the postbacks replayed come along: a refund's postback
+   * is dead-lettered when its original was (there was nothing to reverse), and once the original
+   * goes out again, so must its reversal. It waits, as ever, until the original is delivered, and
+   * is dead-lettered again if the original is. Returns how many were replayed, those included.
    */
   async replay(selection: OutboxSelection & { state?: 'dead' | 'cancelled' }): Promise<number> {
     const now = this.clock.now();
     const states = selection.state ? [selection.state] : REPLAYABLE;
-    const count = await this.db.run((manager) =>
-      this.update(manager, selection, states, {
-        state: 'pending',
-        attempts: 0,
-        nextAttemptAt: now,
-        updatedAt: now,
-      }),
+    const change: Partial<Postback> = {
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      updatedAt: now,
+    };
+    const { count, reversals } = await this.db.transaction(async (manager) => {
+      const originals = await this.selected(manager, selection, states);
+      const replayed = await this.update(manager, { ids: originals }, states, change);
+      let reversalsReplayed = 0;
+      for (let i = 0; i < originals.length; i += ID_BATCH) {
+        const result = await manager.update(
+          Postback,
+          { state: 'dead', afterPostbackId: In(originals.slice(i, i + ID_BATCH)) },
+          change,
+        );
+        reversalsReplayed += result.affected ?? 0;
+      }
+      return { count: replayed + reversalsReplayed, reversals: reversalsReplayed };
+    });
+    this.logger.log(
+      `Replayed ${count} postback(s)${reversals > 0 ? `, ${reversals} of them reversals of the others` : ''}`,
     );
-    this.logger.log(`Replayed ${count} postback(s)`);
     if (count > 0) this.flusher.nudge();
     return count;
   }
@@ -153,7 +172,46 @@ export class OutboxAdminService {
     return total;
   }
 
+  /** The IDs of the rows in `states` that `selection` names. */
+  private async selected(
+    manager: EntityManager,
+    selection: OutboxSelection,
+    states: PostbackState[],
+  ): Promise<string[]> {
+    if (selection.ids?.length === 0) return [];
+    const rows = await manager.find(Postback, {
+      select: { id: true },
+      where: {
+        state: In(states),
+        ...(selection.ids ? { id: In(selection.ids) } : {}),
+        ...(selection.tracker ? { tracker: selection.tracker } : {}),
+      },
+    });
+    return rows.map((row) => row.id);
+  }
+
   private async update(
+    manager: EntityManager,
+    selection: OutboxSelection,
+    states: PostbackState[],
+    change: Partial<Postback>,
+  ): Promise<number> {
+    if (selection.ids) {
+      let affected = 0;
+      for (let i = 0; i < selection.ids.length; i += ID_BATCH) {
+        affected += await this.updateWhere(
+          manager,
+          { ...selection, ids: selection.ids.slice(i, i + ID_BATCH) },
+          states,
+          change,
+        );
+      }
+      return affected;
+    }
+    return this.updateWhere(manager, selection, states, change);
+  }
+
+  private async updateWhere(
     manager: EntityManager,
     selection: OutboxSelection,
     states: PostbackState[],

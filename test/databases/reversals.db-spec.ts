@@ -1,6 +1,6 @@
 import request from 'supertest';
 
-import { Postback } from '../../src/index.js';
+import { OutboxAdminService, Postback } from '../../src/index.js';
 import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import type { TrackerOptions } from '../../src/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent } from '../utils/agent.js';
@@ -158,6 +158,31 @@ describeEachDatabase(await testDatabases(), (database) => {
     });
     expect(row.lastError).toMatch(/original conversion's postback was never delivered \(dead\)/);
     expect(tracker.received.map((r) => query(r).status)).toEqual(['sale']);
+  });
+
+  it('replays a dead original with its dead-lettered reversal, which still goes second', async () => {
+    tracker.setDefault({ status: 400 });
+    await start([keitaroLike()]);
+    const sale = await send(purchase).expect(202);
+    const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
+    const ids = [sale.body.postbackId as string, refund.body.postbackId as string];
+    const states = async () =>
+      Promise.all(
+        ids.map(
+          async (id) => (await agent.db.run((m) => m.findOneByOrFail(Postback, { id }))).state,
+        ),
+      );
+    await eventually(async () => (await states()).every((state) => state === 'dead'));
+
+    tracker.setDefault({ status: 200 });
+    // The operator names the sale only: its reversal comes along.
+    expect(await agent.app.get(OutboxAdminService).replay({ ids: [ids[0]] })).toBe(2);
+    await eventually(async () => (await states()).every((state) => state === 'delivered'));
+    expect(tracker.received.map((r) => [query(r).status, r.status])).toEqual([
+      ['sale', 400],
+      ['sale', 200],
+      ['rejected', 200],
+    ]);
   });
 
   it('sends no reversal to a tracker that has not opted in, and refuses a refund larger than the order', async () => {
