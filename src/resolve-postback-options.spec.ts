@@ -214,6 +214,37 @@ describe('resolvePostbackOptions', () => {
       ]);
     });
 
+    it.each([
+      [{ type: 'basic' as const, username: 'IRsid', secret: '' }, 'signing.secret is empty'],
+      [{ type: 'bearer' as const, secret: '' }, 'signing.secret is empty'],
+      [
+        { type: 'basic' as const, username: 'IR:sid', secret: 'pw-123' },
+        'signing.username must be a non-empty name without ":"',
+      ],
+      [
+        { type: 'basic' as const, username: '', secret: 'pw-123' },
+        'signing.username must be a non-empty name',
+      ],
+      [
+        { type: 'bearer' as const, secret: 'key-123\r\nX-Injected: 1' },
+        'signing.secret holds control characters',
+      ],
+    ])('refuses HTTP authentication it could not send: %j', (signing, message) => {
+      const error = errorOf({ trackers: [tracker({ signing })] });
+      expect(error.problems).toEqual([expect.stringContaining(message)]);
+      if (signing.secret) expect(error.message).not.toContain(signing.secret);
+    });
+
+    it('refuses HTTP authentication over plain HTTP, but not to loopback', () => {
+      const signing = { type: 'bearer' as const, secret: 'api-key-123' };
+      const plain = (host: string) =>
+        tracker({ signing, postback: { url: `http://${host}/track?cid={click_id}` } });
+      expect(errorOf({ trackers: [plain('api.example.com')] }).problems).toEqual([
+        expect.stringContaining('the bearer token would travel over plain HTTP'),
+      ]);
+      expect(resolvePostbackOptions({ trackers: [plain('127.0.0.1:8080')] }).trackers.size).toBe(1);
+    });
+
     it('keeps capture.bufferMs, 0 included (no buffering)', () => {
       for (const bufferMs of [0, 250]) {
         const resolved = resolvePostbackOptions({ trackers: [tracker()], capture: { bufferMs } });

@@ -325,15 +325,16 @@ function resolveTracker(
     const problemText = macroProblem(macro, subParams, valueNames, signing);
     if (problemText) counted(problemText);
   }
+  const credential = signing && SENT_AS_IS[signing.type];
   for (const template of [url, reversalUrl]) {
     if (
-      signing?.type === 'token' &&
+      credential &&
       template &&
       /^http:/i.test(template.origin) &&
       !isLoopbackOrigin(template.origin)
     ) {
       counted(
-        'the token would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL',
+        `the ${credential} would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL`,
       );
       break;
     }
@@ -447,10 +448,32 @@ function checkSigning(
         problem('signing.queryParams must be valid parameter names');
       }
     }
+  } else if (signing.type === 'basic') {
+    // RFC 7617: the user-id cannot hold a colon, which separates it from the password.
+    if (typeof signing.username !== 'string' || !/^[^:\p{Cc}]+$/u.test(signing.username)) {
+      problem('signing.username must be a non-empty name without ":" or control characters');
+    }
+    if (secrets.length > 1) problem('a basic signing takes exactly one secret');
+  } else if (signing.type === 'bearer') {
+    if (secrets.length > 1) problem('a bearer signing takes exactly one secret');
   } else {
-    problem('signing.type must be "token" or "hmac"');
+    problem('signing.type must be "token", "hmac", "basic" or "bearer"');
+  }
+  if (
+    (signing.type === 'basic' || signing.type === 'bearer') &&
+    secrets.some((s) => typeof s === 'string' && /\p{Cc}/u.test(s))
+  ) {
+    // A header cannot carry them: every send would fail. (The value itself is never echoed.)
+    problem('signing.secret holds control characters (a line break?), which no header can carry');
   }
 }
+
+/** What a signing sends unchanged with every request, by type: unsafe over plain HTTP. */
+const SENT_AS_IS: Partial<Record<SigningOptions['type'], string>> = {
+  token: 'token',
+  basic: 'password',
+  bearer: 'bearer token',
+};
 
 function commissionRuleProblem(rule: CommissionRule): string | undefined {
   if (!rule || typeof rule !== 'object') return 'must be { fixed } or { percent }';

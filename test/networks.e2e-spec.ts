@@ -10,6 +10,7 @@ const ADMIN_KEY = 'admin-key-0123456789abcdef';
 describe('several networks in one shop', () => {
   let networks: Record<string, FakeTracker>;
   let agent: TestAgent;
+  let apiNetwork: FakeTracker;
   let dir: ReturnType<typeof tempDir>;
 
   beforeEach(async () => {
@@ -18,6 +19,7 @@ describe('several networks in one shop', () => {
       everflow: await new FakeTracker().start(),
       awin: await new FakeTracker().start(),
     };
+    apiNetwork = await new FakeTracker().start();
     dir = tempDir();
     // The same shapes as the presets, pointed at local receivers.
     const trackers: TrackerOptions[] = [
@@ -40,6 +42,17 @@ describe('several networks in one shop', () => {
         clickParams: ['awc'],
         postback: { url: `${networks.awin.url()}?cks={click_id}&ref={order_id}` },
       },
+      // Impact's shape: a form POST to an API, with HTTP Basic authentication.
+      {
+        name: 'impact',
+        clickParams: ['irclickid'],
+        postback: {
+          url: `${apiNetwork.url()}/Advertisers/IRsid/Conversions`,
+          method: 'POST',
+          body: { ClickId: '{click_id}', OrderId: '{order_id}', ItemSubTotal1: '{amount}' },
+        },
+        signing: { type: 'basic', username: 'IRsid', secret: 'impact-secret' },
+      },
     ];
     agent = await startAgent({
       databaseUrl: `sqlite:${dir.path}/networks.sqlite`,
@@ -50,6 +63,7 @@ describe('several networks in one shop', () => {
   afterEach(async () => {
     await agent.app.close();
     for (const network of Object.values(networks)) await network.stop();
+    await apiNetwork.stop();
     dir.remove();
   });
 
@@ -105,6 +119,51 @@ describe('several networks in one shop', () => {
     });
     expect(JSON.stringify(sample.body)).not.toContain('ef-secret');
     await api().get('/v1/trackers/nope/sample').expect(404);
+  });
+
+  it('authenticates to an API network with HTTP Basic, and keeps neither secret nor credentials', async () => {
+    const credentials = Buffer.from('IRsid:impact-secret').toString('base64');
+    // A network that echoes the authorization back: the stored excerpt must not keep it.
+    apiNetwork.setDefault({
+      status: 200,
+      body: `{"Status":"QUEUED","echo":"Basic ${credentials}"}`,
+    });
+    await api()
+      .post('/v1/clicks')
+      .send({ landingUrl: 'https://shop.example/?irclickid=IR-CLICK', sessionKey: 'v-ir' })
+      .expect(200);
+    const event = await api()
+      .post('/v1/events')
+      .send({
+        type: 'purchase',
+        orderId: 'ORDER-IR',
+        amount: '20.00',
+        currency: 'EUR',
+        sessionKey: 'v-ir',
+      })
+      .expect(202);
+    const [received] = await apiNetwork.waitForRequests(1);
+    expect(received.method).toBe('POST');
+    expect(received.url).toBe('/postback/Advertisers/IRsid/Conversions');
+    expect(received.headers.authorization).toBe(`Basic ${credentials}`);
+    expect(Object.fromEntries(new URLSearchParams(received.body))).toEqual({
+      ClickId: 'IR-CLICK',
+      OrderId: 'ORDER-IR',
+      ItemSubTotal1: '20.00',
+    });
+    const conversion = await eventually(async () => {
+      const res = await api().get(`/v1/conversions/${event.body.conversionId}`).expect(200);
+      return res.body.postbacks[0]?.state === 'delivered' ? res.body : undefined;
+    });
+    expect(conversion.postbacks[0].attemptLog[0].responseExcerpt).toBe(
+      '{"Status":"QUEUED","echo":"Basic [redacted]"}',
+    );
+    const sample = await api().get('/v1/trackers/impact/sample').expect(200);
+    expect(sample.body.postback.headers.authorization).toBe('Basic [redacted]');
+    for (const text of [JSON.stringify(conversion), JSON.stringify(sample.body)]) {
+      expect(text).not.toContain('impact-secret');
+      expect(text).not.toContain(credentials);
+    }
   });
 
   it('sends a test postback, recorded like any other attempt', async () => {

@@ -10,7 +10,9 @@ import type { PostbackModuleOptions, SigningOptions, TrackerOptions } from '../i
  */
 type FileSigning =
   | (Omit<Extract<SigningOptions, { type: 'token' }>, 'secret'> & { secretEnv: string })
-  | (Omit<Extract<SigningOptions, { type: 'hmac' }>, 'secret'> & { secretEnv: string | string[] });
+  | (Omit<Extract<SigningOptions, { type: 'hmac' }>, 'secret'> & { secretEnv: string | string[] })
+  | (Omit<Extract<SigningOptions, { type: 'basic' }>, 'secret'> & { secretEnv: string })
+  | (Omit<Extract<SigningOptions, { type: 'bearer' }>, 'secret'> & { secretEnv: string });
 
 export interface AgentConfigFile {
   trackers: (Omit<TrackerOptions, 'signing'> & { signing?: FileSigning })[];

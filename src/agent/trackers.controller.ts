@@ -26,7 +26,10 @@ export class TrackersController {
     if (!tracker) throw new NotFoundException(`No tracker "${name}"`);
     const { landingUrl, request, unconfirmed } = samplePostback(tracker, tracker.preset);
     const redact = secretRedactor(tracker);
-    const headers = { ...request.headers };
+    // An authorization header carries the secret (basic, bearer): redacted with the others.
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).map(([header, value]) => [header, redact(value)]),
+    );
     if (headers['webhook-signature']) headers['webhook-signature'] = REDACTED;
     return {
       tracker: name,

@@ -201,4 +201,20 @@ export type SigningOptions =
       secret: string | string[];
       /** Query parameter names used for GET. @default { id: 'pb_id', timestamp: 'pb_ts', signature: 'pb_sig' } */
       queryParams?: { id?: string; timestamp?: string; signature?: string };
+    }
+  | {
+      /**
+       * HTTP Basic authentication (`Authorization: Basic …`), for networks that take
+       * conversions through an authenticated API: Impact's Account SID and Auth Token.
+       */
+      type: 'basic';
+      /** The user name (Impact: the Account SID). Not a secret: it may sit in a config file. */
+      username: string;
+      /** The password (Impact: the Auth Token). */
+      secret: string;
+    }
+  | {
+      /** A bearer token (`Authorization: Bearer <secret>`): an API key. */
+      type: 'bearer';
+      secret: string;
     };

@@ -1,4 +1,5 @@
 import { isReversal } from '../conversion/dto/conversion-event.dto.js';
+import type { SigningOptions } from '../interfaces/index.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
 import type { ResolvedTracker } from '../resolve-postback-options.js';
 import { DEFAULT_SIGNATURE_QUERY_PARAMS, signContent } from './postback-signature.js';
@@ -90,7 +91,11 @@ function build(
         ? [`${signing.param}=${encodeValue(token)}`]
         : [];
     if (signing?.type !== 'hmac') {
-      return { method: 'GET', url: renderUrl(template, values, extra), headers: {} };
+      return {
+        method: 'GET',
+        url: renderUrl(template, values, extra),
+        headers: authorization(signing, redact),
+      };
     }
     const names = { ...DEFAULT_SIGNATURE_QUERY_PARAMS, ...signing.queryParams };
     const unsigned = renderUrl(template, values, [
@@ -125,6 +130,7 @@ function build(
       tracker.format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
     // The same on every attempt: a receiver that dedupes on it applies a retried POST once.
     'idempotency-key': eventId,
+    ...authorization(signing, redact),
   };
   if (signing?.type === 'hmac') {
     headers['webhook-id'] = eventId;
@@ -134,4 +140,23 @@ function build(
       : signContent(signing.secret, eventId, timestamp, body);
   }
   return { method: 'POST', url: renderUrl(template, values), headers, body };
+}
+
+/** The `authorization` header of HTTP authentication (basic, bearer); none for other signings. */
+function authorization(
+  signing: SigningOptions | undefined,
+  redact: boolean,
+): Record<string, string> {
+  if (signing?.type === 'basic') {
+    return { authorization: `Basic ${redact ? REDACTED : basicCredentials(signing)}` };
+  }
+  if (signing?.type === 'bearer') {
+    return { authorization: `Bearer ${redact ? REDACTED : signing.secret}` };
+  }
+  return {};
+}
+
+/** RFC 7617: base64 of `user-id:password`, both as UTF-8. */
+export function basicCredentials(signing: { username: string; secret: string }): string {
+  return Buffer.from(`${signing.username}:${signing.secret}`, 'utf8').toString('base64');
 }

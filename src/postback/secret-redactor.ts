@@ -1,5 +1,5 @@
 import type { ResolvedTracker } from '../resolve-postback-options.js';
-import { REDACTED } from './postback-request.builder.js';
+import { basicCredentials, REDACTED } from './postback-request.builder.js';
 import { encodeValue } from './postback-template.js';
 
 /**
@@ -12,10 +12,19 @@ export function secretRedactor(tracker: ResolvedTracker | undefined): (text: str
   // Made once per tracker: the flusher asks for it on every delivery.
   let redact = redactors.get(tracker);
   if (!redact) {
-    redact = withoutSecrets(tracker.signing ? [tracker.signing.secret].flat() : []);
+    redact = withoutSecrets(secretsOf(tracker));
     redactors.set(tracker, redact);
   }
   return redact;
+}
+
+/** Every secret of the tracker's signing, and for basic authentication the header's credentials. */
+function secretsOf(tracker: ResolvedTracker): string[] {
+  const signing = tracker.signing;
+  if (!signing) return [];
+  const secrets = [signing.secret].flat();
+  if (signing.type === 'basic') secrets.push(basicCredentials(signing));
+  return secrets;
 }
 
 const redactors = new WeakMap<ResolvedTracker, (text: string) => string>();
