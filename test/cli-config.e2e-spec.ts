@@ -92,6 +92,30 @@ trackers:
     );
   });
 
+  it("builds Impact's API call from a config file, its Auth Token from the environment", async () => {
+    const path = config(`
+trackers:
+  - name: impact
+    preset: impact
+    values: { account_sid: IRabc123, campaign_id: "1000", action_tracker_id: "2000" }
+    signing: { type: basic, username: IRabc123, secretEnv: IMPACT_AUTH_TOKEN }
+`);
+    const missing = await cli(['build', '--config', path, '--tracker', 'impact']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.output).toContain('environment variable IMPACT_AUTH_TOKEN');
+    const { code, output } = await cli(['build', '--config', path, '--tracker', 'impact'], {
+      IMPACT_AUTH_TOKEN: 'impact-t0ken',
+    });
+    expect(code).toBe(0);
+    expect(output).toContain('appends irclickid=… itself');
+    expect(output).toContain('POST https://api.impact.com/Advertisers/IRabc123/Conversions');
+    expect(output).toContain(
+      `authorization: Basic ${Buffer.from('IRabc123:impact-t0ken').toString('base64')}`,
+    );
+    expect(output).toContain('ClickId=TEST-CLICK-1');
+    expect(output).toMatch(/Not confirmed[\s\S]*ItemSubTotal1/);
+  });
+
   it('lists what the reference leaves unconfirmed for a preset', async () => {
     const { output } = await cli([
       'build',

@@ -25,6 +25,13 @@ export function applyPreset(
       `${preset.title} needs its security token: signing: { type: 'token', secret } (from the environment)`,
     );
   }
+  if (preset.auth && signing?.type !== preset.auth.type) {
+    const { type, username, secret } = preset.auth;
+    problem(
+      `${preset.title} takes ${type === 'basic' ? 'HTTP Basic authentication' : 'a bearer token'}: ` +
+        `signing: { type: '${type}', ${username ? `username: <${username}>, ` : ''}secret: <${secret}> } (the secret from the environment)`,
+    );
+  }
   // With the merchant's own template, the general check (a status for each reversal) applies.
   const ownTemplate = tracker.postback !== undefined || tracker.reversalPostbackUrl !== undefined;
   if (tracker.reversals && !preset.reversals && !ownTemplate) {

@@ -183,6 +183,45 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     source: 'docs.cj.com "S2S Implementation"',
   },
   {
+    name: 'impact',
+    title: 'Impact (impact.com)',
+    role: 'network',
+    clickParams: ['irclickid'],
+    // Not a GET postback: a conversion submitted to Impact's API, authenticated with the
+    // Account SID and the Auth Token (HTTP Basic), from the server only.
+    postback: {
+      url: 'https://api.impact.com/Advertisers/{{account_sid}}/Conversions',
+      method: 'POST',
+      format: 'form',
+      body: {
+        CampaignId: '{{campaign_id}}',
+        ActionTrackerId: '{{action_tracker_id}}',
+        ClickId: '{click_id}',
+        EventDate: '{occurred_at}',
+        OrderId: '{order_id}',
+        CurrencyCode: '{currency}',
+        ItemSku1: '{item}',
+        ItemQuantity1: '1',
+        ItemSubTotal1: '{amount}',
+      },
+    },
+    placeholders: {
+      account_sid: 'your Account SID (the user name of signing too)',
+      campaign_id: 'the program (campaign) ID',
+      action_tracker_id: 'the action tracker ID of the conversion event',
+    },
+    defaults: { item: 'order' },
+    auth: { type: 'basic', username: 'Account SID', secret: 'Auth Token' },
+    events: ['purchase'],
+    unconfirmed: [
+      'the body encoding (form fields here)',
+      'the item fields numbered from 1 (ItemSku1, ItemQuantity1, ItemSubTotal1), a whole order sent as one item',
+      'how Impact dedupes a conversion submitted twice with the same OrderId',
+    ],
+    source:
+      'integrations.impact.com "API Tracking Integration", "Implementation", "Submit a conversion"',
+  },
+  {
     name: 'post-affiliate-pro',
     title: 'Post Affiliate Pro',
     role: 'network',

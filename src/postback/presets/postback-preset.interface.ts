@@ -34,6 +34,11 @@ export interface PostbackPreset {
    * (`signing: { type: 'token', secret }`).
    */
   token?: { param?: string; required: boolean };
+  /**
+   * The network's API takes HTTP authentication, and only that: `signing: { type: 'basic',
+   * username, secret }` or `{ type: 'bearer', secret }`, what each credential is said here.
+   */
+  auth?: { type: 'basic' | 'bearer'; username?: string; secret: string };
   /** Text the answer must contain for success, where the network answers 200 to refusals. */
   successBodyMatch?: string;
   /** Event types the network takes postbacks for. @default every type */

@@ -146,7 +146,44 @@ const GOLDEN: [string, Record<string, string>, boolean, string][] = [
 
 describe('presets', () => {
   it('has a golden URL for every preset', () => {
-    expect(GOLDEN.map(([name]) => name).sort()).toEqual([...POSTBACK_PRESETS.keys()].sort());
+    // Impact takes a POST to its API: its golden request is the test below.
+    expect([...GOLDEN.map(([name]) => name), 'impact'].sort()).toEqual(
+      [...POSTBACK_PRESETS.keys()].sort(),
+    );
+  });
+
+  it("impact submits the conversion to Impact's API with the account's basic authentication", () => {
+    const options = resolvePostbackOptions({
+      trackers: [
+        {
+          name: 'net',
+          preset: 'impact',
+          values: { account_sid: 'IRabc123', campaign_id: '1000', action_tracker_id: '2000' },
+          signing: { type: 'basic', username: 'IRabc123', secret: 'auth-t0ken' },
+        },
+      ],
+    });
+    const tracker = options.trackers.get('net')!;
+    expect(tracker.clickParams).toEqual(['irclickid']);
+    const request = buildPostbackRequest(tracker, FIELDS, 'event-1', Date.UTC(2026, 10, 25, 10, 5));
+    expect(request.method).toBe('POST');
+    expect(request.url).toBe('https://api.impact.com/Advertisers/IRabc123/Conversions');
+    expect(request.headers).toMatchObject({
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from('IRabc123:auth-t0ken').toString('base64')}`,
+    });
+    expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
+      CampaignId: '1000',
+      ActionTrackerId: '2000',
+      ClickId: CLICK, // one value, byte for byte
+      EventDate: '2026-11-25T10:00:00.000Z',
+      OrderId: 'ORDER-1',
+      CurrencyCode: 'EUR',
+      ItemSku1: 'order',
+      ItemQuantity1: '1',
+      ItemSubTotal1: '59.97',
+    });
+    expect(tracker.events).toEqual(new Set(['purchase']));
   });
 
   it.each(GOLDEN)('%s renders the documented postback', (preset, values, withToken, expected) => {
@@ -314,6 +351,14 @@ describe('presets', () => {
       /\{\{tracking_domain\}\} must be letters, digits/,
     ],
     [{ preset: 'scaleo', values: { workspace: 'acme' } }, /Scaleo needs its security token/],
+    [
+      {
+        preset: 'impact',
+        values: { account_sid: 'IRabc123', campaign_id: '1', action_tracker_id: '2' },
+        signing: { type: 'token' as const, secret: 'tok' },
+      },
+      /Impact \(impact.com\) takes HTTP Basic authentication: signing: \{ type: 'basic', username: <Account SID>, secret: <Auth Token> \}/,
+    ],
   ])('explains a preset it cannot use: %j', (tracker, message) => {
     expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(
       PostbackConfigurationError,
