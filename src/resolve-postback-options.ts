@@ -46,6 +46,8 @@ export const BUILT_IN_MACROS = [
   'event_id',
   'timestamp',
   'occurred_at',
+  'amount_minor',
+  'payout_minor',
 ] as const;
 
 export interface ResolvedTracker {
@@ -61,6 +63,8 @@ export interface ResolvedTracker {
   /** Where reversals go, when not to `url`. */
   reversalUrl?: UrlTemplate;
   body: Record<string, TemplatePart[]>;
+  /** JSON body fields sent as numbers (`postback.jsonNumbers`). */
+  jsonNumbers: ReadonlySet<string>;
   values: Record<string, string>;
   eventValues: Record<string, Record<string, string>>;
   /** Macros a preset builds from several fields. */
@@ -305,6 +309,14 @@ function resolveTracker(
   if (method === 'GET' && Object.keys(body).length > 0) {
     counted('postback.body is only sent with method POST');
   }
+  const jsonNumbers = new Set(postback?.jsonNumbers ?? []);
+  if (jsonNumbers.size > 0 && (method !== 'POST' || format !== 'json')) {
+    counted('postback.jsonNumbers is only for a POST with format json');
+  }
+  for (const field of jsonNumbers) {
+    if (!Object.hasOwn(body, field))
+      counted(`postback.jsonNumbers: "${field}" is not a body field`);
+  }
 
   const signing = tracker.signing;
   checkSigning(signing, method, counted);
@@ -381,6 +393,7 @@ function resolveTracker(
     url,
     reversalUrl,
     body,
+    jsonNumbers,
     values,
     eventValues,
     computed,

@@ -53,6 +53,24 @@ describe('several networks in one shop', () => {
         },
         signing: { type: 'basic', username: 'IRsid', secret: 'impact-secret' },
       },
+      // Dub's shape: JSON with the amount a number in minor units, a bearer API key.
+      {
+        name: 'dub',
+        clickParams: ['dub_id'],
+        postback: {
+          url: `${apiNetwork.url()}/track/sale`,
+          method: 'POST',
+          format: 'json',
+          body: {
+            clickId: '{click_id}',
+            customerExternalId: '{customer_id}',
+            amount: '{amount_minor}',
+            currency: '{currency}',
+          },
+          jsonNumbers: ['amount'],
+        },
+        signing: { type: 'bearer', secret: 'dub_key_secret' },
+      },
     ];
     agent = await startAgent({
       databaseUrl: `sqlite:${dir.path}/networks.sqlite`,
@@ -164,6 +182,30 @@ describe('several networks in one shop', () => {
       expect(text).not.toContain('impact-secret');
       expect(text).not.toContain(credentials);
     }
+  });
+
+  it('posts typed JSON with a bearer key to an API network, from the outbox as stored', async () => {
+    await api()
+      .post('/v1/clicks')
+      .send({ landingUrl: 'https://shop.example/?dub_id=DUB-CLICK', sessionKey: 'v-dub' })
+      .expect(200);
+    await api()
+      .post('/v1/events')
+      .send({
+        type: 'purchase',
+        orderId: 'ORDER-DUB',
+        amount: '1437',
+        currency: 'JPY',
+        customerId: 'cust-9',
+        sessionKey: 'v-dub',
+      })
+      .expect(202);
+    const [received] = await apiNetwork.waitForRequests(1);
+    expect(received.url).toBe('/postback/track/sale');
+    expect(received.headers.authorization).toBe('Bearer dub_key_secret');
+    expect(received.body).toBe(
+      '{"clickId":"DUB-CLICK","customerExternalId":"cust-9","amount":1437,"currency":"JPY"}',
+    );
   });
 
   it('sends a test postback, recorded like any other attempt', async () => {

@@ -151,6 +151,13 @@ export interface PostbackTemplateOptions {
    * @default {}
    */
   body?: Record<string, string>;
+  /**
+   * Body fields sent as JSON numbers rather than strings, for APIs that want them typed
+   * (Dub's `amount`, with `{amount_minor}`). The rendered value must be a decimal number of at
+   * most 15 digits, or the attempt fails, saying so. Only with method POST and format json.
+   * @default []
+   */
+  jsonNumbers?: string[];
 }
 
 /**

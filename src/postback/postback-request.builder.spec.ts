@@ -148,6 +148,59 @@ describe('buildPostbackRequest', () => {
       });
     });
 
+    it.each([
+      ['EUR', '59.97', 5997],
+      ['JPY', '1437', 1437],
+      ['BHD', '1.005', 1005],
+      ['EUR', '0.10', 10],
+    ])('sends {amount_minor} of %s %s as the JSON number %d', (currency, amount, minor) => {
+      const tracker = trackerOf({
+        postback: {
+          url: 'https://tracker.example/pb',
+          method: 'POST',
+          format: 'json',
+          body: { amount: '{amount_minor}', label: '{amount_minor}' },
+          jsonNumbers: ['amount'],
+        },
+      });
+      const request = buildPostbackRequest(
+        tracker,
+        fieldsOf({ amount, currency }),
+        EVENT_ID,
+        SENT_AT,
+      );
+      // Typed where asked, a string elsewhere; never a float's rounding.
+      expect(request.body).toBe(`{"amount":${minor},"label":"${minor}"}`);
+    });
+
+    it('refuses to send a non-number in a number field, naming the field', () => {
+      const tracker = trackerOf({
+        postback: {
+          url: 'https://tracker.example/pb',
+          method: 'POST',
+          format: 'json',
+          body: { amount: '{order_id}' },
+          jsonNumbers: ['amount'],
+        },
+      });
+      expect(() => buildPostbackRequest(tracker, fieldsOf(), EVENT_ID, SENT_AT)).toThrow(
+        'body field amount must be a number, not "order-1"',
+      );
+    });
+
+    it.each([
+      [
+        { url: 'https://tracker.example/pb', method: 'POST' as const, body: { a: '{amount}' } },
+        'postback.jsonNumbers is only for a POST with format json',
+      ],
+      [
+        { url: 'https://tracker.example/pb', method: 'POST' as const, format: 'json' as const },
+        'postback.jsonNumbers: "a" is not a body field',
+      ],
+    ])('refuses jsonNumbers it cannot apply: %j', (postback, message) => {
+      expect(() => trackerOf({ postback: { ...postback, jsonNumbers: ['a'] } })).toThrow(message);
+    });
+
     it('puts a token into the body field named by signing.param', () => {
       const tracker = trackerOf({
         postback: { url: 'https://tracker.example/pb', method: 'POST', format: 'json', body },

@@ -1,4 +1,5 @@
 import { isReversal } from '../conversion/dto/conversion-event.dto.js';
+import { Big, currencyDigits } from '../common/money.js';
 import type { SigningOptions } from '../interfaces/index.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
 import type { ResolvedTracker } from '../resolve-postback-options.js';
@@ -45,6 +46,8 @@ export function macroValues(
     if (Object.hasOwn(builtIn, name)) return builtIn[name];
     // Formatted only when a template asks for them (a Date per postback adds up at speed).
     if (name === 'timestamp') return String(Math.floor(fields.occurredAt / 1000));
+    if (name === 'amount_minor') return minorUnits(fields.amount, fields.currency);
+    if (name === 'payout_minor') return minorUnits(fields.payout, fields.payoutCurrency);
     if (name === 'occurred_at') return new Date(fields.occurredAt).toISOString();
     if (Object.hasOwn(forEvent, name)) return forEvent[name];
     if (Object.hasOwn(tracker.computed, name)) return tracker.computed[name](fields);
@@ -123,7 +126,7 @@ function build(
   }
   const body =
     tracker.format === 'json'
-      ? JSON.stringify(bodyFields)
+      ? JSON.stringify(withNumbers(bodyFields, tracker.jsonNumbers))
       : new URLSearchParams(bodyFields).toString();
   const headers: Record<string, string> = {
     'content-type':
@@ -159,4 +162,35 @@ function authorization(
 /** RFC 7617: base64 of `user-id:password`, both as UTF-8. */
 export function basicCredentials(signing: { username: string; secret: string }): string {
   return Buffer.from(`${signing.username}:${signing.secret}`, 'utf8').toString('base64');
+}
+
+/**
+ * An amount in its currency's minor units, as an integer string (59.97 EUR is "5997", 1437 JPY
+ * "1437", 1.005 BHD "1005"): exact, the amount having no more decimals than the currency has.
+ */
+function minorUnits(amount: string | undefined, currency: string | undefined): string | undefined {
+  if (amount === undefined || currency === undefined) return undefined;
+  return new Big(amount).times(new Big(10).pow(currencyDigits(currency))).toFixed(0);
+}
+
+/** A JSON number's text as this module sends one: decimal, at most 15 digits, exact as a double. */
+const JSON_NUMBER = /^-?(?=[\d.]{1,16}$)\d+(\.\d+)?$/;
+
+/** The body with the `jsonNumbers` fields as numbers; throws, naming the field, on a non-number. */
+function withNumbers(
+  fields: Record<string, string>,
+  numbers: ReadonlySet<string>,
+): Record<string, string | number> {
+  if (numbers.size === 0) return fields;
+  const typed: Record<string, string | number> = { ...fields };
+  for (const name of numbers) {
+    const value = fields[name];
+    if (value === undefined) continue;
+    if (!JSON_NUMBER.test(value)) {
+      throw new Error(`body field ${name} must be a number, not "${value.slice(0, 40)}"`);
+    }
+    // At most 15 significant digits: the double holds them exactly, and JSON prints them back.
+    typed[name] = Number(value);
+  }
+  return typed;
 }
