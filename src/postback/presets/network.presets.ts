@@ -222,6 +222,43 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
       'integrations.impact.com "API Tracking Integration", "Implementation", "Submit a conversion"',
   },
   {
+    name: 'dub',
+    title: 'Dub (dub.co conversions)',
+    role: 'network',
+    clickParams: ['dub_id'],
+    // Dub's Track API: a lead (/track/lead) for a registration, a sale (/track/sale) for a
+    // purchase, both keyed by the shop's customer ID, the sale's amount an integer in minor
+    // units. Authenticated with an API key (bearer) that has the conversions.write scope.
+    postback: {
+      url: 'https://api.dub.co/track/{dub_track}',
+      method: 'POST',
+      format: 'json',
+      body: {
+        clickId: '{click_id}',
+        eventName: '{dub_event_name}',
+        customerExternalId: '{customer_id}',
+        amount: '{amount_minor}',
+        currency: '{currency}',
+        invoiceId: '{order_id}',
+      },
+      jsonNumbers: ['amount'],
+    },
+    placeholders: {},
+    eventValues: {
+      purchase: { dub_track: 'sale', dub_event_name: 'Purchase' },
+      registration: { dub_track: 'lead', dub_event_name: 'Sign up' },
+    },
+    auth: { type: 'bearer', secret: 'API key with the conversions.write scope' },
+    events: ['purchase', 'registration'],
+    unconfirmed: [
+      "every event needs the shop's customer ID (customerExternalId): a guest purchase without one is refused by Dub and dead-lettered",
+      'a sale carries the click ID too, which Dub documents for a "direct sale" without a prior lead',
+      'the event names ("Purchase", "Sign up"): set eventValues.<type>.dub_event_name to yours',
+    ],
+    source:
+      'dub.co docs: conversions quickstart, direct sale, api-reference track-sale; github.com/dubinc/dub PRs #2157, #2828',
+  },
+  {
     name: 'post-affiliate-pro',
     title: 'Post Affiliate Pro',
     role: 'network',

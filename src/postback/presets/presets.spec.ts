@@ -146,8 +146,8 @@ const GOLDEN: [string, Record<string, string>, boolean, string][] = [
 
 describe('presets', () => {
   it('has a golden URL for every preset', () => {
-    // Impact takes a POST to its API: its golden request is the test below.
-    expect([...GOLDEN.map(([name]) => name), 'impact'].sort()).toEqual(
+    // Impact and Dub take a POST to their APIs: their golden requests are the tests below.
+    expect([...GOLDEN.map(([name]) => name), 'impact', 'dub'].sort()).toEqual(
       [...POSTBACK_PRESETS.keys()].sort(),
     );
   });
@@ -197,6 +197,58 @@ describe('presets', () => {
       ),
     ).toHaveLength(1);
     expect(request.redactedUrl).not.toContain(TOKEN);
+  });
+
+  it("dub tracks a sale and a lead through Dub's API, the amount a JSON integer in minor units", () => {
+    const options = resolvePostbackOptions({
+      trackers: [
+        { name: 'net', preset: 'dub', signing: { type: 'bearer', secret: 'dub_key_123' } },
+      ],
+    });
+    const tracker = options.trackers.get('net')!;
+    expect(tracker.clickParams).toEqual(['dub_id']);
+    const sentAt = Date.UTC(2026, 10, 25, 10, 5);
+    const sale = buildPostbackRequest(
+      tracker,
+      { ...FIELDS, customerId: 'cust-7' },
+      'event-1',
+      sentAt,
+    );
+    expect(sale.method).toBe('POST');
+    expect(sale.url).toBe('https://api.dub.co/track/sale');
+    expect(sale.headers).toMatchObject({
+      'content-type': 'application/json',
+      authorization: 'Bearer dub_key_123',
+    });
+    expect(sale.body).toBe(
+      JSON.stringify({
+        clickId: CLICK,
+        eventName: 'Purchase',
+        customerExternalId: 'cust-7',
+        amount: 5997,
+        currency: 'EUR',
+        invoiceId: 'ORDER-1',
+      }),
+    );
+    const lead = buildPostbackRequest(
+      tracker,
+      {
+        clickId: CLICK,
+        eventType: 'registration',
+        conversionId: 'conv-2',
+        occurredAt: FIELDS.occurredAt,
+        customerId: 'cust-7',
+      },
+      'event-2',
+      sentAt,
+    );
+    expect(lead.url).toBe('https://api.dub.co/track/lead');
+    expect(JSON.parse(lead.body!)).toEqual({
+      clickId: CLICK,
+      eventName: 'Sign up',
+      customerExternalId: 'cust-7',
+    });
+    expect(tracker.events).toEqual(new Set(['purchase', 'registration']));
   });
 
   it('takes a registration status from the per-event values', () => {
@@ -351,6 +403,10 @@ describe('presets', () => {
       /\{\{tracking_domain\}\} must be letters, digits/,
     ],
     [{ preset: 'scaleo', values: { workspace: 'acme' } }, /Scaleo needs its security token/],
+    [
+      { preset: 'dub' },
+      /Dub \(dub.co conversions\) takes a bearer token: signing: \{ type: 'bearer', secret: <API key/,
+    ],
     [
       {
         preset: 'impact',
