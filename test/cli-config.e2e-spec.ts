@@ -116,6 +116,36 @@ trackers:
     expect(output).toMatch(/Not confirmed[\s\S]*ItemSubTotal1/);
   });
 
+  it("applies a preset's secret as the HTTP authentication its network takes", async () => {
+    const env = { DUB_API_KEY: 'dub_key_123', IMPACT_AUTH_TOKEN: 'impact-t0ken' };
+    const dub = await cli(['build', '--preset', 'dub', '--token-env', 'DUB_API_KEY'], env);
+    expect(dub.code).toBe(0);
+    expect(dub.output).toContain('POST https://api.dub.co/track/sale');
+    expect(dub.output).toContain('authorization: Bearer dub_key_123');
+    const impactValues = ['account_sid=IRabc', 'campaign_id=1', 'action_tracker_id=2'];
+    const impact = (extra: string[]) =>
+      cli(
+        [
+          'build',
+          '--preset',
+          'impact',
+          ...impactValues.flatMap((v) => ['--value', v]),
+          '--token-env',
+          'IMPACT_AUTH_TOKEN',
+          ...extra,
+        ],
+        env,
+      );
+    const withUser = await impact(['--username', 'IRabc']);
+    expect(withUser.code).toBe(0);
+    expect(withUser.output).toContain(
+      `authorization: Basic ${Buffer.from('IRabc:impact-t0ken').toString('base64')}`,
+    );
+    const withoutUser = await impact([]);
+    expect(withoutUser.code).toBe(1);
+    expect(withoutUser.output).toContain('signing.username must be a non-empty name');
+  });
+
   it('lists what the reference leaves unconfirmed for a preset', async () => {
     const { output } = await cli([
       'build',

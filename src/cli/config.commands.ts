@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
 import { type AgentConfigFile, toModuleOptions } from '../agent/agent-config.loader.js';
-import type { TrackerOptions } from '../interfaces/index.js';
+import type { SigningOptions, TrackerOptions } from '../interfaces/index.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
 import { samplePostback } from '../postback/postback-sample.js';
+import { POSTBACK_PRESETS } from '../postback/presets/index.js';
 import { resolvePostbackOptions } from '../resolve-postback-options.js';
 
 export interface CommandIo {
@@ -61,7 +62,12 @@ export interface BuildArgs {
   config?: string;
   tracker?: string;
   values: string[];
+  /**
+   * The variable holding the network's secret: its security token, or for a network that
+   * takes HTTP authentication (Impact, Dub) the password or API key, with `username` for basic.
+   */
   tokenEnv?: string;
+  username?: string;
   clickParam?: string;
   shopUrl?: string;
 }
@@ -110,7 +116,7 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
       preset: args.preset,
       values,
       ...(args.clickParam && { clickParams: [args.clickParam] }),
-      ...(secret && { signing: { type: 'token' as const, secret } }),
+      ...(secret && { signing: signingFor(args.preset, secret, args.username) }),
     };
   } else {
     io.out(
@@ -142,4 +148,12 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
     for (const fact of sample.unconfirmed) io.out(`  - ${fact}`);
   }
   return 0;
+}
+
+/** The signing a preset's secret goes with: its HTTP authentication if it takes one, else a token. */
+function signingFor(preset: string, secret: string, username = ''): SigningOptions {
+  const auth = POSTBACK_PRESETS.get(preset)?.auth;
+  if (auth?.type === 'basic') return { type: 'basic', username, secret };
+  if (auth?.type === 'bearer') return { type: 'bearer', secret };
+  return { type: 'token', secret };
 }

@@ -25,7 +25,7 @@ const USAGE = `usage:
   nestjs-postback outbox replay (--id ID ... | --tracker NAME | --all) [--state dead|cancelled]
   nestjs-postback outbox cancel (--id ID ... | --tracker NAME | --all)
   nestjs-postback outbox purge --older-than-days N
-  nestjs-postback build --preset NAME [--value name=value ...] [--token-env VAR] [--click-param P] [--shop-url URL]
+  nestjs-postback build --preset NAME [--value name=value ...] [--token-env VAR [--username NAME]] [--click-param P] [--shop-url URL]
   nestjs-postback build --config FILE [--tracker NAME]
   nestjs-postback validate [--config FILE]`;
 
@@ -51,6 +51,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       config: { type: 'string' },
       value: { type: 'string', multiple: true },
       'token-env': { type: 'string' },
+      username: { type: 'string' },
       'click-param': { type: 'string' },
       'shop-url': { type: 'string' },
     },
@@ -66,6 +67,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         tracker: values.tracker,
         values: values.value ?? [],
         tokenEnv: values['token-env'],
+        username: values.username,
         clickParam: values['click-param'],
         shopUrl: values['shop-url'],
       },
