@@ -178,16 +178,23 @@ export class OutboxAdminService {
     selection: OutboxSelection,
     states: PostbackState[],
   ): Promise<string[]> {
-    if (selection.ids?.length === 0) return [];
-    const rows = await manager.find(Postback, {
-      select: { id: true },
-      where: {
-        state: In(states),
-        ...(selection.ids ? { id: In(selection.ids) } : {}),
-        ...(selection.tracker ? { tracker: selection.tracker } : {}),
-      },
-    });
-    return rows.map((row) => row.id);
+    const find = async (ids?: string[]) => {
+      const rows = await manager.find(Postback, {
+        select: { id: true },
+        where: {
+          state: In(states),
+          ...(ids ? { id: In(ids) } : {}),
+          ...(selection.tracker ? { tracker: selection.tracker } : {}),
+        },
+      });
+      return rows.map((row) => row.id);
+    };
+    if (!selection.ids) return find();
+    const found: string[] = [];
+    for (let i = 0; i < selection.ids.length; i += ID_BATCH) {
+      found.push(...(await find(selection.ids.slice(i, i + ID_BATCH))));
+    }
+    return found;
   }
 
   private async update(
