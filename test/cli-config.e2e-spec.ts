@@ -162,6 +162,7 @@ describe('the example configurations', () => {
   it.each([
     ['config/examples/single-tracker-keitaro.yaml', { KEITARO_POSTBACK_KEY: 'k' }],
     ['config/examples/several-networks.yaml', { EVERFLOW_TOKEN: 'e', TUNE_SECURITY_TOKEN: 't' }],
+    ['config/examples/api-networks.yaml', { IMPACT_AUTH_TOKEN: 'i', DUB_API_KEY: 'd' }],
   ])('%s is valid', async (path, env) => {
     const lines: string[] = [];
     const code = await runCli(['validate', '--config', path], {
