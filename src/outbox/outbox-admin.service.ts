@@ -27,6 +27,16 @@ export const DEFAULT_PURGE_BATCH = 1_000;
 /** IDs per statement: far below every engine's limit on bound parameters. */
 const ID_BATCH = 500;
 
+/** `each` over `ids` in slices of ID_BATCH, one after the other; their results in order. */
+async function inIdBatches<T>(ids: string[], each: (batch: string[]) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < ids.length; i += ID_BATCH)
+    results.push(await each(ids.slice(i, i + ID_BATCH)));
+  return results;
+}
+
+const sum = (counts: number[]): number => counts.reduce((total, n) => total + n, 0);
+
 /**
  * Operators' hands on the outbox: replay dead letters (with their event ID, so a tracker that
  * saw an earlier attempt dedupes it), cancel what must not be sent, purge old delivered rows.
@@ -112,15 +122,16 @@ export class OutboxAdminService {
     const { count, reversals } = await this.db.transaction(async (manager) => {
       const originals = await this.selected(manager, selection, states);
       const replayed = await this.update(manager, { ids: originals }, states, change);
-      let reversalsReplayed = 0;
-      for (let i = 0; i < originals.length; i += ID_BATCH) {
-        const result = await manager.update(
-          Postback,
-          { state: 'dead', afterPostbackId: In(originals.slice(i, i + ID_BATCH)) },
-          change,
-        );
-        reversalsReplayed += result.affected ?? 0;
-      }
+      const reversalsReplayed = sum(
+        await inIdBatches(originals, async (ids) => {
+          const result = await manager.update(
+            Postback,
+            { state: 'dead', afterPostbackId: In(ids) },
+            change,
+          );
+          return result.affected ?? 0;
+        }),
+      );
       return { count: replayed + reversalsReplayed, reversals: reversalsReplayed };
     });
     this.logger.log(
@@ -189,12 +200,7 @@ export class OutboxAdminService {
       });
       return rows.map((row) => row.id);
     };
-    if (!selection.ids) return find();
-    const found: string[] = [];
-    for (let i = 0; i < selection.ids.length; i += ID_BATCH) {
-      found.push(...(await find(selection.ids.slice(i, i + ID_BATCH))));
-    }
-    return found;
+    return selection.ids ? (await inIdBatches(selection.ids, find)).flat() : find();
   }
 
   private async update(
@@ -203,19 +209,12 @@ export class OutboxAdminService {
     states: PostbackState[],
     change: Partial<Postback>,
   ): Promise<number> {
-    if (selection.ids) {
-      let affected = 0;
-      for (let i = 0; i < selection.ids.length; i += ID_BATCH) {
-        affected += await this.updateWhere(
-          manager,
-          { ...selection, ids: selection.ids.slice(i, i + ID_BATCH) },
-          states,
-          change,
-        );
-      }
-      return affected;
-    }
-    return this.updateWhere(manager, selection, states, change);
+    if (!selection.ids) return this.updateWhere(manager, selection, states, change);
+    return sum(
+      await inIdBatches(selection.ids, (ids) =>
+        this.updateWhere(manager, { ...selection, ids }, states, change),
+      ),
+    );
   }
 
   private async updateWhere(
