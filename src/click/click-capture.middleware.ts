@@ -6,6 +6,7 @@ import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { ClickService } from './click.service.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
+import { landingClicks } from './landing-clicks.js';
 import { LandingQueryReader } from './landing-query.js';
 import { rememberSessionClick } from './session-clicks.js';
 
@@ -46,9 +47,7 @@ export class ClickCaptureMiddleware implements NestMiddleware {
     // (and the HEADs Express serves with them). On routes the host chose, their methods hold.
     if (this.options.capture.routes === undefined && !GET_OR_HEAD.has(req.method)) return;
     const url = req.url;
-    const query = this.query.read(url); // only the parameters the trackers name
-    if (query === undefined) return;
-    const { clicks, problems } = this.clicks.extract(query);
+    const { clicks, problems } = landingClicks(url, this.query, this.clicks);
     for (const problem of problems) {
       this.logger.warn(`Landing on ${req.path}: ${problem}; the click was not captured`);
     }
