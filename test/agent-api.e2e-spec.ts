@@ -327,6 +327,44 @@ describe('agent HTTP API', () => {
       expect(new URL(received.url, 'http://x').searchParams.get('cid')).toBe('before');
     });
 
+    it('holds an explicit click ID to the attribution window and to its capture time', async () => {
+      await api()
+        .post('/v1/clicks')
+        .send({ landingUrl: 'https://shop.example/?cid=explicit-1' })
+        .expect(200);
+      const purchase = (orderId: string, daysFromNow: number) =>
+        api()
+          .post('/v1/events')
+          .send({
+            type: 'purchase',
+            orderId,
+            amount: '50.00',
+            currency: 'EUR',
+            clickId: 'explicit-1',
+            occurredAt: new Date(Date.now() + daysFromNow * 86_400_000).toISOString(),
+          })
+          .expect(202);
+      // Ten days before the landing: the click did not lead to it.
+      const before = await purchase('O-before-click', -10);
+      expect(before.body).toMatchObject({ attributed: false, attribution: 'none', queued: false });
+      // 90 days after it, past the 30-day window (the landing is moved back rather than the
+      // event forward: events from the future are refused).
+      const ninetyDaysAgo = Date.now() - 90 * 86_400_000;
+      await agent.db.run((m) =>
+        m.update(
+          Click,
+          { clickId: 'explicit-1' },
+          { firstSeenAt: ninetyDaysAgo, lastSeenAt: ninetyDaysAgo },
+        ),
+      );
+      const late = await purchase('O-after-window', 0);
+      expect(late.body).toMatchObject({ attributed: false, attribution: 'none', queued: false });
+      expect(await count(Postback)).toBe(0);
+      // Inside the window it is credited.
+      const inWindow = await purchase('O-in-window', -85);
+      expect(inWindow.body).toMatchObject({ attribution: 'click_id', queued: true });
+    });
+
     it('records an unattributed event without sending anything', async () => {
       const event = await api()
         .post('/v1/events')

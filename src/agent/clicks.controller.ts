@@ -1,17 +1,28 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 
 import { ClickService } from '../click/click.service.js';
+import { landingClicks } from '../click/landing-clicks.js';
+import { LandingQueryReader } from '../click/landing-query.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
+import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
+import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { CaptureClickDto } from './dto/capture-click.dto.js';
 
 /** Clicks forwarded by a shop that is not a NestJS app. */
 @Controller('v1/clicks')
 export class ClicksController {
-  constructor(private readonly clicks: ClickService) {}
+  private readonly query: LandingQueryReader;
+
+  constructor(
+    private readonly clicks: ClickService,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) options: ResolvedPostbackOptions,
+  ) {
+    this.query = new LandingQueryReader(options.trackers.values());
+  }
 
   /**
-   * Stores the click ID(s) found in a landing URL, or one given explicitly. Answers which
-   * clicks were captured and why anything in the URL was ignored.
+   * Stores the click found in a landing URL (one tracker's: see landingClicks), or one given
+   * explicitly. Answers which click was captured and why anything in the URL was ignored.
    */
   @Post()
   @HttpCode(200)
@@ -36,12 +47,8 @@ export class ClicksController {
       // class-validator's IsUrl accepts a few URLs that WHATWG parsing refuses (xn--a.com).
       throw new InvalidInputError({ landingUrl: ['landingUrl is not a URL that can be parsed'] });
     }
-    const query: Record<string, string | string[]> = {};
-    for (const key of new Set(url.searchParams.keys())) {
-      const values = url.searchParams.getAll(key);
-      query[key] = values.length === 1 ? values[0] : values;
-    }
-    const { clicks, problems } = this.clicks.extract(query);
+    // As the capture middleware reads a landing (the fragment is the browser's, never sent).
+    const { clicks, problems } = landingClicks(url.pathname + url.search, this.query, this.clicks);
     const captured = [];
     for (const found of clicks) {
       const click = await this.clicks.capture({ ...found, ...visitor, landingPath: url.pathname });

@@ -6,6 +6,7 @@ import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { ClickService } from './click.service.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
+import { landingClicks } from './landing-clicks.js';
 import { LandingQueryReader } from './landing-query.js';
 import { rememberSessionClick } from './session-clicks.js';
 
@@ -22,6 +23,7 @@ const GET_OR_HEAD = new Set(['GET', 'HEAD']);
 export class ClickCaptureMiddleware implements NestMiddleware {
   private readonly logger = new Logger('PostbackClickCapture');
   private readonly query: LandingQueryReader;
+  private warnedNoVisitor = false;
 
   constructor(
     private readonly clicks: ClickService,
@@ -46,9 +48,7 @@ export class ClickCaptureMiddleware implements NestMiddleware {
     // (and the HEADs Express serves with them). On routes the host chose, their methods hold.
     if (this.options.capture.routes === undefined && !GET_OR_HEAD.has(req.method)) return;
     const url = req.url;
-    const query = this.query.read(url); // only the parameters the trackers name
-    if (query === undefined) return;
-    const { clicks, problems } = this.clicks.extract(query);
+    const { clicks, problems } = landingClicks(url, this.query, this.clicks);
     for (const problem of problems) {
       this.logger.warn(`Landing on ${req.path}: ${problem}; the click was not captured`);
     }
@@ -58,6 +58,7 @@ export class ClickCaptureMiddleware implements NestMiddleware {
     const session = (req as Request & { session?: Record<string, unknown> }).session;
     const visitor = visitorKey(req);
     const customer = customerId(req);
+    if (!session && !visitor) this.warnNoVisitor(clicks[0].tracker);
     // req.path parses the URL again (a getter): a path-only target is cut at its query here.
     const path =
       url.charCodeAt(0) === SLASH && !url.includes('#') ? url.slice(0, url.indexOf('?')) : req.path;
@@ -78,5 +79,24 @@ export class ClickCaptureMiddleware implements NestMiddleware {
         );
       }
     }
+  }
+
+  /**
+   * A click with neither a session nor a visitor key can be found again only by its click ID
+   * (or a customer the host named at landing): registrations come back unattributed and
+   * nothing is sent. The usual cause is
+   * express-session mounted through a MiddlewareConsumer, which runs after this middleware.
+   * Said once, as the misconfiguration holds for every landing.
+   */
+  private warnNoVisitor(tracker: string): void {
+    if (this.warnedNoVisitor) return;
+    this.warnedNoVisitor = true;
+    this.logger.warn(
+      `A click of tracker "${tracker}" was captured with no req.session and no visitor key: ` +
+        'later events of this visitor cannot find it (registrations come back unattributed, ' +
+        'no postback is sent). Mount express-session with app.use() before app.init() or ' +
+        'app.listen(), not through a MiddlewareConsumer (its middleware runs after click ' +
+        'capture); without server sessions, set capture.visitorKey. Logged once.',
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { clickIdProblem } from '../click/click-id.validator.js';
@@ -8,14 +8,8 @@ import { readSessionClicks } from '../click/session-clicks.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import { CLOCK_SKEW_MS, notCreditable } from './attribution-window.js';
 import type { AttributionSource } from './conversion.entity.js';
-
-/**
- * How long after a conversion a click may have been captured and still be credited with it:
- * the two times come from different clocks (the shop's `occurredAt`, the capturing server's
- * clock). A click captured later than that came after the conversion and did not lead to it.
- */
-const CLOCK_SKEW_MS = 60_000;
 
 export interface AttributionQuery {
   clickId?: string;
@@ -24,6 +18,9 @@ export interface AttributionQuery {
   sessionKey?: string;
   customerId?: string;
   occurredAt: number;
+  /** For the log line that says why an explicit click ID was not credited. */
+  type?: string;
+  orderId?: string;
 }
 
 export interface Attribution {
@@ -38,17 +35,23 @@ export interface Attribution {
  * Finds the click a conversion belongs to: the explicit click ID on the event, else the
  * visitor's session, else the customer's latest click inside the tracker's attribution
  * window (last click wins). A click captured after the conversion (see CLOCK_SKEW_MS) is
- * never credited with it, however recent.
+ * never credited with it, however recent, nor one outside its tracker's window: an explicit
+ * click ID obeys that too (see byExplicitClickId).
  */
 @Injectable()
 export class AttributionService {
+  private readonly logger = new Logger(AttributionService.name);
+
   constructor(
     private readonly clicks: ClickService,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
   ) {}
 
   async attribute(manager: EntityManager, query: AttributionQuery): Promise<Attribution> {
-    if (query.clickId !== undefined) return this.byExplicitClickId(manager, query);
+    if (query.clickId !== undefined) {
+      const explicit = await this.byExplicitClickId(manager, query);
+      if (explicit) return explicit;
+    }
 
     const fromSession = this.latestSessionClick(query);
     if (fromSession) {
@@ -89,10 +92,16 @@ export class AttributionService {
     return { source: 'none' };
   }
 
+  /**
+   * The explicit click ID, checked against its capture times like any other click: one first
+   * captured after the event, or last seen before the tracker's window, is not credited (the
+   * event is then attributed as if it had no click ID, and a warning says why). A click ID
+   * never captured here (kept by the shop itself) has no capture time to check: credited.
+   */
   private async byExplicitClickId(
     manager: EntityManager,
     query: AttributionQuery,
-  ): Promise<Attribution> {
+  ): Promise<Attribution | undefined> {
     const clickId = query.clickId as string;
     let tracker = query.tracker ? this.options.trackers.get(query.tracker) : undefined;
     if (query.tracker && !tracker) {
@@ -109,6 +118,15 @@ export class AttributionService {
     }
     const problem = clickIdProblem(clickId, tracker);
     if (problem) throw new InvalidInputError({ clickId: [problem] });
+    const why = click && notCreditable(click, query.occurredAt, tracker.attributionWindowMs);
+    if (why) {
+      const event = `${query.type ?? 'Event'}${query.orderId !== undefined ? ` "${query.orderId}"` : ''}`;
+      this.logger.warn(
+        `${event}: its click ID (tracker "${tracker.name}") is not credited: ${why}; ` +
+          'attributed by session or customer instead, if either has a click',
+      );
+      return undefined;
+    }
     return { source: 'click_id', tracker, clickId, click };
   }
 
@@ -122,8 +140,11 @@ export class AttributionService {
       .filter(
         (c): c is typeof c & { tracker: ResolvedTracker } =>
           c.tracker !== undefined &&
-          c.at <= query.occurredAt + CLOCK_SKEW_MS &&
-          query.occurredAt - c.at <= c.tracker.attributionWindowMs,
+          !notCreditable(
+            { firstSeenAt: c.at, lastSeenAt: c.at },
+            query.occurredAt,
+            c.tracker.attributionWindowMs,
+          ),
       )
       .sort((a, b) => b.at - a.at)[0];
   }
@@ -146,7 +167,9 @@ export class AttributionService {
     );
     return candidates.find((click) => {
       const tracker = this.options.trackers.get(click.tracker);
-      return tracker !== undefined && occurredAt - click.lastSeenAt <= tracker.attributionWindowMs;
+      return (
+        tracker !== undefined && !notCreditable(click, occurredAt, tracker.attributionWindowMs)
+      );
     });
   }
 

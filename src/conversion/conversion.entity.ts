@@ -22,7 +22,7 @@ export class Conversion {
   @Column({ type: 'varchar', length: 64 })
   type: string;
 
-  /** The idempotency key: the order ID, or the customer ID of a registration. */
+  /** The idempotency key (see idempotencyKey): the order ID; a registration's customer ID. */
   @Column({ type: 'varchar', length: 255 })
   reference: string;
 

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type EntityManager, In, IsNull, Not } from 'typeorm';
 
@@ -24,13 +22,17 @@ import { computeCommission, type Money } from './commission.calculator.js';
 import { type AttributionSource, Conversion } from './conversion.entity.js';
 import { CheckedEvent, type ConversionEvent, type ValidEvent } from './checked-event.js';
 import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
+import { idempotencyKey } from './idempotency-key.js';
 
 export type { ConversionEvent } from './checked-event.js';
 
 /** @publicApi */
 export interface RecordResult {
   conversionId: string;
-  /** The same (type, order ID) was recorded before; this is that conversion. */
+  /**
+   * The same event (type and order ID; customer ID for a registration) was recorded before;
+   * this is that conversion.
+   */
   duplicate: boolean;
   attributed: boolean;
   attribution: AttributionSource;
@@ -44,7 +46,8 @@ export interface RecordResult {
 /**
  * Records shop events: validates them, attributes them to a click, computes the commission
  * and writes the conversion with its outbox row in one transaction, then nudges the flusher.
- * Idempotent on (type, order ID): a repeat, even a concurrent one, returns the first result.
+ * Idempotent on (type, order ID), (type, customer ID) for a registration (see idempotencyKey):
+ * a repeat, even a concurrent one, returns the first result.
  *
  * @publicApi
  */
@@ -77,13 +80,7 @@ export class ConversionService {
       ...checked.event,
       occurredAt: checked.event.occurredAt ?? this.clock.now(),
     };
-    const reference = (
-      isReversal(input.type)
-        ? reversalReference(input.orderId as string, input.reversalId)
-        : input.type === 'registration' && input.orderId === undefined
-          ? input.customerId
-          : input.orderId
-    ) as string;
+    const reference = idempotencyKey(input);
     let result: RecordResult;
     await this.clicks.flushPending(); // attribution reads stored clicks: store recent landings
     const reversal = isReversal(input.type);
@@ -367,18 +364,6 @@ export class ConversionService {
     const postback = await manager.findOneBy(Postback, { conversionId: existing.id });
     return this.resultOf(existing, postback, true);
   }
-}
-
-/**
- * The idempotency key of a reversal: the order ID for a single reversal; for one of several
- * partial ones, a digest of (order ID, reversal ID), since shops number refunds per order
- * ("R-1" of order A is not "R-1" of order B).
- */
-function reversalReference(orderId: string, reversalId: string | undefined): string {
-  if (reversalId === undefined) return orderId;
-  return `reversal:${createHash('sha256')
-    .update(JSON.stringify([orderId, reversalId]))
-    .digest('hex')}`;
 }
 
 /** A valid event with its time settled. */

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+
+import { isReversal } from './dto/conversion-event.dto.js';
+
+/**
+ * The idempotency key of an event, stored as the conversion's `reference` under the unique
+ * (type, reference) index, so that a repeat is refused by the database itself, even when two
+ * instances record it at the same moment:
+ * - a registration: its customer ID (required for registrations). A customer registers once;
+ *   an order ID on a registration is kept and sent, but a second registration of the same
+ *   customer under another order ID is a repeat, not a second commission;
+ * - a reversal: see reversalReference;
+ * - any other event: its order ID.
+ */
+export function idempotencyKey(event: {
+  type: string;
+  orderId?: string;
+  customerId?: string;
+  reversalId?: string;
+}): string {
+  if (isReversal(event.type)) return reversalReference(event.orderId as string, event.reversalId);
+  if (event.type === 'registration') return event.customerId as string;
+  return event.orderId as string;
+}
+
+/**
+ * The idempotency key of a reversal: the order ID for a single reversal; for one of several
+ * partial ones, a digest of (order ID, reversal ID), since shops number refunds per order
+ * ("R-1" of order A is not "R-1" of order B).
+ */
+function reversalReference(orderId: string, reversalId: string | undefined): string {
+  if (reversalId === undefined) return orderId;
+  return `reversal:${createHash('sha256')
+    .update(JSON.stringify([orderId, reversalId]))
+    .digest('hex')}`;
+}
