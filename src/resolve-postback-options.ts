@@ -2,6 +2,7 @@ import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
 import type { Request } from 'express';
 
 import { type Clock, systemClock } from './common/clock.js';
+import { isLoopbackUrl } from './common/loopback.js';
 import { amountProblem, isCurrencyCode, isDecimalString } from './common/money.js';
 import type {
   CommissionRule,
@@ -343,7 +344,8 @@ function resolveTracker(
       credential &&
       template &&
       /^http:/i.test(template.origin) &&
-      !isLoopbackOrigin(template.origin)
+      // Local test receivers may use plain HTTP; nothing else that carries a secret may.
+      !isLoopbackUrl(template.origin)
     ) {
       counted(
         `the ${credential} would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL`,
@@ -598,12 +600,6 @@ function fillPlaceholders(
     }
     return value;
   });
-}
-
-/** Local test receivers may use plain HTTP; nothing else that carries a secret may. */
-function isLoopbackOrigin(origin: string): boolean {
-  const host = new URL(origin).hostname;
-  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
 /** Whether an event of this type, credited to this tracker, is reported to it. */
