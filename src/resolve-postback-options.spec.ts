@@ -250,6 +250,19 @@ describe('resolvePostbackOptions', () => {
       }
     });
 
+    it('refuses a capture.visitorKeySecret shorter than 16 characters or blank', () => {
+      for (const visitorKeySecret of ['short', ' '.repeat(20)]) {
+        expect(errorOf({ trackers: [tracker()], capture: { visitorKeySecret } }).problems).toEqual([
+          expect.stringContaining('capture: visitorKeySecret must be at least 16'),
+        ]);
+      }
+      const secret = 'v'.repeat(16);
+      expect(
+        resolvePostbackOptions({ trackers: [tracker()], capture: { visitorKeySecret: secret } })
+          .capture.visitorKeySecret,
+      ).toBe(secret);
+    });
+
     it('keeps capture.bufferMs, 0 included (no buffering)', () => {
       for (const bufferMs of [0, 250]) {
         const resolved = resolvePostbackOptions({ trackers: [tracker()], capture: { bufferMs } });

@@ -2,6 +2,7 @@ import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
 import type { Request } from 'express';
 
 import { type Clock, systemClock } from './common/clock.js';
+import { sessionIdOf, VISITOR_KEY_SECRET_ENV } from './click/visitor-key.js';
 import { isLoopbackUrl } from './common/loopback.js';
 import { amountProblem, isCurrencyCode, isDecimalString } from './common/money.js';
 import type {
@@ -102,6 +103,7 @@ export interface ResolvedPostbackOptions {
     routes?: (string | RouteInfo)[];
     exclude: (string | RouteInfo)[];
     visitorKey: (req: Request) => string | undefined;
+    visitorKeySecret?: string;
     customerId: (req: Request) => string | undefined;
     bufferMs: number;
   };
@@ -124,10 +126,6 @@ const TRACKER_NAME = /^[a-z0-9_-]{1,64}$/;
 const PARAM_NAME = /^[A-Za-z0-9_.\-[\]]{1,64}$/;
 const VALUE_NAME = /^[a-z_][a-z0-9_]*$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-function sessionIdOf(req: Request): string | undefined {
-  return (req as Request & { sessionID?: string }).sessionID;
-}
 
 /**
  * Validates the options and fills in defaults, collecting every problem so the merchant
@@ -171,6 +169,13 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
     );
   }
 
+  const secret = capture.visitorKeySecret;
+  if (secret !== undefined && (typeof secret !== 'string' || secret.trim().length < 16)) {
+    problems.push(
+      `capture: visitorKeySecret must be at least 16 characters (is ${VISITOR_KEY_SECRET_ENV} set?)`,
+    );
+  }
+
   if (problems.length > 0) throw new PostbackConfigurationError(problems);
 
   const events =
@@ -189,6 +194,7 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
       routes: capture.routes,
       exclude: capture.exclude ?? [],
       visitorKey: capture.visitorKey ?? sessionIdOf,
+      visitorKeySecret: secret,
       customerId: capture.customerId ?? (() => undefined),
       bufferMs,
     },

@@ -42,6 +42,15 @@ export class AgentEnv {
   @MinLength(16, { message: 'POSTBACK_ADMIN_KEY must be at least 16 characters' })
   POSTBACK_ADMIN_KEY?: string;
 
+  /**
+   * Key of the HMAC that visitor keys (`sessionKey`) are stored under; without it they are
+   * stored as SHA-256, with a warning. The migration that hashes older rows reads it too.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'POSTBACK_VISITOR_KEY_SECRET must be at least 16 characters' })
+  POSTBACK_VISITOR_KEY_SECRET?: string;
+
   @IsString()
   POSTBACK_CONFIG: string = './config/postback.yaml';
 
