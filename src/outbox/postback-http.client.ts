@@ -276,7 +276,8 @@ function readBounded(
     const finish = () => {
       if (settled) return;
       settled = true;
-      resolve({ body: Buffer.concat(chunks).toString('utf8'), cutShort: size > limit });
+      // A body of exactly the limit counts as cut: whether more would have come is unknown.
+      resolve({ body: Buffer.concat(chunks).toString('utf8'), cutShort: size >= limit });
     };
     stream.on('data', (chunk: Buffer) => {
       if (size < limit) chunks.push(chunk.subarray(0, limit - size));
