@@ -24,12 +24,12 @@ const MANY = 450;
  */
 describeEachDatabase(await testDatabases(), (database) => {
   let url: string;
-  let drop: () => Promise<void>;
+  let drop: (() => Promise<void>) | undefined;
   const now = Date.now();
 
-  beforeAll(async () => {
+  /** A fresh database with the schema the previous release left, and its rows. */
+  const previousRelease = async () => {
     ({ url, drop } = await database.create());
-    // The schema as the previous release left it, with its rows.
     const before = new DataSource({
       ...postbackDataSourceOptions({ url }),
       migrations: [CreatePostbackTables1764000000000, DropClickIdIndex1764200000000],
@@ -76,14 +76,19 @@ describeEachDatabase(await testDatabases(), (database) => {
       conversion('0190a000-0000-7000-9000-000000000002', null),
     ]);
     await before.destroy();
-  });
-  afterAll(async () => {
+  };
+  afterEach(async () => {
     delete process.env[VISITOR_KEY_SECRET_ENV];
     await drop?.();
+    drop = undefined;
   });
 
-  it('hashes the stored keys under the secret, and the visitors are found again', async () => {
-    process.env[VISITOR_KEY_SECRET_ENV] = SECRET;
+  it.each([
+    ['under POSTBACK_VISITOR_KEY_SECRET', SECRET],
+    ['as SHA-256 without a secret', undefined],
+  ])('hashes the stored keys %s, and the visitors are found again', async (_, secret) => {
+    await previousRelease();
+    if (secret) process.env[VISITOR_KEY_SECRET_ENV] = secret;
     // The app's DataSource runs the pending migration at start-up.
     const app = await startShopApp({
       databaseUrl: url,
@@ -95,7 +100,7 @@ describeEachDatabase(await testDatabases(), (database) => {
             postback: { url: 'https://t.example/?c={click_id}' },
           },
         ],
-        capture: { visitorKeySecret: SECRET },
+        capture: { visitorKeySecret: secret },
         outbox: { enabled: false },
       },
     });
@@ -104,15 +109,15 @@ describeEachDatabase(await testDatabases(), (database) => {
       const clicks = new Map(
         (await db.run((m) => m.find(Click))).map((c) => [c.clickId, c.visitorKey]),
       );
-      expect(clicks.get('C-1')).toBe(visitorKeyDigest('sess-raw-1', SECRET));
-      expect(clicks.get('C-2')).toBe(visitorKeyDigest(LONG_KEY, SECRET));
+      expect(clicks.get('C-1')).toBe(visitorKeyDigest('sess-raw-1', secret));
+      expect(clicks.get('C-2')).toBe(visitorKeyDigest(LONG_KEY, secret));
       expect(clicks.get('C-3')).toBe('');
       for (let i = 0; i < MANY; i++) {
-        expect(clicks.get(`C-${100 + i}`)).toBe(visitorKeyDigest(`sess-many-${i}`, SECRET));
+        expect(clicks.get(`C-${100 + i}`)).toBe(visitorKeyDigest(`sess-many-${i}`, secret));
       }
       const conversions = await db.run((m) => m.find(Conversion, { order: { id: 'ASC' } }));
       expect(conversions.map((c) => c.visitorKey)).toEqual([
-        visitorKeyDigest('sess-raw-1', SECRET),
+        visitorKeyDigest('sess-raw-1', secret),
         null,
       ]);
 
