@@ -98,3 +98,32 @@ describe('secretRedactor', () => {
     expect(excerpt({}, 100)).toBeNull();
   });
 });
+
+describe('secretRedactor, a secret beyond the BMP', () => {
+  const secret = 'key😀end-0123456789';
+  const { redact } = secretRedactor(
+    resolvePostbackOptions({
+      trackers: [
+        {
+          name: 'api',
+          clickParams: ['cid'],
+          postback: {
+            url: 'https://api.example/conversions',
+            method: 'POST',
+            body: { c: '{click_id}' },
+          },
+          signing: { type: 'bearer', secret },
+        },
+      ],
+    }).trackers.get('api')!,
+  );
+
+  it.each([
+    ['JSON surrogate pair', secret.replace('😀', '\\ud83d\\ude00')],
+    ['HTML decimal code point', secret.replace('😀', '&#128512;')],
+    ['HTML hex code point', secret.replace('😀', '&#x1F600;')],
+    ['percent-encoded UTF-8', encodeURIComponent(secret)],
+  ])('%s', (_, form) => {
+    expect(redact(`[${form}]`)).toBe('[[redacted]]');
+  });
+});
