@@ -239,10 +239,28 @@ describe('resolvePostbackOptions', () => {
       const signing = { type: 'bearer' as const, secret: 'api-key-123' };
       const plain = (host: string) =>
         tracker({ signing, postback: { url: `http://${host}/track?cid={click_id}` } });
-      expect(errorOf({ trackers: [plain('api.example.com')] }).problems).toEqual([
-        expect.stringContaining('the bearer token would travel over plain HTTP'),
-      ]);
-      expect(resolvePostbackOptions({ trackers: [plain('127.0.0.1:8080')] }).trackers.size).toBe(1);
+      // Names that merely start like a loopback address are anyone's hosts.
+      for (const host of ['api.example.com', '127.attacker.example', '127.0.0.1.evil.example']) {
+        expect(errorOf({ trackers: [plain(host)] }).problems).toEqual([
+          expect.stringContaining('the bearer token would travel over plain HTTP'),
+        ]);
+      }
+      for (const host of ['127.0.0.1:8080', 'localhost', '[::1]', '[::ffff:127.0.0.1]']) {
+        expect(resolvePostbackOptions({ trackers: [plain(host)] }).trackers.size).toBe(1);
+      }
+    });
+
+    it('refuses a capture.visitorKeySecret shorter than 16 characters or blank', () => {
+      for (const visitorKeySecret of ['short', ' '.repeat(20)]) {
+        expect(errorOf({ trackers: [tracker()], capture: { visitorKeySecret } }).problems).toEqual([
+          expect.stringContaining('capture: visitorKeySecret must be at least 16'),
+        ]);
+      }
+      const secret = 'v'.repeat(16);
+      expect(
+        resolvePostbackOptions({ trackers: [tracker()], capture: { visitorKeySecret: secret } })
+          .capture.visitorKeySecret,
+      ).toBe(secret);
     });
 
     it('keeps capture.bufferMs, 0 included (no buffering)', () => {

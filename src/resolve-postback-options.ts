@@ -2,6 +2,8 @@ import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
 import type { Request } from 'express';
 
 import { type Clock, systemClock } from './common/clock.js';
+import { sessionIdOf, VISITOR_KEY_SECRET_ENV } from './click/visitor-key.js';
+import { isLoopbackUrl } from './common/loopback.js';
 import { amountProblem, isCurrencyCode, isDecimalString } from './common/money.js';
 import type {
   CommissionRule,
@@ -101,6 +103,7 @@ export interface ResolvedPostbackOptions {
     routes?: (string | RouteInfo)[];
     exclude: (string | RouteInfo)[];
     visitorKey: (req: Request) => string | undefined;
+    visitorKeySecret?: string;
     customerId: (req: Request) => string | undefined;
     bufferMs: number;
   };
@@ -123,10 +126,6 @@ const TRACKER_NAME = /^[a-z0-9_-]{1,64}$/;
 const PARAM_NAME = /^[A-Za-z0-9_.\-[\]]{1,64}$/;
 const VALUE_NAME = /^[a-z_][a-z0-9_]*$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-function sessionIdOf(req: Request): string | undefined {
-  return (req as Request & { sessionID?: string }).sessionID;
-}
 
 /**
  * Validates the options and fills in defaults, collecting every problem so the merchant
@@ -170,6 +169,13 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
     );
   }
 
+  const secret = capture.visitorKeySecret;
+  if (secret !== undefined && (typeof secret !== 'string' || secret.trim().length < 16)) {
+    problems.push(
+      `capture: visitorKeySecret must be at least 16 characters (is ${VISITOR_KEY_SECRET_ENV} set?)`,
+    );
+  }
+
   if (problems.length > 0) throw new PostbackConfigurationError(problems);
 
   const events =
@@ -188,6 +194,7 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
       routes: capture.routes,
       exclude: capture.exclude ?? [],
       visitorKey: capture.visitorKey ?? sessionIdOf,
+      visitorKeySecret: secret,
       customerId: capture.customerId ?? (() => undefined),
       bufferMs,
     },
@@ -343,7 +350,8 @@ function resolveTracker(
       credential &&
       template &&
       /^http:/i.test(template.origin) &&
-      !isLoopbackOrigin(template.origin)
+      // Local test receivers may use plain HTTP; nothing else that carries a secret may.
+      !isLoopbackUrl(template.origin)
     ) {
       counted(
         `the ${credential} would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL`,
@@ -598,12 +606,6 @@ function fillPlaceholders(
     }
     return value;
   });
-}
-
-/** Local test receivers may use plain HTTP; nothing else that carries a secret may. */
-function isLoopbackOrigin(origin: string): boolean {
-  const host = new URL(origin).hostname;
-  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
 /** Whether an event of this type, credited to this tracker, is reported to it. */

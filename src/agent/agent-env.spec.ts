@@ -38,3 +38,39 @@ describe('withoutCredentials', () => {
     expect(withoutCredentials(url)).toBe(logged);
   });
 });
+
+describe('the bearer keys', () => {
+  const key = 'k'.repeat(16);
+  const problemsOf = (environment: NodeJS.ProcessEnv): string => {
+    try {
+      loadAgentEnv(environment);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return '';
+  };
+
+  it.each([
+    ['POSTBACK_API_KEY', ''],
+    ['POSTBACK_API_KEY', ' '.repeat(20)],
+    ['POSTBACK_ADMIN_KEY', '\t\n  '],
+  ])('refuses %s set to %j, naming the variable and the fix', (name, value) => {
+    const message = problemsOf({ [name]: value });
+    expect(message).toMatch(new RegExp(`${name} is set but (empty|only whitespace): set a key`));
+    // One message for the blank key, not a length rule too.
+    expect(message).not.toMatch(/at least 16 characters$/m);
+  });
+
+  it('refuses a key with leading or trailing whitespace, which no client can send', () => {
+    expect(problemsOf({ POSTBACK_API_KEY: `${key}\n` })).toMatch(
+      /POSTBACK_API_KEY starts or ends with whitespace/,
+    );
+  });
+
+  it('refuses an admin key equal to the API key, and accepts distinct keys', () => {
+    expect(problemsOf({ POSTBACK_API_KEY: key, POSTBACK_ADMIN_KEY: key })).toMatch(
+      /POSTBACK_ADMIN_KEY is the same as POSTBACK_API_KEY[\s\S]*own value/,
+    );
+    expect(problemsOf({ POSTBACK_API_KEY: key, POSTBACK_ADMIN_KEY: 'a'.repeat(16) })).toBe('');
+  });
+});

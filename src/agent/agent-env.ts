@@ -10,6 +10,8 @@ import {
   validateSync,
 } from 'class-validator';
 
+import { isLoopbackHost } from '../common/loopback.js';
+import { isBlankKey, keyProblems } from './agent-keys.js';
 import { DEFAULT_DATABASE_URL } from '../database/data-source-options.js';
 
 /**
@@ -40,6 +42,15 @@ export class AgentEnv {
   @MinLength(16, { message: 'POSTBACK_ADMIN_KEY must be at least 16 characters' })
   POSTBACK_ADMIN_KEY?: string;
 
+  /**
+   * Key of the HMAC that visitor keys (`sessionKey`) are stored under; without it they are
+   * stored as SHA-256, with a warning. The migration that hashes older rows reads it too.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'POSTBACK_VISITOR_KEY_SECRET must be at least 16 characters' })
+  POSTBACK_VISITOR_KEY_SECRET?: string;
+
   @IsString()
   POSTBACK_CONFIG: string = './config/postback.yaml';
 
@@ -48,12 +59,6 @@ export class AgentEnv {
 
   @IsIn(['FULL', 'NORMAL'])
   SQLITE_SYNCHRONOUS: 'FULL' | 'NORMAL' = 'FULL';
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith('127.');
 }
 
 /** Reads and checks the environment; throws one error naming every problem. */
@@ -65,10 +70,12 @@ export function loadAgentEnv(environment: NodeJS.ProcessEnv): AgentEnv {
     ...raw,
     ...(raw.PORT !== undefined && { PORT: Number(raw.PORT) }),
   });
-  const problems = validateSync(env, { forbidUnknownValues: false }).flatMap((error) =>
-    Object.values(error.constraints ?? {}),
-  );
-  if (!env.POSTBACK_API_KEY && env.HOST && !isLoopback(env.HOST)) {
+  const problems = validateSync(env, { forbidUnknownValues: false })
+    // A blank key gets its own message below, not a length rule as well.
+    .filter((error) => !isBlankKey(environment, error.property))
+    .flatMap((error) => Object.values(error.constraints ?? {}));
+  problems.push(...keyProblems(environment));
+  if (!env.POSTBACK_API_KEY && env.HOST && !isLoopbackHost(env.HOST)) {
     problems.push(
       `HOST=${env.HOST} would expose the API without a key: set POSTBACK_API_KEY, or listen on loopback`,
     );

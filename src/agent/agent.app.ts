@@ -38,7 +38,15 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
         }),
       ),
       ScheduleModule.forRoot(),
-      PostbackModule.forRoot({ ...options, capture: { ...options.capture, enabled: false } }),
+      PostbackModule.forRoot({
+        ...options,
+        capture: {
+          ...options.capture,
+          enabled: false,
+          // From the environment only, like every secret of the agent.
+          visitorKeySecret: env.POSTBACK_VISITOR_KEY_SECRET,
+        },
+      }),
     ],
     controllers: [
       ClicksController,

@@ -21,6 +21,11 @@ async function main(): Promise<void> {
       'POSTBACK_API_KEY is not set: the API accepts any caller, so the agent listens on loopback only. Set a key to listen on other interfaces.',
     );
   }
+  if (!env.POSTBACK_VISITOR_KEY_SECRET) {
+    logger.warn(
+      'POSTBACK_VISITOR_KEY_SECRET is not set: session keys are stored as plain SHA-256, which anyone holding the database can test guesses against if they can be guessed (an e-mail address). Set it to a random value of at least 16 characters, before the first start if you can: changing it later makes stored session keys unfindable.',
+    );
+  }
 }
 
 main().catch((error: Error) => {

@@ -25,7 +25,7 @@ export class TrackersController {
     const tracker = this.options.trackers.get(name);
     if (!tracker) throw new NotFoundException(`No tracker "${name}"`);
     const { landingUrl, request, unconfirmed } = samplePostback(tracker, tracker.preset);
-    const redact = secretRedactor(tracker);
+    const { redact } = secretRedactor(tracker);
     // An authorization header carries the secret (basic, bearer): redacted with the others.
     const headers = Object.fromEntries(
       Object.entries(request.headers).map(([header, value]) => [header, redact(value)]),

@@ -26,7 +26,7 @@ export class Click {
   @Column({ name: 'click_id', type: 'varchar', length: 512 })
   clickId: string;
 
-  /** Session ID or host-chosen visitor key; '' when the visitor had none. */
+  /** The digest of the session ID or host-chosen visitor key (`visitorKeyDigest`); '' for none. */
   @Column({ name: 'visitor_key', type: 'varchar', length: 128, default: '' })
   visitorKey: string;
 

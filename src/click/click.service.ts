@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
@@ -19,13 +17,17 @@ import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
 import { upsertClicks } from './click-upsert.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
+import { VisitorKeys } from './visitor-keys.js';
 
 /** @publicApi */
 export interface CaptureClickInput {
   tracker: string;
   /** Exactly as the tracker sent it (already URL-decoded once, as every query parser does). */
   clickId: string;
-  /** Session ID or other visitor key; later events of this visitor find the click by it. */
+  /**
+   * Session ID or other visitor key; later events of this visitor find the click by it.
+   * Stored as its digest (see `visitorKeyDigest`), never in clear.
+   */
   visitorKey?: string;
   customerId?: string;
   landingPath?: string;
@@ -59,6 +61,8 @@ export class ClickService {
     private readonly buffer: ClickWriteBuffer,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
+    /** What a visitor key is stored as; conversions store the same. */
+    readonly visitorKeys: VisitorKeys,
   ) {}
 
   /**
@@ -156,7 +160,7 @@ export class ClickService {
       id: uuidV7(now),
       tracker: click.tracker,
       clickId: click.clickId,
-      visitorKey: normaliseVisitorKey(visitorKey),
+      visitorKey: this.visitorKeys.digest(visitorKey),
       customerId: customerId ?? null,
       landingPath:
         landingPath.length > LANDING_PATH_MAX_LENGTH
@@ -174,7 +178,7 @@ export class ClickService {
       id: uuidV7(),
       tracker: input.tracker,
       clickId: input.clickId,
-      visitorKey: normaliseVisitorKey(input.visitorKey),
+      visitorKey: this.visitorKeys.digest(input.visitorKey),
       customerId: input.customerId ?? null,
       landingPath: (input.landingPath ?? '').slice(0, LANDING_PATH_MAX_LENGTH),
       subParams: input.subParams && Object.keys(input.subParams).length ? input.subParams : null,
@@ -225,7 +229,7 @@ export class ClickService {
     const rows = await rawQuery(
       manager,
       `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId AND "c"."visitor_key" = :visitorKey`,
-      { tracker, clickId, visitorKey: normaliseVisitorKey(visitorKey) },
+      { tracker, clickId, visitorKey: this.visitorKeys.digest(visitorKey) },
     );
     return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
@@ -243,7 +247,7 @@ export class ClickService {
         ? await rawQuery(
             manager,
             `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."visitor_key" = :key AND "c"."last_seen_at" >= :since AND "c"."first_seen_at" <= :firstSeenBy ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
-            { key: normaliseVisitorKey(by.visitorKey), since, firstSeenBy },
+            { key: this.visitorKeys.digest(by.visitorKey), since, firstSeenBy },
           )
         : await rawQuery(
             manager,
@@ -265,7 +269,7 @@ export class ClickService {
     click: Pick<Click, 'id' | 'customerId'> | null | undefined,
   ): Promise<void> {
     const clickRowId = click && click.customerId === null ? click.id : undefined;
-    const key = visitorKey ? normaliseVisitorKey(visitorKey) : undefined;
+    const key = visitorKey ? this.visitorKeys.digest(visitorKey) : undefined;
     const set =
       'UPDATE "postback_clicks" SET "customer_id" = :customerId WHERE "customer_id" IS NULL';
     if (key !== undefined && clickRowId !== undefined) {
@@ -318,13 +322,4 @@ export class ClickService {
 function hasKeys(object: Record<string, string>): boolean {
   for (const _ in object) return true;
   return false;
-}
-
-/**
- * Visitor keys fit a 128-character column; a longer one (a signed cookie, say) is replaced
- * by its SHA-256, which keeps it unique instead of truncating it into collisions.
- */
-export function normaliseVisitorKey(key: string | undefined): string {
-  if (!key) return '';
-  return key.length <= 128 ? key : createHash('sha256').update(key).digest('hex');
 }

@@ -4,6 +4,7 @@ import { ClickService } from './click.service.js';
 import type { ClickWriteBuffer } from './click-write-buffer.js';
 import { landingClicks } from './landing-clicks.js';
 import { LandingQueryReader } from './landing-query.js';
+import { VisitorKeys } from './visitor-keys.js';
 
 const options = resolvePostbackOptions({
   trackers: ['first', 'second', 'third'].map((name) => ({
@@ -19,6 +20,7 @@ const clicks = new ClickService(
   null as unknown as ClickWriteBuffer,
   options,
   { now: () => 0 },
+  new VisitorKeys(options),
 );
 const reader = new LandingQueryReader(options.trackers.values());
 const trackersOf = (target: string) =>

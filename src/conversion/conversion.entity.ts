@@ -32,6 +32,7 @@ export class Conversion {
   @Column({ name: 'customer_id', type: 'varchar', length: 255, nullable: true })
   customerId: string | null;
 
+  /** The digest of the event's `sessionKey` (`visitorKeyDigest`), never the key itself. */
   @Column({ name: 'visitor_key', type: 'varchar', length: 128, nullable: true })
   visitorKey: string | null;
 

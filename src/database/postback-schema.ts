@@ -5,6 +5,7 @@ import { Postback } from '../outbox/postback.entity.js';
 import { CreatePostbackTables1764000000000 } from './migrations/1764000000000-CreatePostbackTables.js';
 import { DropClickIdIndex1764200000000 } from './migrations/1764200000000-DropClickIdIndex.js';
 import { RegistrationPerCustomer1764300000000 } from './migrations/1764300000000-RegistrationPerCustomer.js';
+import { HashVisitorKeys1764400000000 } from './migrations/1764400000000-HashVisitorKeys.js';
 
 /**
  * The module's entities, for hosts that list entities explicitly rather than using
@@ -23,4 +24,5 @@ export const POSTBACK_MIGRATIONS = [
   CreatePostbackTables1764000000000,
   DropClickIdIndex1764200000000,
   RegistrationPerCustomer1764300000000,
+  HashVisitorKeys1764400000000,
 ];

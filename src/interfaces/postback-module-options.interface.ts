@@ -75,6 +75,18 @@ export interface ClickCaptureOptions {
   visitorKey?: (req: Request) => string | undefined;
 
   /**
+   * Key of the HMAC under which visitor keys (the session ID, `visitorKey`'s value, a
+   * `sessionKey` given to `record()`) are stored and looked up: never in clear. Without it
+   * they are stored as SHA-256, enough for random session IDs but not for guessable keys such
+   * as e-mail addresses (a warning says so when `visitorKey` is set). Fill it from the
+   * environment, from `POSTBACK_VISITOR_KEY_SECRET`, which the migration hashing the keys
+   * stored by earlier versions reads. At least 16 characters; changing it makes the stored
+   * keys unfindable (attribution by click ID and by customer still works).
+   * @default none: SHA-256
+   */
+  visitorKeySecret?: string;
+
+  /**
    * The logged-in customer of a landing request, if any, so a click by a known customer is
    * linked to them at once.
    * @default none

@@ -443,9 +443,9 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       }
     }
     // Nothing the tracker sent back is stored or logged before its secrets are taken out.
-    const redact = secretRedactor(tracker);
+    const { redact, excerpt } = secretRedactor(tracker);
     if (verdict.outcome !== 'delivered') verdict = { ...verdict, reason: redact(verdict.reason) };
-    const excerpt = result?.body?.slice(0, this.options.outbox.responseExcerptBytes);
+    const responseExcerpt = excerpt(result, this.options.outbox.responseExcerptBytes);
     const record: AttemptRecord = {
       attempt,
       startedAt,
@@ -454,7 +454,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       statusCode: result?.status ?? null,
       outcome: verdict.outcome,
       error: verdict.outcome === 'delivered' ? null : verdict.reason,
-      responseExcerpt: excerpt === undefined ? null : redact(excerpt),
+      responseExcerpt,
     };
     return {
       settlement: { row, attempt: record, change: this.changeFor(verdict, attempt, result) },

@@ -31,6 +31,10 @@ describe('PostbackHttpClient', () => {
         });
         return;
       }
+      if (req.url === '/big') {
+        res.writeHead(200).end('x'.repeat(100 * 1024));
+        return;
+      }
       if (req.url === '/dribble') {
         // Headers at once, then a byte now and then, forever.
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -56,6 +60,13 @@ describe('PostbackHttpClient', () => {
 
   const get = (path: string) =>
     client.send({ method: 'GET', url: `${base}${path}`, headers: {}, redactedUrl: path });
+
+  it('says when a body went on past what was read, for the excerpt to stop short of its end', async () => {
+    const big = await get('/big');
+    expect(big.body).toHaveLength(64 * 1024);
+    expect(big.bodyCutShort).toBe(true);
+    expect((await get('/echo')).bodyCutShort).toBeUndefined();
+  });
 
   it('answers with the status of a prompt tracker', async () => {
     await expect(get('/ok')).resolves.toMatchObject({ status: 204, body: '' });

@@ -208,6 +208,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           { name: 'CreatePostbackTables1764000000000' },
           { name: 'DropClickIdIndex1764200000000' },
           { name: 'RegistrationPerCustomer1764300000000' },
+          { name: 'HashVisitorKeys1764400000000' },
         ]);
 
         // A second instance on the migrated database starts cleanly and migrates nothing again.

@@ -58,7 +58,9 @@ describeEachDatabase(await testDatabases(), (database) => {
     await clicks.capture({ tracker: 'net', clickId: 'AbCdE', visitorKey: 'v1' });
     await clicks.capture({ tracker: 'net', clickId: 'abcde', visitorKey: 'v1' });
     const db = app.get(PostbackDatabase);
-    const rows = await db.run((m) => m.find(Click, { where: { visitorKey: 'v1' } }));
+    const rows = await db.run((m) =>
+      m.find(Click, { where: { visitorKey: clicks.visitorKeys.digest('v1') } }),
+    );
     expect(rows.map((r) => r.clickId).sort()).toEqual(['AbCdE', 'abcde']);
     const found = await db.run((m) => clicks.findByClickId(m, 'abcde', 'net'));
     expect(found?.clickId).toBe('abcde');

@@ -1,0 +1,39 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+
+import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
+import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { sessionIdOf, VISITOR_KEY_SECRET_ENV, visitorKeyDigest } from './visitor-key.js';
+
+/** Turns visitor keys into what clicks and conversions store (see `visitorKeyDigest`). */
+@Injectable()
+export class VisitorKeys implements OnModuleInit {
+  private readonly logger = new Logger(VisitorKeys.name);
+  private readonly secret: string | undefined;
+
+  constructor(
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
+  ) {
+    this.secret = options.capture.visitorKeySecret;
+  }
+
+  /** A click's visitor column: the digest, or '' without a key. */
+  digest(key: string | undefined): string {
+    return key ? visitorKeyDigest(key, this.secret) : '';
+  }
+
+  /** A conversion's visitor column: the digest, or null without a key. */
+  stored(key: string | undefined): string | null {
+    return key ? visitorKeyDigest(key, this.secret) : null;
+  }
+
+  onModuleInit(): void {
+    // A custom key may be guessable (an e-mail address), which an unkeyed hash does not hide.
+    if (!this.secret && this.options.capture.visitorKey !== sessionIdOf) {
+      this.logger.warn(
+        'capture.visitorKey is set but capture.visitorKeySecret is not: visitor keys are stored ' +
+          'as plain SHA-256, which anyone holding the table can test guesses against (an ' +
+          `e-mail address, say). Set capture.visitorKeySecret, from ${VISITOR_KEY_SECRET_ENV}.`,
+      );
+    }
+  }
+}

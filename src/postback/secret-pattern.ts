@@ -1,0 +1,105 @@
+/**
+ * A pattern matching a secret in any form a receiver may echo it back in. Rather than a list
+ * of whole encodings (which misses a body that encodes some characters and not others), every
+ * character of the secret matches any of its own forms, so mixes match too:
+ * - raw;
+ * - percent-encoded UTF-8 in either case (`%2F`, `%2f`, every byte or only some), `+` for a
+ *   space (form encoding), and percent-encoded twice (`%252F`);
+ * - JSON escapes: `\/` and the other short ones, `\uXXXX` for any character (surrogate pairs
+ *   above U+FFFF), escaped twice (`\\u002F`);
+ * - HTML character references: decimal, hex, and the named ones of ASCII punctuation, also
+ *   with the ampersand itself escaped (`&amp;#47;`).
+ * Case is ignored throughout: hex digits and entity names come in both, and a case variant
+ * of a secret is no less worth hiding.
+ */
+export function secretPattern(secrets: string[]): RegExp | undefined {
+  const sources = [...new Set(secrets)]
+    .filter((secret) => secret.length > 0)
+    // Longest first: where one secret contains another, the whole of the longer one goes.
+    .sort((a, b) => b.length - a.length)
+    .map((secret) => Array.from(secret, characterForms).join(''));
+  return sources.length > 0 ? new RegExp(sources.join('|'), 'gi') : undefined;
+}
+
+/** The longest text one character of a secret can match (`&amp;#x000000` + 6 digits + `;`). */
+export const LONGEST_CHARACTER_FORM = 24;
+
+const PERCENT = String.raw`(?:%|%25)`;
+const BACKSLASH = String.raw`\\{1,2}`;
+const AMPERSAND = String.raw`(?:&|&amp;)`;
+const LEADING_ZEROS = '0{0,6}';
+
+/** JSON's two-character escapes. */
+const JSON_SHORT: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  '\b': 'b',
+  '\f': 'f',
+  '\n': 'n',
+  '\r': 'r',
+  '\t': 't',
+};
+
+/** HTML's named references of ASCII characters (the full table is 2,000 names of symbols). */
+const HTML_NAMES: Record<string, string[]> = {
+  '!': ['excl'],
+  '"': ['quot'],
+  '#': ['num'],
+  $: ['dollar'],
+  '%': ['percnt'],
+  '&': ['amp'],
+  "'": ['apos'],
+  '(': ['lpar'],
+  ')': ['rpar'],
+  '*': ['ast', 'midast'],
+  '+': ['plus'],
+  ',': ['comma'],
+  '.': ['period'],
+  '/': ['sol'],
+  ':': ['colon'],
+  ';': ['semi'],
+  '<': ['lt'],
+  '=': ['equals'],
+  '>': ['gt'],
+  '?': ['quest'],
+  '@': ['commat'],
+  '[': ['lsqb', 'lbrack'],
+  '\\': ['bsol'],
+  ']': ['rsqb', 'rbrack'],
+  '^': ['Hat'],
+  _: ['lowbar', 'UnderBar'],
+  '`': ['grave', 'DiacriticalGrave'],
+  '{': ['lcub', 'lbrace'],
+  '|': ['verbar', 'vert', 'VerticalLine'],
+  '}': ['rcub', 'rbrace'],
+  '\n': ['NewLine'],
+  '\t': ['Tab'],
+};
+/** Names HTML also reads without their semicolon. */
+const LEGACY_NAMES = new Set(['amp', 'lt', 'gt', 'quot']);
+
+function characterForms(character: string): string {
+  const code = character.codePointAt(0) as number;
+  const forms = [escapeRegExp(character)];
+  forms.push(Array.from(Buffer.from(character, 'utf8'), (byte) => PERCENT + hex(byte, 2)).join(''));
+  if (character === ' ') forms.push(String.raw`\+`);
+  const units =
+    code > 0xffff ? [character.charCodeAt(0), character.charCodeAt(1)] : [character.charCodeAt(0)];
+  forms.push(units.map((unit) => `${BACKSLASH}u${hex(unit, 4)}`).join(''));
+  if (JSON_SHORT[character]) forms.push(BACKSLASH + escapeRegExp(JSON_SHORT[character]));
+  forms.push(`${AMPERSAND}#${LEADING_ZEROS}${code};?`);
+  forms.push(`${AMPERSAND}#x${LEADING_ZEROS}${code.toString(16)};?`);
+  for (const name of HTML_NAMES[character] ?? []) {
+    forms.push(`${AMPERSAND}${name}${LEGACY_NAMES.has(name) ? ';?' : ';'}`);
+  }
+  return `(?:${forms.join('|')})`;
+}
+
+function hex(value: number, digits: number): string {
+  return value.toString(16).padStart(digits, '0');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
