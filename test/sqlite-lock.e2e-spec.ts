@@ -3,7 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import request from 'supertest';
-import { DataSource, In } from 'typeorm';
+import { DataSource, type DataSourceOptions, In } from 'typeorm';
 
 import {
   Click,
@@ -13,7 +13,9 @@ import {
   POSTBACK_MIGRATIONS,
   PostbackModule,
 } from '../src/index.js';
+import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
 import { DatabaseUnavailableError } from '../src/database/database-unavailable.error.js';
+import { LOCK_PROBE_TIMEOUT_MS } from '../src/database/sqlite-lock-wait.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { eventually, tempDir } from './utils/sqlite.js';
@@ -136,131 +138,151 @@ describe('a SQLite write lock held by another process', () => {
     });
   });
 
-  describe('the module on the host’s own DataSource (writer thread off)', () => {
-    /** The host's busy timeout: the module's bound for waiting out a lock. */
-    const HOST_BUSY_TIMEOUT_MS = 1_000;
-    let app: INestApplication;
-    const file = () => `${dir.path}/shop.sqlite`;
+  /** The DataSource's busy timeout: the module's bound for waiting out a lock. */
+  const BUSY_TIMEOUT_MS = 1_000;
+  const shopFile = () => `${dir.path}/shop.sqlite`;
+  describe.each([
+    {
+      label: 'the host’s own DataSource',
+      // As the README shows it, on SQLite: the host's DataSource, the module's tables in it.
+      dataSource: (): DataSourceOptions => ({
+        type: 'better-sqlite3',
+        database: shopFile(),
+        enableWAL: true,
+        timeout: BUSY_TIMEOUT_MS,
+        entities: [...POSTBACK_ENTITIES],
+        migrations: [...POSTBACK_MIGRATIONS],
+        migrationsRun: true,
+      }),
+      // The host's statements keep the host's timeout.
+      busyTimeoutAfter: BUSY_TIMEOUT_MS,
+    },
+    {
+      label: 'the module’s own DataSource',
+      dataSource: () =>
+        postbackDataSourceOptions({
+          url: `sqlite:${shopFile()}`,
+          sqliteBusyTimeoutMs: BUSY_TIMEOUT_MS,
+        }),
+      busyTimeoutAfter: LOCK_PROBE_TIMEOUT_MS,
+    },
+  ])(
+    'the module on $label (writer thread off)',
+    ({ dataSource: dataSourceOptions, busyTimeoutAfter }) => {
+      let app: INestApplication;
+      const file = shopFile;
 
-    @Controller()
-    class LandingController {
-      @Get('landing')
-      landing(): string {
-        return 'welcome';
-      }
-    }
-
-    function hostModule(): DynamicModule {
-      @Module({})
-      class HostModule {}
-      return {
-        module: HostModule,
-        controllers: [LandingController],
-        imports: [
-          // As the README shows it, on SQLite: the host's DataSource, the module's tables in it.
-          TypeOrmModule.forRoot({
-            type: 'better-sqlite3',
-            database: file(),
-            enableWAL: true,
-            timeout: HOST_BUSY_TIMEOUT_MS,
-            entities: [...POSTBACK_ENTITIES],
-            migrations: [...POSTBACK_MIGRATIONS],
-            migrationsRun: true,
-            retryAttempts: 0,
-          }),
-          ScheduleModule.forRoot(),
-          PostbackModule.forRoot({
-            trackers: [
-              {
-                name: 'net',
-                clickParams: ['cid'],
-                postback: { url: 'http://127.0.0.1:9/pb?c={click_id}' },
-                commission: { purchase: { percent: '10' } },
-              },
-            ],
-            capture: { visitorKey: (req) => req.header('x-visitor') },
-            outbox: { enabled: false },
-          }),
-        ],
-      };
-    }
-
-    beforeEach(async () => {
-      const moduleRef = await Test.createTestingModule({ imports: [hostModule()] }).compile();
-      app = moduleRef.createNestApplication({ logger: false });
-      await app.init();
-    });
-    afterEach(() => app.close());
-
-    it('serves landings during it, stores their clicks after it, and bounds the events’ wait', async () => {
-      const conversions = app.get(ConversionService);
-      const dataSource = app.get(DataSource);
-      await conversions.record({
-        type: 'purchase',
-        orderId: 'warm-up',
-        amount: '1',
-        currency: 'EUR',
-      });
-
-      const lock = await holdSqliteWriteLock(file(), LOCK_MS);
-      const loop = watchEventLoop();
-      const clickIds = Array.from({ length: 20 }, (_, i) => `landing-${i}`);
-      const events = Array.from({ length: 5 }, (_, i) =>
-        conversions
-          .record({ type: 'purchase', orderId: `O-${i}`, amount: '10.00', currency: 'EUR' })
-          .then(
-            (result) => ({ stored: result.conversionId, duringLock: lock.held }),
-            (error: unknown) => ({ error, duringLock: lock.held }),
-          ),
-      );
-      const landings = await Promise.all(
-        clickIds.map((cid, i) =>
-          send(
-            request(app.getHttpServer())
-              .get('/landing')
-              .set('x-visitor', `visitor-${i}`)
-              .query({ cid }),
-            lock,
-          ),
-        ),
-      );
-      const outcomes = await Promise.all(events);
-      await lock.released;
-      expect(loop.stop()).toBeLessThan(LONGEST_ACCEPTABLE_GAP_MS);
-
-      for (const landing of landings)
-        expect(landing).toMatchObject({ status: 200, duringLock: true });
-      // Waited asynchronously up to the host's busy timeout, shorter than the lock: refused
-      // while it was still held, with the error the agent answers 503 to. None was stored.
-      for (const outcome of outcomes) {
-        expect(outcome).toMatchObject({ duringLock: true });
-        expect((outcome as { error?: unknown }).error).toBeInstanceOf(DatabaseUnavailableError);
-      }
-      expect(
-        await dataSource
-          .getRepository(Conversion)
-          .countBy({ orderId: In(['O-0', 'O-1', 'O-2', 'O-3', 'O-4']) }),
-      ).toBe(0);
-
-      await eventually(
-        async () =>
-          (await dataSource.getRepository(Click).countBy({ clickId: In(clickIds) })) === 20,
-        10_000,
-        'the clicks of the landings during the lock to be stored',
-      );
-      // After the lock, events go through; the host's own statements kept the host's timeout.
-      await conversions.record({
-        type: 'purchase',
-        orderId: 'after',
-        amount: '1',
-        currency: 'EUR',
-      });
-      const connection = (
-        dataSource.driver as unknown as {
-          databaseConnection: { pragma(s: string, o: { simple: true }): unknown };
+      @Controller()
+      class LandingController {
+        @Get('landing')
+        landing(): string {
+          return 'welcome';
         }
-      ).databaseConnection;
-      expect(connection.pragma('busy_timeout', { simple: true })).toBe(HOST_BUSY_TIMEOUT_MS);
-    });
-  });
+      }
+
+      function hostModule(): DynamicModule {
+        @Module({})
+        class HostModule {}
+        return {
+          module: HostModule,
+          controllers: [LandingController],
+          imports: [
+            TypeOrmModule.forRoot({ ...dataSourceOptions(), retryAttempts: 0 }),
+            ScheduleModule.forRoot(),
+            PostbackModule.forRoot({
+              trackers: [
+                {
+                  name: 'net',
+                  clickParams: ['cid'],
+                  postback: { url: 'http://127.0.0.1:9/pb?c={click_id}' },
+                  commission: { purchase: { percent: '10' } },
+                },
+              ],
+              capture: { visitorKey: (req) => req.header('x-visitor') },
+              outbox: { enabled: false },
+              sqliteWriterThread: false,
+            }),
+          ],
+        };
+      }
+
+      beforeEach(async () => {
+        const moduleRef = await Test.createTestingModule({ imports: [hostModule()] }).compile();
+        app = moduleRef.createNestApplication({ logger: false });
+        await app.init();
+      });
+      afterEach(() => app.close());
+
+      it('serves landings during it, stores their clicks after it, and bounds the events’ wait', async () => {
+        const conversions = app.get(ConversionService);
+        const dataSource = app.get(DataSource);
+        await conversions.record({
+          type: 'purchase',
+          orderId: 'warm-up',
+          amount: '1',
+          currency: 'EUR',
+        });
+
+        const lock = await holdSqliteWriteLock(file(), LOCK_MS);
+        const loop = watchEventLoop();
+        const clickIds = Array.from({ length: 20 }, (_, i) => `landing-${i}`);
+        const events = Array.from({ length: 5 }, (_, i) =>
+          conversions
+            .record({ type: 'purchase', orderId: `O-${i}`, amount: '10.00', currency: 'EUR' })
+            .then(
+              (result) => ({ stored: result.conversionId, duringLock: lock.held }),
+              (error: unknown) => ({ error, duringLock: lock.held }),
+            ),
+        );
+        const landings = await Promise.all(
+          clickIds.map((cid, i) =>
+            send(
+              request(app.getHttpServer())
+                .get('/landing')
+                .set('x-visitor', `visitor-${i}`)
+                .query({ cid }),
+              lock,
+            ),
+          ),
+        );
+        const outcomes = await Promise.all(events);
+        await lock.released;
+        expect(loop.stop()).toBeLessThan(LONGEST_ACCEPTABLE_GAP_MS);
+
+        for (const landing of landings)
+          expect(landing).toMatchObject({ status: 200, duringLock: true });
+        // Waited asynchronously up to the busy timeout, shorter than the lock: refused
+        // while it was still held, with the error the agent answers 503 to. None was stored.
+        for (const outcome of outcomes) {
+          expect(outcome).toMatchObject({ duringLock: true });
+          expect((outcome as { error?: unknown }).error).toBeInstanceOf(DatabaseUnavailableError);
+        }
+        expect(
+          await dataSource
+            .getRepository(Conversion)
+            .countBy({ orderId: In(['O-0', 'O-1', 'O-2', 'O-3', 'O-4']) }),
+        ).toBe(0);
+
+        await eventually(
+          async () =>
+            (await dataSource.getRepository(Click).countBy({ clickId: In(clickIds) })) === 20,
+          10_000,
+          'the clicks of the landings during the lock to be stored',
+        );
+        // After the lock, events go through.
+        await conversions.record({
+          type: 'purchase',
+          orderId: 'after',
+          amount: '1',
+          currency: 'EUR',
+        });
+        const connection = (
+          dataSource.driver as unknown as {
+            databaseConnection: { pragma(s: string, o: { simple: true }): unknown };
+          }
+        ).databaseConnection;
+        expect(connection.pragma('busy_timeout', { simple: true })).toBe(busyTimeoutAfter);
+      });
+    },
+  );
 });
