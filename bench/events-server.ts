@@ -51,8 +51,9 @@ async function countBy(
 
 async function main(): Promise<void> {
   const { receiver = 'http://127.0.0.1:9', database, outbox } = args();
+  const file = database ? undefined : `${appDir('events')}/agent.sqlite`;
   const env = loadAgentEnv({
-    DATABASE_URL: database ?? `sqlite:${appDir('events')}/agent.sqlite`,
+    DATABASE_URL: database ?? `sqlite:${file}`,
     SQLITE_SYNCHRONOUS: sqliteSynchronous(),
   });
   const outboxOptions = outbox ? (JSON.parse(outbox) as OutboxOptions) : EVENTS_FIGURE_OUTBOX;
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   const dataSource = app.get(DataSource);
 
   await serve(app, {
+    ready: { file },
     async status(message) {
       if (!message.counts) return {};
       return {

@@ -2,7 +2,9 @@
  * Child process, figure 1: a small shop-like Nest app with PostbackModule.forRoot, TypeORM on
  * SQLite (better-sqlite3) in a temp dir, ScheduleModule, and one GET route `/landing`.
  * `--capture=on` registers the click-capture middleware (the module's default), `--capture=off`
- * is the baseline: the same app and route with `capture.enabled: false`.
+ * is the baseline: the same app and route with `capture.enabled: false`. `--writerThread=off`
+ * writes the clicks on the event loop's connection, as a host's shared DataSource does (the
+ * lock figure).
  */
 import 'reflect-metadata';
 
@@ -27,7 +29,7 @@ class LandingController {
 }
 
 async function main(): Promise<void> {
-  const { capture = 'on', receiver = 'http://127.0.0.1:9' } = args();
+  const { capture = 'on', receiver = 'http://127.0.0.1:9', writerThread } = args();
   const file = `${appDir(`landing-${capture}`)}/shop.sqlite`;
 
   @Module({
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
         trackers: [benchTracker(receiver)],
         capture: { enabled: capture === 'on' },
         outbox: { flushIntervalMs: 3_600_000 },
+        ...(writerThread === 'off' && { sqliteWriterThread: false }),
       }),
     ],
     controllers: [LandingController],
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
 
   const app = await NestFactory.create(ShopModule, nestOptions);
   await serve(app, {
+    ready: { file },
     async stop() {
       let pendingAtStop = 0;
       if (capture === 'on') {

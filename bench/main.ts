@@ -5,7 +5,7 @@
  * load generator (autocannon, or the fixed-rate loop, here) never shares their event loop.
  *
  *   node dist-bench/bench/main.js [landing] [events] [record] [drain] [claim]
- *                                 [record-pg] [drain-pg] [latency] [rss]
+ *                                 [record-pg] [drain-pg] [latency] [rss] [lock]
  *
  * With no names every figure runs. The SQLite figures that write to disk (landing, events,
  * record, drain) run twice, at `synchronous` FULL (the agent's default: the row the target is
@@ -23,6 +23,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
+import { LOCKED } from './figure-lock.js';
 import { AGENT_FIGURES, DRAIN_PG, LATENCY, RECORD_PG, RSS } from './figures-agents.js';
 import {
   CLAIM,
@@ -46,7 +47,7 @@ import {
   tearDown,
 } from './orchestrator.js';
 
-const FIGURES: FigureSpec[] = [...SQLITE_FIGURES, ...AGENT_FIGURES];
+const FIGURES: FigureSpec[] = [...SQLITE_FIGURES, ...AGENT_FIGURES, LOCKED];
 
 /** SQLite `synchronous` levels of the figures that write to disk; FULL is the judged one. */
 const SQLITE_LEVELS: SqliteLevel[] = (() => {

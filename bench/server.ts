@@ -3,13 +3,15 @@
  * on a free loopback port, its RSS sampled from the moment this module loads, and the
  * orchestrator's messages answered —
  *
- *   'status' {resetPeak?, ...}  → {type:'status', data: {rssMb, peakRssMb, errorsLogged, ...}}
- *                                  (the app's own fields from `status(message)`), then the peak
- *                                  restarts if `resetPeak`;
+ *   'status' {resetPeak?, ...}  → {type:'status', data: {rssMb, peakRssMb, errorsLogged,
+ *                                  eventLoopDelayMaxMs, ...}} (the app's own fields from
+ *                                  `status(message)`), then the peaks restart if `resetPeak`;
  *   'stop'                      → {type:'stats', data} from `stop()` (which closes the app),
  *                                  with the CPU each thread used since 'ready' (cpuMsByThread),
  *                                  then the process exits.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 import type { INestApplication } from '@nestjs/common';
 
 import {
@@ -25,6 +27,9 @@ import {
 
 export const rss = rssSampler(50);
 export const logger = new CountingLogger();
+/** How late the event loop ran a 10 ms timer, at worst: a synchronous wait shows here. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 /** Nest's options for the bench apps: errors and warnings to the child's log, counted. */
 export const nestOptions = { logger };
@@ -34,6 +39,8 @@ export interface ServeHooks {
   status?(message: ParentMessage): Promise<Record<string, unknown>>;
   /** Closes the app and returns its final stats. */
   stop(): Promise<Record<string, unknown>>;
+  /** More fields for the 'ready' message (e.g. the SQLite file, for the lock figure). */
+  ready?: Record<string, unknown>;
 }
 
 /** A temp dir for the app's SQLite file, removed when the process exits. */
@@ -56,9 +63,13 @@ export async function serve(app: INestApplication, hooks: ServeHooks): Promise<v
         peakRssMb: rss.peakMb(),
         atPeakMb: rss.atPeakMb(),
         errorsLogged: logger.errors,
+        eventLoopDelayMaxMs: loopDelay.max / 1e6,
         ...own,
       };
-      if (message.resetPeak) rss.resetPeak();
+      if (message.resetPeak) {
+        rss.resetPeak();
+        loopDelay.reset();
+      }
       await send({ type: 'status', data });
     } else if (message.type === 'stop') {
       const data = await hooks.stop();
@@ -76,5 +87,5 @@ export async function serve(app: INestApplication, hooks: ServeHooks): Promise<v
       process.exit(0);
     }
   });
-  await send({ type: 'ready', port });
+  await send({ type: 'ready', port, ...hooks.ready });
 }

@@ -1,5 +1,7 @@
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
 
+import type { CaptureClickInput } from '../click/click.service.js';
 import { ClickService } from '../click/click.service.js';
 import { landingClicks } from '../click/landing-clicks.js';
 import { LandingQueryReader } from '../click/landing-query.js';
@@ -22,38 +24,62 @@ export class ClicksController {
 
   /**
    * Stores the click found in a landing URL (one tracker's: see landingClicks), or one given
-   * explicitly. Answers which click was captured and why anything in the URL was ignored.
+   * explicitly. Answers which click was captured and why anything in the URL was ignored:
+   * 200 once it is stored, 202 when the database could not take it now (another process holds
+   * SQLite's lock) and it waits in memory to be written, as the capture middleware's do; 503
+   * with Retry-After when even that cannot hold it, and nothing was kept.
    */
   @Post()
   @HttpCode(200)
-  async capture(@Body() dto: CaptureClickDto) {
+  async capture(@Body() dto: CaptureClickDto, @Res({ passthrough: true }) res: Response) {
     const visitor = { visitorKey: dto.sessionKey, customerId: dto.customerId };
+    let inputs: CaptureClickInput[];
+    let ignored: readonly string[] = [];
     if (dto.clickId !== undefined) {
-      const click = await this.clicks.capture({
-        ...visitor,
-        tracker: dto.tracker as string,
-        clickId: dto.clickId,
-        subParams: dto.subParams,
-      });
-      return {
-        captured: [{ id: click.id, tracker: click.tracker, clickId: click.clickId }],
-        ignored: [],
-      };
+      inputs = [
+        {
+          ...visitor,
+          tracker: dto.tracker as string,
+          clickId: dto.clickId,
+          subParams: dto.subParams,
+        },
+      ];
+    } else {
+      const url = parseLandingUrl(dto.landingUrl as string);
+      // As the capture middleware reads a landing (the fragment is the browser's, never sent).
+      const { clicks, problems } = landingClicks(
+        url.pathname + url.search,
+        this.query,
+        this.clicks,
+      );
+      inputs = clicks.map((found) => ({ ...found, ...visitor, landingPath: url.pathname }));
+      ignored = problems;
     }
-    let url: URL;
-    try {
-      url = new URL(dto.landingUrl as string);
-    } catch {
-      // class-validator's IsUrl accepts a few URLs that WHATWG parsing refuses (xn--a.com).
-      throw new InvalidInputError({ landingUrl: ['landingUrl is not a URL that can be parsed'] });
-    }
-    // As the capture middleware reads a landing (the fragment is the browser's, never sent).
-    const { clicks, problems } = landingClicks(url.pathname + url.search, this.query, this.clicks);
-    const captured = [];
-    for (const found of clicks) {
-      const click = await this.clicks.capture({ ...found, ...visitor, landingPath: url.pathname });
-      captured.push({ id: click.id, tracker: click.tracker, clickId: click.clickId });
-    }
-    return { captured, ignored: problems };
+    const { stored, queued } = await this.clicks.take(inputs);
+    if (queued.length > 0) res.status(HttpStatus.ACCEPTED);
+    return {
+      captured: [
+        ...stored.map((click) => ({
+          id: click.id,
+          tracker: click.tracker,
+          clickId: click.clickId,
+        })),
+        ...queued.map((click) => ({
+          tracker: click.tracker,
+          clickId: click.clickId,
+          queued: true,
+        })),
+      ],
+      ignored,
+    };
+  }
+}
+
+function parseLandingUrl(landingUrl: string): URL {
+  try {
+    return new URL(landingUrl);
+  } catch {
+    // class-validator's IsUrl accepts a few URLs that WHATWG parsing refuses (xn--a.com).
+    throw new InvalidInputError({ landingUrl: ['landingUrl is not a URL that can be parsed'] });
   }
 }

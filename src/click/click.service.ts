@@ -15,7 +15,8 @@ import {
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
 import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
-import { upsertClicks } from './click-upsert.js';
+import { type TakenClicks, takeClicks } from './click-intake.js';
+import { storeClick } from './click-store.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
 import { VisitorKeys } from './visitor-keys.js';
 
@@ -104,15 +105,13 @@ export class ClickService {
 
   /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
   async capture(input: CaptureClickInput): Promise<Click> {
-    const row = this.prepare(input);
-    return this.db.run(async (manager) => {
-      await upsertClicks(manager, [row]);
-      return manager.findOneByOrFail(Click, {
-        tracker: row.tracker,
-        clickId: row.clickId,
-        visitorKey: row.visitorKey,
-      });
-    });
+    return storeClick(this.db, this.prepare(input));
+  }
+
+  /** `capture()` for clicks never to be lost to a database that cannot take them now. */
+  take(inputs: CaptureClickInput[]): Promise<TakenClicks> {
+    const rows = inputs.map((input) => this.prepare(input));
+    return takeClicks(this.db, this.buffer, rows);
   }
 
   /**

@@ -20,7 +20,10 @@ export interface PostbackDataSourceSettings {
    * @default 'FULL'
    */
   sqliteSynchronous?: SqliteSynchronous;
-  /** How long SQLite waits for a lock before giving up. @default 5000 */
+  /**
+   * How long a write waits for a lock held by another process before giving up; the module
+   * waits asynchronously, never in SQLite's busy handler (see SqliteLockWait). @default 5000
+   */
   sqliteBusyTimeoutMs?: number;
 }
 

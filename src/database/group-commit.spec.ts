@@ -2,6 +2,7 @@ import { DataSource, type EntityManager, type Logger } from 'typeorm';
 
 import { GroupCommit } from './group-commit.js';
 import { PostbackDatabase } from './postback-database.js';
+import { isSqliteBusy } from './sqlite-lock-wait.js';
 
 /** Counts the transactions TypeORM begins. */
 class BeginCounter implements Logger {
@@ -104,5 +105,41 @@ describe('GroupCommit when the shared transaction fails', () => {
       'own error',
       'disk I/O error at COMMIT',
     ]);
+  });
+});
+
+describe('GroupCommit when a unit meets a lock held by another process', () => {
+  it('stops the batch there: the units after it are not run, and every unit fails', async () => {
+    const statements: string[] = [];
+    const manager = {
+      query: async (sql: string) => void statements.push(sql),
+    } as unknown as EntityManager;
+    let rolledBack = false;
+    const group = new GroupCommit(
+      (job) => void job(),
+      async (work) => {
+        try {
+          return await work(manager);
+        } catch (error) {
+          rolledBack = true;
+          throw error;
+        }
+      },
+      isSqliteBusy,
+    );
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    const ran: string[] = [];
+    const outcomes = await Promise.allSettled([
+      group.submit(async () => ran.push('a')),
+      group.submit(async () => {
+        ran.push('b');
+        throw busy;
+      }),
+      group.submit(async () => ran.push('c')),
+    ]);
+    expect(ran).toEqual(['a', 'b']);
+    expect(rolledBack).toBe(true);
+    expect(outcomes.map((o) => (o as PromiseRejectedResult).reason)).toEqual([busy, busy, busy]);
+    expect(statements).not.toContain('ROLLBACK TO SAVEPOINT postback_unit');
   });
 });

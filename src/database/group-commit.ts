@@ -41,10 +41,13 @@ export class GroupCommit {
   /**
    * @param schedule queues a job behind the connection's other work (the SQLite write queue)
    * @param transaction runs work in one transaction on the connection
+   * @param stopsBatch an error the units after the failed one would all meet too (a lock held
+   *   by another process): the batch stops there, and every unit in it gets an error
    */
   constructor(
     private readonly schedule: (job: () => Promise<void>) => void,
     private readonly transaction: <T>(work: Work<T>) => Promise<T>,
+    private readonly stopsBatch: (error: unknown) => boolean = () => false,
   ) {}
 
   submit<T>(work: Work<T>): Promise<T> {
@@ -69,7 +72,9 @@ export class GroupCommit {
     const outcomes: Outcome[] = [];
     try {
       await this.transaction(async (manager) => {
-        for (const unit of units) await runInSavepoint(manager, unit.work, outcomes);
+        for (const unit of units) {
+          await runInSavepoint(manager, unit.work, outcomes, this.stopsBatch);
+        }
       });
     } catch (error) {
       // Nothing was committed. A unit that failed on its own keeps its own error.
@@ -92,12 +97,14 @@ async function runInSavepoint(
   manager: EntityManager,
   work: Work<unknown>,
   outcomes: Outcome[],
+  stopsBatch: (error: unknown) => boolean,
 ): Promise<void> {
   await manager.query('SAVEPOINT postback_unit');
   try {
     outcomes.push({ ok: true, value: await work(manager) });
   } catch (error) {
     outcomes.push({ ok: false, error });
+    if (stopsBatch(error)) throw error;
     // Throws in turn, and so fails the whole batch, if SQLite already rolled the transaction
     // back, as it does on some I/O and memory errors: the earlier units' rows are gone too.
     await manager.query('ROLLBACK TO SAVEPOINT postback_unit');

@@ -1,7 +1,9 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { isDedicatedPostbackDatabase } from './data-source-options.js';
 import { GroupCommit } from './group-commit.js';
+import { isSqliteBusy, LOCK_PROBE_TIMEOUT_MS, SqliteLockWait } from './sqlite-lock-wait.js';
 import {
   SqliteWriterThread,
   type WriterResult,
@@ -25,6 +27,11 @@ export interface PostbackDatabaseOptions {
  * another caller's transaction is open silently joins it. On SQLite every unit of work is
  * therefore queued behind the previous one (better-sqlite3 is synchronous, so the queue costs
  * little). PostgreSQL and MySQL/MariaDB use the pool as usual.
+ *
+ * On a better-sqlite3 file, work that meets a write lock held by another process waits for
+ * it asynchronously, up to the connection's `busy_timeout`, and then fails with
+ * DatabaseUnavailableError (see SqliteLockWait): the event loop never sleeps in SQLite's busy
+ * handler for more than a few milliseconds.
  */
 export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly serialised: boolean;
@@ -36,6 +43,8 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   /** Whether batches go to a writer thread (a SQLite file, and asked for). */
   private readonly writerWanted: boolean;
   private writer?: SqliteWriterThread;
+  /** On better-sqlite3: waits out another process's write lock off the event loop. */
+  private readonly lockWait?: SqliteLockWait;
 
   constructor(
     readonly dataSource: DataSource,
@@ -47,15 +56,33 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     this.serialised = type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor';
     this.postgres = type === 'postgres';
     this.updateReturning = this.postgres || type === 'better-sqlite3';
+    if (type === 'better-sqlite3') {
+      this.lockWait = new SqliteLockWait(
+        dataSource,
+        isDedicatedPostbackDatabase(dataSource.options),
+      );
+    }
     this.groupCommit = new GroupCommit(
       (job) => void this.exclusive(job),
       (work) => this.dataSource.transaction(work),
+      // A lock held by another process: every unit after the one that met it would meet it too.
+      isSqliteBusy,
     );
   }
 
-  /** Runs reads or single writes; `work` must only use the manager it is given. */
-  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.exclusive(() => work(this.dataSource.manager));
+  /**
+   * Runs reads or single writes; `work` must only use the manager it is given. On SQLite,
+   * `work` is run again while another process holds the write lock (its one write, if any,
+   * did not happen); with `waitForLock: false` it fails at once with DatabaseUnavailableError.
+   */
+  run<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    options: { waitForLock?: boolean } = {},
+  ): Promise<T> {
+    return this.lockedRetry(
+      () => this.exclusive(() => work(this.dataSource.manager)),
+      options.waitForLock,
+    );
   }
 
   /**
@@ -87,7 +114,9 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     work: (manager: EntityManager) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
-    if (this.serialised) return this.exclusive(() => this.dataSource.transaction(work));
+    if (this.serialised) {
+      return this.lockedRetry(() => this.exclusive(() => this.dataSource.transaction(work)));
+    }
     const anyIsolation = options.anyIsolation && this.postgres;
     const isolation = anyIsolation ? undefined : 'READ COMMITTED';
     const autocommit = anyIsolation && options.singleWrite;
@@ -116,7 +145,9 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     work: (manager: EntityManager) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
-    return this.serialised ? this.groupCommit.submit(work) : this.transaction(work, options);
+    return this.serialised
+      ? this.lockedRetry(() => this.groupCommit.submit(work))
+      : this.transaction(work, options);
   }
 
   /** Whether `writeOffThread` runs on a writer thread (else callers use the main connection). */
@@ -130,11 +161,15 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
    * but the event loop is free while SQLite works and syncs. Only when `offThread`.
    */
   writeOffThread(statements: WriterStatement[]): Promise<WriterResult[]> {
-    return this.exclusive(async () => {
-      const writer = await this.startedWriter();
-      for (const { sql, values } of statements) this.dataSource.logger.logQuery(sql, values);
-      return writer.run(statements);
-    });
+    // The thread's transaction met the lock and was rolled back: queued again, so the reads
+    // and writes of the main connection go on meanwhile.
+    return this.lockedRetry(() =>
+      this.exclusive(async () => {
+        const writer = await this.startedWriter();
+        for (const { sql, values } of statements) this.dataSource.logger.logQuery(sql, values);
+        return writer.run(statements);
+      }),
+    );
   }
 
   /**
@@ -161,22 +196,36 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     return this.writer;
   }
 
-  /** A writer thread whose connection syncs and waits for locks as the main one does. */
+  /**
+   * A writer thread whose connection syncs as the main one does. Its wait for a lock would not
+   * hold the event loop, but it would hold the queue (reads, health checks): it gives up as
+   * soon as the main connection does, and the batch is queued again (see `writeOffThread`).
+   */
   private async startWriter(): Promise<SqliteWriterThread> {
     const query = async <T>(pragma: string) =>
       ((await this.dataSource.query(`PRAGMA ${pragma}`)) as T[])[0];
     // The main connection's file as SQLite resolved it: the same file whatever the cwd.
     const { file } = await query<{ file: string }>('database_list');
     const { synchronous } = await query<{ synchronous: number }>('synchronous');
-    const { timeout } = await query<{ timeout: number }>('busy_timeout');
-    const writer = new SqliteWriterThread({ file, synchronous, busyTimeoutMs: timeout });
+    const writer = new SqliteWriterThread({
+      file,
+      synchronous,
+      busyTimeoutMs: LOCK_PROBE_TIMEOUT_MS,
+    });
     writer.start();
     return writer;
   }
 
+  /** `attempt` again while another process holds SQLite's write lock (see SqliteLockWait). */
+  private lockedRetry<T>(attempt: () => Promise<T>, wait = true): Promise<T> {
+    return this.lockWait ? this.lockWait.retry(attempt, wait) : attempt();
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     if (!this.serialised) return work();
-    const result = this.tail.then(work, work);
+    const lockWait = this.lockWait;
+    const job = lockWait ? () => lockWait.around(work) : work;
+    const result = this.tail.then(job, job);
     this.tail = result.catch(() => undefined);
     return result;
   }

@@ -1,0 +1,119 @@
+// From node:timers rather than the global: a host's tests with fake timers must not stall
+// every write that meets a lock until they advance the clock.
+import { setTimeout } from 'node:timers';
+
+import type { DataSource } from 'typeorm';
+
+import { DatabaseUnavailableError } from './database-unavailable.error.js';
+
+/**
+ * How long one statement of the module waits for a lock held by another process before
+ * SQLite gives up (its `busy_timeout`, on the event loop's connection and the writer thread's).
+ * better-sqlite3 waits synchronously: every millisecond here is one in which the process
+ * serves nothing. The rest of the wait is asynchronous (`SqliteLockWait.retry`).
+ */
+export const LOCK_PROBE_TIMEOUT_MS = 5;
+/** First pause between two tries of a unit of work that met the lock; it doubles from there. */
+const FIRST_RETRY_DELAY_MS = 5;
+/** Longest pause between two tries: a released lock is taken within this, or a bit more. */
+const MAX_RETRY_DELAY_MS = 200;
+/** The bound when the connection's own `busy_timeout` cannot be read: SQLite's drivers' usual. */
+const DEFAULT_LOCK_WAIT_MS = 5_000;
+
+/** What this needs of a better-sqlite3 connection. */
+interface SqliteConnection {
+  pragma(source: string, options?: { simple: boolean }): unknown;
+}
+
+/** SQLITE_BUSY and its extended codes (a held write lock, a stale snapshot, a recovery). */
+export function isSqliteBusy(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: unknown } })?.driverError;
+  const code = driverError?.code ?? (error as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * Waits out a write lock that another process holds on a SQLite file (the `sqlite3` shell in
+ * a transaction, a backup, a host's other process), without holding the event loop.
+ *
+ * better-sqlite3 meets a lock with SQLite's busy handler, which sleeps on the calling thread
+ * until the lock is free or `busy_timeout` (TypeORM's default: 5 s) has passed: on the event
+ * loop's connection that froze every landing, event and health check for the whole wait.
+ * Here the module's own work on that connection runs with a busy timeout of a few
+ * milliseconds (LOCK_PROBE_TIMEOUT_MS), so a held lock answers SQLITE_BUSY almost at once;
+ * the unit of work, rolled back by then, is queued again after a growing pause, and meanwhile
+ * the process goes on serving (reads included: in WAL mode they never wait for the writer).
+ * The connection's own `busy_timeout` keeps its meaning as the bound of the whole wait: past
+ * it the caller gets DatabaseUnavailableError, and nothing of its work was written.
+ *
+ * On a DataSource the host shares with the module, the host's statements keep its timeout:
+ * the short one is set around each of the module's jobs only (`around`), and put back after.
+ */
+export class SqliteLockWait {
+  private boundMs = DEFAULT_LOCK_WAIT_MS;
+  private connection?: SqliteConnection;
+  /** The host's `busy_timeout`, put back after each job; undefined on a dedicated database. */
+  private hostTimeoutMs?: number;
+
+  /**
+   * @param dedicated the module owns the connection (`postbackDataSourceOptions()`): the short
+   *   timeout is set once and stays
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly dedicated: boolean,
+  ) {}
+
+  /** Runs one job on the connection with the short busy timeout. */
+  async around<T>(job: () => Promise<T>): Promise<T> {
+    const connection = this.connected();
+    if (connection && this.hostTimeoutMs !== undefined) {
+      connection.pragma(`busy_timeout = ${LOCK_PROBE_TIMEOUT_MS}`);
+      try {
+        return await job();
+      } finally {
+        connection.pragma(`busy_timeout = ${this.hostTimeoutMs}`);
+      }
+    }
+    return job();
+  }
+
+  /**
+   * Runs `attempt` (one queued job: a transaction, or statements that are safe to repeat)
+   * again while it fails on the lock, until the bound; then throws DatabaseUnavailableError.
+   * With `wait: false` the first SQLITE_BUSY throws it at once.
+   */
+  async retry<T>(attempt: () => Promise<T>, wait = true): Promise<T> {
+    this.connected(); // reads the bound
+    const started = performance.now();
+    for (let delay = FIRST_RETRY_DELAY_MS; ; delay = Math.min(2 * delay, MAX_RETRY_DELAY_MS)) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isSqliteBusy(error)) throw error;
+        const waited = performance.now() - started;
+        if (!wait || waited + delay > this.boundMs) {
+          throw new DatabaseUnavailableError(
+            `another process holds the SQLite database's write lock (waited ${Math.round(waited)} ms)`,
+            Math.max(1, Math.ceil(this.boundMs / 1_000)),
+            { cause: error },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** The connection, its timeout read (and on a dedicated one, shortened) the first time it is seen. */
+  private connected(): SqliteConnection | undefined {
+    const connection = (this.dataSource.driver as { databaseConnection?: SqliteConnection })
+      .databaseConnection;
+    if (!connection || connection === this.connection) return connection;
+    this.connection = connection;
+    const configured = Number(connection.pragma('busy_timeout', { simple: true }));
+    if (Number.isFinite(configured)) this.boundMs = configured;
+    if (this.dedicated) connection.pragma(`busy_timeout = ${LOCK_PROBE_TIMEOUT_MS}`);
+    else this.hostTimeoutMs = this.boundMs;
+    return connection;
+  }
+}
