@@ -1,7 +1,11 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { asUnavailable } from './database-unavailable.classifier.js';
+import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseWriteHealth } from './database-write-health.js';
 import { GroupCommit } from './group-commit.js';
+import { sqliteAutocommit, sqliteTransaction } from './sqlite-transaction.js';
 import {
   SqliteWriterThread,
   type WriterResult,
@@ -25,6 +29,10 @@ export interface PostbackDatabaseOptions {
  * another caller's transaction is open silently joins it. On SQLite every unit of work is
  * therefore queued behind the previous one (better-sqlite3 is synchronous, so the queue costs
  * little). PostgreSQL and MySQL/MariaDB use the pool as usual.
+ *
+ * A unit of work that fails because the database cannot work now (full, failing disk, lost
+ * server, lock held too long) rejects with DatabaseUnavailableError, and `writeHealth` says
+ * writes are failing until one succeeds again.
  */
 export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly serialised: boolean;
@@ -36,6 +44,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   /** Whether batches go to a writer thread (a SQLite file, and asked for). */
   private readonly writerWanted: boolean;
   private writer?: SqliteWriterThread;
+  readonly writeHealth = new DatabaseWriteHealth();
 
   constructor(
     readonly dataSource: DataSource,
@@ -49,13 +58,23 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     this.updateReturning = this.postgres || type === 'better-sqlite3';
     this.groupCommit = new GroupCommit(
       (job) => void this.exclusive(job),
-      (work) => this.dataSource.transaction(work),
+      (work) => this.sqliteTransaction(work),
     );
   }
 
   /** Runs reads or single writes; `work` must only use the manager it is given. */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.exclusive(() => work(this.dataSource.manager));
+    if (!this.serialised) return this.watched(work(this.dataSource.manager), false);
+    return this.watched(
+      this.exclusive(async () => {
+        const outcome = await sqliteAutocommit(this.dataSource, () =>
+          work(this.dataSource.manager),
+        );
+        if (outcome.wrote) this.writeHealth.succeeded();
+        return outcome.value;
+      }),
+      false,
+    );
   }
 
   /**
@@ -83,11 +102,22 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
    * COMMIT, two of a conversion's four round trips; its reads see what was committed before
    * each of them, as they would in a READ COMMITTED transaction.
    */
-  async transaction<T>(
+  transaction<T>(
     work: (manager: EntityManager) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
-    if (this.serialised) return this.exclusive(() => this.dataSource.transaction(work));
+    if (this.serialised)
+      return this.watched(
+        this.exclusive(() => this.sqliteTransaction(work)),
+        false,
+      );
+    return this.watched(this.serverTransaction(work, options), true);
+  }
+
+  private async serverTransaction<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    options: TransactionOptions,
+  ): Promise<T> {
     const anyIsolation = options.anyIsolation && this.postgres;
     const isolation = anyIsolation ? undefined : 'READ COMMITTED';
     const autocommit = anyIsolation && options.singleWrite;
@@ -116,7 +146,9 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     work: (manager: EntityManager) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
-    return this.serialised ? this.groupCommit.submit(work) : this.transaction(work, options);
+    return this.serialised
+      ? this.watched(this.groupCommit.submit(work), false)
+      : this.transaction(work, options);
   }
 
   /** Whether `writeOffThread` runs on a writer thread (else callers use the main connection). */
@@ -130,11 +162,35 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
    * but the event loop is free while SQLite works and syncs. Only when `offThread`.
    */
   writeOffThread(statements: WriterStatement[]): Promise<WriterResult[]> {
-    return this.exclusive(async () => {
+    const batch = this.exclusive(async () => {
       const writer = await this.startedWriter();
       for (const { sql, values } of statements) this.dataSource.logger.logQuery(sql, values);
       return writer.run(statements);
     });
+    return this.watched(batch, true);
+  }
+
+  /** A SQLite transaction that has really committed when it resolves (see sqliteTransaction). */
+  private async sqliteTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const outcome = await sqliteTransaction(this.dataSource, work);
+    if (outcome.wrote) this.writeHealth.succeeded();
+    return outcome.value;
+  }
+
+  /**
+   * A failure meaning "the database cannot work now" becomes DatabaseUnavailableError, noted in
+   * `writeHealth`, as is a success with `writes` (on SQLite each unit says if it wrote rows).
+   */
+  private async watched<T>(unit: Promise<T>, writes: boolean): Promise<T> {
+    try {
+      const value = await unit;
+      if (writes) this.writeHealth.succeeded();
+      return value;
+    } catch (error) {
+      const classified = asUnavailable(error);
+      if (classified instanceof DatabaseUnavailableError) this.writeHealth.failed(classified);
+      throw classified;
+    }
   }
 
   /**
