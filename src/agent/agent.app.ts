@@ -11,6 +11,7 @@ import { AdminController } from './admin.controller.js';
 import type { AgentEnv } from './agent-env.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ClicksController } from './clicks.controller.js';
+import { DatabaseUnavailableFilter } from './database-unavailable.filter.js';
 import { EventsController } from './events.controller.js';
 import { HealthController } from './health.controller.js';
 import { InvalidInputFilter } from './invalid-input.filter.js';
@@ -59,6 +60,7 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
         inject: [Reflector],
       },
       { provide: APP_FILTER, useClass: InvalidInputFilter },
+      { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
     ],
   };
 }
