@@ -16,6 +16,7 @@ import { EventsController } from './events.controller.js';
 import { HealthController } from './health.controller.js';
 import { InvalidInputFilter } from './invalid-input.filter.js';
 import { OutboxController } from './outbox.controller.js';
+import { QueryFailedFilter } from './query-failed.filter.js';
 import { TrackersController } from './trackers.controller.js';
 import { agentValidationPipe } from './validation.pipe.js';
 
@@ -61,6 +62,7 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
       },
       { provide: APP_FILTER, useClass: InvalidInputFilter },
       { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
+      { provide: APP_FILTER, useClass: QueryFailedFilter },
     ],
   };
 }
