@@ -25,6 +25,14 @@ describe('unavailableReason', () => {
     expect(unavailableReason(driver(code))).toMatch(reason);
   });
 
+  it('knows a PostgreSQL database closed to connections (55000 with that message only)', () => {
+    const closed = driver('55000', 'database "shop" is not currently accepting connections');
+    expect(unavailableReason(failed(closed))).toMatch(/not accepting connections/);
+    expect(
+      unavailableReason(failed(driver('55000', 'currval is not yet defined'))),
+    ).toBeUndefined();
+  });
+
   it('knows node-postgres losing its connection without a code', () => {
     expect(unavailableReason(new Error('Connection terminated unexpectedly'))).toMatch(/lost/);
   });

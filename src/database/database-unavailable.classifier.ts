@@ -51,6 +51,11 @@ function reasonOf(error: DriverError | undefined): string | undefined {
     }
   }
   const message = typeof error.message === 'string' ? error.message : '';
+  // 55000 is "not in prerequisite state" in general; with this message, a database closed to
+  // connections (ALTER DATABASE … ALLOW_CONNECTIONS false, a drop or restore under way).
+  if (code === '55000' && /not currently accepting connections/.test(message)) {
+    return 'the database is not accepting connections (SQLSTATE 55000)';
+  }
   // node-postgres loses connections without a code.
   if (
     /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(
