@@ -6,6 +6,7 @@ export {
 export * from './interfaces/index.js';
 export { PostbackConfigurationError } from './postback-configuration.error.js';
 export { InvalidInputError } from './common/invalid-input.error.js';
+export { DatabaseUnavailableError } from './database/database-unavailable.error.js';
 export { ClickService, type CaptureClickInput } from './click/click.service.js';
 export { Click } from './click/click.entity.js';
 export {

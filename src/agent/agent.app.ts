@@ -11,10 +11,12 @@ import { AdminController } from './admin.controller.js';
 import type { AgentEnv } from './agent-env.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ClicksController } from './clicks.controller.js';
+import { DatabaseUnavailableFilter } from './database-unavailable.filter.js';
 import { EventsController } from './events.controller.js';
 import { HealthController } from './health.controller.js';
 import { InvalidInputFilter } from './invalid-input.filter.js';
 import { OutboxController } from './outbox.controller.js';
+import { QueryFailedFilter } from './query-failed.filter.js';
 import { TrackersController } from './trackers.controller.js';
 import { agentValidationPipe } from './validation.pipe.js';
 
@@ -67,6 +69,8 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
         inject: [Reflector],
       },
       { provide: APP_FILTER, useClass: InvalidInputFilter },
+      { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
+      { provide: APP_FILTER, useClass: QueryFailedFilter },
     ],
   };
 }

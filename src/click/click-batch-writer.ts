@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 
 import { isRefusedValue, type PostbackDatabase } from '../database/postback-database.js';
+import { safeErrorText } from '../database/safe-error-text.js';
 import type { Click } from './click.entity.js';
 import { clickUpsertStatements, upsertClicks } from './click-upsert.js';
 
@@ -53,7 +54,7 @@ async function writeAlone(manager: EntityManager, row: Click): Promise<string | 
     if (!isRefusedValue(error)) throw error;
     await manager.query('ROLLBACK TO SAVEPOINT postback_click');
     await manager.query('RELEASE SAVEPOINT postback_click');
-    return (error as Error).message;
+    return safeErrorText(error);
   }
   await manager.query('RELEASE SAVEPOINT postback_click');
   return undefined;

@@ -1,5 +1,5 @@
 import { DatabaseUnavailableError } from '../database/database-unavailable.error.js';
-import { isRefusedValue, type PostbackDatabase } from '../database/postback-database.js';
+import type { PostbackDatabase } from '../database/postback-database.js';
 import type { Click } from './click.entity.js';
 import { storeClick } from './click-store.js';
 import type { ClickWriteBuffer } from './click-write-buffer.js';
@@ -33,8 +33,9 @@ export async function takeClicks(
         stored.push(await storeClick(db, rows[i], { waitForLock: false }));
         continue;
       } catch (error) {
-        // A value the database refuses is refused again later: the caller's error.
-        if (isRefusedValue(error)) throw error;
+        // Only "cannot write now" is worth a later try: a refused value or a broken schema
+        // would fail again in the buffer, after the caller was told the click was kept.
+        if (!(error instanceof DatabaseUnavailableError)) throw error;
         return { stored, queued: queue(buffer, rows.slice(i), error) };
       }
     }

@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 
 import { LogThrottle } from '../common/log-throttle.js';
+import { safeErrorText, worthLogging } from '../database/safe-error-text.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
@@ -166,9 +167,11 @@ export class ClickWriteBuffer implements BeforeApplicationShutdown {
     } catch (error) {
       this.failures++;
       this.requeue(batch);
+      // An outage has its own line (DatabaseWriteHealth); the clicks wait for its end.
+      if (!worthLogging(error)) return;
       this.failureLog.log((heldBack) =>
         this.logger.error(
-          `Could not store ${batch.length} clicks: ${(error as Error).message}; they are kept ` +
+          `Could not store ${batch.length} clicks: ${safeErrorText(error)}; they are kept ` +
             `and written again shortly (${this.failures} failed writes in a row` +
             (heldBack ? `, ${heldBack} not logged` : '') +
             ')',

@@ -9,6 +9,7 @@ import { ModuleRef } from '@nestjs/core';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { safeErrorText } from '../database/safe-error-text.js';
 import { type ConversionEvent, ConversionService } from './conversion.service.js';
 
 interface Emitter {
@@ -49,7 +50,7 @@ export class ConversionEventsListener implements OnApplicationBootstrap, OnAppli
           toEvent((payload ?? {}) as Record<string, unknown>),
         );
         recording.catch((error: Error) =>
-          this.logger.error(`Event "${name}" was not recorded: ${error.message}`),
+          this.logger.error(`Event "${name}" was not recorded: ${safeErrorText(error)}`),
         );
         return recording;
       };

@@ -1,5 +1,7 @@
+import type { Database } from 'better-sqlite3';
 import { DataSource, type EntityManager, type Logger } from 'typeorm';
 
+import { DatabaseUnavailableError } from './database-unavailable.error.js';
 import { GroupCommit } from './group-commit.js';
 import { PostbackDatabase } from './postback-database.js';
 import { isSqliteBusy } from './sqlite-lock-wait.js';
@@ -50,6 +52,34 @@ describe('GroupCommit on SQLite', () => {
     expect(results).toEqual(['a', 'b', 'c', 'd']);
     expect(await ids()).toEqual(['a', 'b', 'c', 'd']);
     expect(counter.begins).toBe(1);
+  });
+
+  it('when SQLite rolls the shared transaction back itself, fails every unit with the reason and starts clean', async () => {
+    const connection = (dataSource.driver as unknown as { databaseConnection: Database })
+      .databaseConnection;
+    const outcomes = await Promise.allSettled([
+      db.groupedTransaction(insert('a')),
+      db.groupedTransaction(async (m) => {
+        await insert('b')(m);
+        // What SQLite does on some SQLITE_FULL and SQLITE_IOERR failures: the whole
+        // transaction is gone, behind TypeORM's back.
+        connection.exec('ROLLBACK');
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      }),
+      db.groupedTransaction(insert('c')),
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({
+        status: 'rejected',
+        reason: expect.any(DatabaseUnavailableError),
+      });
+    }
+    expect(connection.inTransaction).toBe(false);
+    expect(await ids()).toEqual([]);
+    // The next unit is a transaction of its own again, not a savepoint in a stale one.
+    await db.groupedTransaction(insert('d'));
+    expect(connection.inTransaction).toBe(false);
+    expect(await ids()).toEqual(['d']);
   });
 
   it('rolls back a failing unit alone, its rows included, and gives its caller its error', async () => {

@@ -105,9 +105,12 @@ async function runInSavepoint(
   } catch (error) {
     outcomes.push({ ok: false, error });
     if (stopsBatch(error)) throw error;
-    // Throws in turn, and so fails the whole batch, if SQLite already rolled the transaction
-    // back, as it does on some I/O and memory errors: the earlier units' rows are gone too.
-    await manager.query('ROLLBACK TO SAVEPOINT postback_unit');
+    // Fails the whole batch if SQLite already rolled the transaction back, as it may on a full
+    // disk or an I/O error: the earlier units' rows are gone too, and every caller hears why
+    // (this unit's error, not "no such savepoint").
+    await manager.query('ROLLBACK TO SAVEPOINT postback_unit').catch(() => {
+      throw error;
+    });
   }
   await manager.query('RELEASE SAVEPOINT postback_unit');
 }

@@ -2,8 +2,12 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { isDedicatedPostbackDatabase } from './data-source-options.js';
+import { asUnavailable } from './database-unavailable.classifier.js';
+import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseWriteHealth } from './database-write-health.js';
 import { GroupCommit } from './group-commit.js';
 import { isSqliteBusy, LOCK_PROBE_TIMEOUT_MS, SqliteLockWait } from './sqlite-lock-wait.js';
+import { sqliteAutocommit, sqliteTransaction } from './sqlite-transaction.js';
 import {
   SqliteWriterThread,
   type WriterResult,
@@ -29,9 +33,12 @@ export interface PostbackDatabaseOptions {
  * little). PostgreSQL and MySQL/MariaDB use the pool as usual.
  *
  * On a better-sqlite3 file, work that meets a write lock held by another process waits for
- * it asynchronously, up to the connection's `busy_timeout`, and then fails with
- * DatabaseUnavailableError (see SqliteLockWait): the event loop never sleeps in SQLite's busy
- * handler for more than a few milliseconds.
+ * it asynchronously, up to the connection's `busy_timeout` (see SqliteLockWait): the event
+ * loop never sleeps in SQLite's busy handler for more than a few milliseconds.
+ *
+ * A unit of work that fails because the database cannot work now (full, failing disk, lost
+ * server, lock held too long) rejects with DatabaseUnavailableError, and `writeHealth` says
+ * writes are failing until one succeeds again.
  */
 export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly serialised: boolean;
@@ -45,6 +52,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   private writer?: SqliteWriterThread;
   /** On better-sqlite3: waits out another process's write lock off the event loop. */
   private readonly lockWait?: SqliteLockWait;
+  readonly writeHealth = new DatabaseWriteHealth();
 
   constructor(
     readonly dataSource: DataSource,
@@ -64,7 +72,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     }
     this.groupCommit = new GroupCommit(
       (job) => void this.exclusive(job),
-      (work) => this.dataSource.transaction(work),
+      (work) => this.sqliteTransaction(work),
       // A lock held by another process: every unit after the one that met it would meet it too.
       isSqliteBusy,
     );
@@ -79,10 +87,19 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     work: (manager: EntityManager) => Promise<T>,
     options: { waitForLock?: boolean } = {},
   ): Promise<T> {
-    return this.lockedRetry(
-      () => this.exclusive(() => work(this.dataSource.manager)),
-      options.waitForLock,
-    );
+    if (!this.serialised) return this.watched(work(this.dataSource.manager), false);
+    const attempt = () =>
+      this.exclusive(async () => {
+        const outcome = await sqliteAutocommit(this.dataSource, () =>
+          work(this.dataSource.manager),
+        );
+        if (outcome.wrote) this.writeHealth.succeeded();
+        return outcome.value;
+      });
+    // Not waiting for a lock is the caller's choice (it keeps the work elsewhere meanwhile):
+    // what fails then says nothing of the database's health; the caller's later write will.
+    const noted = options.waitForLock !== false;
+    return this.watched(this.lockedRetry(attempt, options.waitForLock), false, noted);
   }
 
   /**
@@ -110,13 +127,21 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
    * COMMIT, two of a conversion's four round trips; its reads see what was committed before
    * each of them, as they would in a READ COMMITTED transaction.
    */
-  async transaction<T>(
+  transaction<T>(
     work: (manager: EntityManager) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
     if (this.serialised) {
-      return this.lockedRetry(() => this.exclusive(() => this.dataSource.transaction(work)));
+      const attempt = () => this.exclusive(() => this.sqliteTransaction(work));
+      return this.watched(this.lockedRetry(attempt), false);
     }
+    return this.watched(this.serverTransaction(work, options), true);
+  }
+
+  private async serverTransaction<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    options: TransactionOptions,
+  ): Promise<T> {
     const anyIsolation = options.anyIsolation && this.postgres;
     const isolation = anyIsolation ? undefined : 'READ COMMITTED';
     const autocommit = anyIsolation && options.singleWrite;
@@ -146,7 +171,10 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     options: TransactionOptions = {},
   ): Promise<T> {
     return this.serialised
-      ? this.lockedRetry(() => this.groupCommit.submit(work))
+      ? this.watched(
+          this.lockedRetry(() => this.groupCommit.submit(work)),
+          false,
+        )
       : this.transaction(work, options);
   }
 
@@ -163,13 +191,39 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   writeOffThread(statements: WriterStatement[]): Promise<WriterResult[]> {
     // The thread's transaction met the lock and was rolled back: queued again, so the reads
     // and writes of the main connection go on meanwhile.
-    return this.lockedRetry(() =>
+    const batch = this.lockedRetry(() =>
       this.exclusive(async () => {
         const writer = await this.startedWriter();
         for (const { sql, values } of statements) this.dataSource.logger.logQuery(sql, values);
         return writer.run(statements);
       }),
     );
+    return this.watched(batch, true);
+  }
+
+  /** A SQLite transaction that has really committed when it resolves (see sqliteTransaction). */
+  private async sqliteTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const outcome = await sqliteTransaction(this.dataSource, work);
+    if (outcome.wrote) this.writeHealth.succeeded();
+    return outcome.value;
+  }
+
+  /**
+   * A failure meaning "the database cannot work now" becomes DatabaseUnavailableError, noted in
+   * `writeHealth`, as is a success with `writes` (on SQLite each unit says if it wrote rows).
+   */
+  private async watched<T>(unit: Promise<T>, writes: boolean, noted = true): Promise<T> {
+    try {
+      const value = await unit;
+      if (writes) this.writeHealth.succeeded();
+      return value;
+    } catch (error) {
+      const classified = asUnavailable(error);
+      if (noted && classified instanceof DatabaseUnavailableError) {
+        this.writeHealth.failed(classified);
+      }
+      throw classified;
+    }
   }
 
   /**

@@ -65,7 +65,17 @@ port.on(
       return;
     }
     try {
-      port.postMessage({ id: message.id, results: runBatch.immediate(message.statements) });
+      // A transaction still open here was left by a failed ROLLBACK: a batch run now would be
+      // a savepoint inside it, "committed" by a RELEASE that commits nothing. Roll it back
+      // first, and refuse the batch while that fails.
+      if (db.inTransaction) db.exec('ROLLBACK');
+      const results = runBatch.immediate(message.statements);
+      if (db.inTransaction) {
+        throw Object.assign(new Error('the commit did not complete, nothing was written'), {
+          code: 'SQLITE_IOERR_COMMIT_INCOMPLETE',
+        });
+      }
+      port.postMessage({ id: message.id, results });
     } catch (error) {
       const { message: text, code } = /** @type {Error & { code?: string }} */ (error);
       port.postMessage({ id: message.id, error: { message: text, code } });

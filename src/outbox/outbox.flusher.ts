@@ -18,6 +18,7 @@ import { PostbackConfigurationError } from '../postback-configuration.error.js';
 import { buildPostbackRequest } from '../postback/postback-request.builder.js';
 import { secretRedactor } from '../postback/secret-redactor.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { logDatabaseError } from '../database/safe-error-text.js';
 import { ClaimPace } from './claim-pace.js';
 import {
   type AttemptRecord,
@@ -125,9 +126,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       return this.running;
     }
     this.running = this.drain()
-      .catch((error: Error) =>
-        this.logger.error(`Outbox flush failed: ${error.message}`, error.stack),
-      )
+      .catch((error: Error) => logDatabaseError(this.logger, 'Outbox flush failed', error, true))
       .finally(() => {
         this.running = undefined;
         if (this.again && !this.stopping) {
@@ -209,7 +208,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
             .catch((error: Error) => {
               // A bug, not a delivery outcome: the row stays in flight until its lease
               // expires, then counts as an attempt and goes out again.
-              this.logger.error(`Postback ${row.id}: ${error.message}`, error.stack);
+              logDatabaseError(this.logger, `Postback ${row.id}`, error, true);
               return undefined;
             })
             .then((outcome) => {
@@ -277,9 +276,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                   finished.unshift(...writing);
                   writeFailures++;
                   retryWriteAt = this.clock.now() + WRITE_RETRY_DELAY_MS;
-                  this.logger.error(
-                    `Could not record ${writing.length} attempt(s) (try ${writeFailures}): ${error.message}`,
-                  );
+                  const what = `Could not record ${writing.length} attempt(s) (try ${writeFailures})`;
+                  logDatabaseError(this.logger, what, error);
                 },
               )
               .finally(() => {
@@ -309,9 +307,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           this.report(finished, (await this.store.exchange(finished)).lost);
         } catch (error) {
           // The rows stay in flight; their leases expire and they are sent again.
-          this.logger.error(
-            `Could not record ${finished.length} attempt(s); those postbacks will be sent again once their leases expire: ${(error as Error).message}`,
-          );
+          const what = `Could not record ${finished.length} attempt(s); those postbacks will be sent again once their leases expire`;
+          logDatabaseError(this.logger, what, error);
         }
         finished.length = 0;
       }
