@@ -1,6 +1,12 @@
 import request from 'supertest';
 
-import { Click, Conversion } from '../src/index.js';
+import {
+  Click,
+  ClickService,
+  Conversion,
+  ConversionService,
+  InvalidInputError,
+} from '../src/index.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { tempDir } from './utils/sqlite.js';
@@ -58,6 +64,101 @@ describe('agent input, byte by byte', () => {
         'landingUrl is longer than 8192 characters',
       ]);
       expect(await clicks()).toHaveLength(0);
+    });
+  });
+
+  describe('invisible and separator characters in IDs', () => {
+    it.each([
+      ['a zero-width space', 'c\u200b1', 'U+200B'],
+      ['a byte order mark', '\ufeffc1', 'U+FEFF'],
+      ['a right-to-left mark', 'c1\u200f', 'U+200F'],
+      ['an Arabic letter mark', 'c\u061c1', 'U+061C'],
+      ['a soft hyphen', 'c\u00ad1', 'U+00AD'],
+      ['a line separator', 'c\u20281', 'U+2028'],
+      ['a paragraph separator', 'c\u20291', 'U+2029'],
+    ])('refuses a click ID with %s, naming the field and the character', async (_l, id, code) => {
+      const response = await post('/v1/clicks')
+        .send({ clickId: id, tracker: 'network' })
+        .expect(400);
+      expect(response.body.fields.clickId).toEqual([expect.stringContaining(code)]);
+      expect(response.body.fields.clickId[0]).toMatch(/^clickId contains /);
+      expect(await clicks()).toHaveLength(0);
+    });
+
+    it('refuses them in order IDs, session keys and customer IDs of events', async () => {
+      const response = await post('/v1/events')
+        .send({
+          type: 'purchase',
+          orderId: 'O-\u200b1',
+          amount: '1.00',
+          currency: 'EUR',
+          sessionKey: 'sess\u2028',
+          customerId: '\ufeffcust',
+        })
+        .expect(400);
+      expect(Object.keys(response.body.fields).sort()).toEqual([
+        'customerId',
+        'orderId',
+        'sessionKey',
+      ]);
+      expect(await agent.db.run((m) => m.count(Conversion))).toBe(0);
+    });
+
+    it('does not capture a landing whose click ID has one, and says why', async () => {
+      const response = await post('/v1/clicks')
+        .send({ landingUrl: 'https://shop.example/?cid=c%E2%80%8B1' })
+        .expect(200);
+      expect(response.body.captured).toEqual([]);
+      expect(response.body.ignored).toEqual([expect.stringContaining('U+200B')]);
+      expect(await clicks()).toHaveLength(0);
+    });
+
+    it('refuses them, and lone surrogates, from the module API of a host app too', async () => {
+      const service = agent.app.get(ClickService);
+      for (const clickId of ['c\u200b1', 'c\ud8001', 'c\u20291']) {
+        await expect(service.capture({ tracker: 'network', clickId })).rejects.toThrow(
+          InvalidInputError,
+        );
+      }
+      await expect(
+        agent.app.get(ConversionService).record({
+          type: 'purchase',
+          orderId: 'O-\udc00',
+          amount: '1.00',
+          currency: 'EUR',
+          clickId: 'c-ok',
+          tracker: 'network',
+        }),
+      ).rejects.toThrow(/orderId contains a lone surrogate/);
+      expect(await clicks()).toHaveLength(0);
+    });
+
+    it('keeps every other character byte for byte', async () => {
+      const clickId = 'e\u0301\u00a0\u2764\ufe0f\u{1f468}\u{1f3fd}';
+      await post('/v1/clicks').send({ clickId, tracker: 'network' }).expect(200);
+      const [stored] = await clicks();
+      expect(Buffer.from(stored.clickId)).toEqual(Buffer.from(clickId));
+    });
+  });
+
+  describe('sub-parameters of POST /v1/clicks', () => {
+    it('stores only those the tracker configures, and lists the others as ignored', async () => {
+      const response = await post('/v1/clicks')
+        .send({ clickId: 'c-sub', tracker: 'network', subParams: { sub1: 'a', sub9: 'b' } })
+        .expect(200);
+      expect(response.body.ignored).toEqual([
+        `sub-parameter "sub9" is not in tracker "network"'s subParams; left out`,
+      ]);
+      const [stored] = await clicks();
+      expect(stored.subParams).toEqual({ sub1: 'a' });
+    });
+
+    it('keeps the same ones from a landing URL', async () => {
+      await post('/v1/clicks')
+        .send({ landingUrl: 'https://shop.example/?cid=c-url&sub1=a&sub9=b' })
+        .expect(200);
+      const [stored] = await clicks();
+      expect(stored.subParams).toEqual({ sub1: 'a' });
     });
   });
 });

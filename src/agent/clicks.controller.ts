@@ -1,13 +1,18 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 
 import { ClickService } from '../click/click.service.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
+import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
+import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { CaptureClickDto } from './dto/capture-click.dto.js';
 
 /** Clicks forwarded by a shop that is not a NestJS app. */
 @Controller('v1/clicks')
 export class ClicksController {
-  constructor(private readonly clicks: ClickService) {}
+  constructor(
+    private readonly clicks: ClickService,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
+  ) {}
 
   /**
    * Stores the click ID(s) found in a landing URL, or one given explicitly. Answers which
@@ -26,7 +31,7 @@ export class ClicksController {
       });
       return {
         captured: [{ id: click.id, tracker: click.tracker, clickId: click.clickId }],
-        ignored: [],
+        ignored: this.unconfiguredSubParams(dto.tracker as string, dto.subParams),
       };
     }
     let url: URL;
@@ -48,5 +53,15 @@ export class ClicksController {
       captured.push({ id: click.id, tracker: click.tracker, clickId: click.clickId });
     }
     return { captured, ignored: problems };
+  }
+
+  /** Sub-parameters given that the tracker does not configure: not stored, and said so. */
+  private unconfiguredSubParams(tracker: string, given: Record<string, string> | undefined) {
+    const configured = this.options.trackers.get(tracker)?.subParams ?? [];
+    return Object.keys(given ?? {})
+      .filter((name) => !configured.includes(name))
+      .map(
+        (name) => `sub-parameter "${name}" is not in tracker "${tracker}"'s subParams; left out`,
+      );
   }
 }
