@@ -161,4 +161,61 @@ describe('agent input, byte by byte', () => {
       expect(stored.subParams).toEqual({ sub1: 'a' });
     });
   });
+
+  describe('occurredAt in the future', () => {
+    const NOW = Date.parse('2026-11-25T10:00:00Z');
+    const purchase = (orderId: string, occurredAt: string) => ({
+      type: 'purchase',
+      orderId,
+      amount: '10.00',
+      currency: 'EUR',
+      clickId: 'c-1',
+      tracker: 'network',
+      occurredAt,
+    });
+
+    beforeEach(async () => {
+      await agent.app.close();
+      agent = await startAgent({
+        databaseUrl: `sqlite:${dir.path}/agent.sqlite`,
+        trackers: [testTracker(tracker.url())],
+        apiKey: API_KEY,
+        clock: () => NOW,
+      });
+    });
+
+    it('accepts an event up to 5 minutes ahead of the clock (clocks differ a little)', async () => {
+      await post('/v1/events').send(purchase('O-1', '2026-11-25T10:05:00Z')).expect(202);
+      await post('/v1/events').send(purchase('O-2', '2026-11-25T12:04:00+02:00')).expect(202);
+      expect(await agent.db.run((m) => m.count(Conversion))).toBe(2);
+    });
+
+    it('refuses one later than that with 400, saying by how much, and stores nothing', async () => {
+      const late = await post('/v1/events')
+        .send(purchase('O-3', '2026-11-25T10:05:00.001Z'))
+        .expect(400);
+      expect(late.body.fields.occurredAt).toEqual([
+        expect.stringMatching(/^occurredAt is 6 minutes in the future .*time zone$/),
+      ]);
+      const tomorrow = await post('/v1/events')
+        .send(purchase('O-4', '2026-11-26T10:00:00Z'))
+        .expect(400);
+      expect(tomorrow.body.fields.occurredAt[0]).toMatch(/24 hours in the future/);
+      expect(await agent.db.run((m) => m.count(Conversion))).toBe(0);
+    });
+
+    it('makes record() throw for a future Date or epoch time in a host app too', async () => {
+      const conversions = agent.app.get(ConversionService);
+      const event = { ...purchase('O-5', ''), occurredAt: undefined };
+      await expect(
+        conversions.record({ ...event, occurredAt: new Date(NOW + 86_400_000) }),
+      ).rejects.toThrow(InvalidInputError);
+      await expect(conversions.record({ ...event, occurredAt: NOW + 300_001 })).rejects.toThrow(
+        /occurredAt is 6 minutes in the future/,
+      );
+      await expect(conversions.record({ ...event, occurredAt: NOW + 300_000 })).resolves.toEqual(
+        expect.objectContaining({ duplicate: false }),
+      );
+    });
+  });
 });

@@ -24,6 +24,7 @@ import { computeCommission, type Money } from './commission.calculator.js';
 import { type AttributionSource, Conversion } from './conversion.entity.js';
 import { CheckedEvent, type ConversionEvent, type ValidEvent } from './checked-event.js';
 import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
+import { refuseFutureEvent } from './future-event.js';
 
 export type { ConversionEvent } from './checked-event.js';
 
@@ -73,6 +74,7 @@ export class ConversionService {
     // The type alone would let a cast through; validation must not be skippable by accident.
     if (!(checked instanceof CheckedEvent))
       throw new TypeError('recordChecked() needs a CheckedEvent');
+    refuseFutureEvent(checked.event.occurredAt, this.clock.now());
     const input: Input = {
       ...checked.event,
       occurredAt: checked.event.occurredAt ?? this.clock.now(),
