@@ -12,6 +12,18 @@ import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { tempDir } from './utils/sqlite.js';
 
 const API_KEY = 'test-api-key-0123456789abcdef';
+const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+/** A JSON body as raw bytes: text, with the bytes given as numbers spliced in. */
+const rawJson = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((part) => Buffer.from(part as string)));
+
+/** `levels` objects nested in one another around a string. */
+function nested(levels: number): unknown {
+  let value: unknown = 'leaf';
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+}
 
 /** What the agent takes as bytes and characters: the edges of its documented input limits. */
 describe('agent input, byte by byte', () => {
@@ -23,6 +35,15 @@ describe('agent input, byte by byte', () => {
       .post(path)
       .set('authorization', `Bearer ${API_KEY}`);
   const clicks = () => agent.db.run((m) => m.find(Click));
+  const conversions = () => agent.db.run((m) => m.find(Conversion));
+  const postRaw = (path: string, body: Buffer, key = API_KEY) =>
+    request(agent.server as never)
+      .post(path)
+      .set('authorization', `Bearer ${key}`)
+      .set('content-type', 'application/json')
+      // As they are: a Buffer would otherwise be sent as its JSON form.
+      .serialize((bytes: Buffer) => bytes as never)
+      .send(body);
 
   beforeEach(async () => {
     tracker = await new FakeTracker().start();
@@ -31,6 +52,7 @@ describe('agent input, byte by byte', () => {
       databaseUrl: `sqlite:${dir.path}/agent.sqlite`,
       trackers: [testTracker(tracker.url(), { subParams: ['sub1'] })],
       apiKey: API_KEY,
+      adminKey: ADMIN_KEY,
     });
   });
 
@@ -216,6 +238,100 @@ describe('agent input, byte by byte', () => {
       await expect(conversions.record({ ...event, occurredAt: NOW + 300_000 })).resolves.toEqual(
         expect.objectContaining({ duplicate: false }),
       );
+    });
+  });
+
+  describe('bodies that are not UTF-8', () => {
+    const purchase = (orderId: (string | number[])[]) =>
+      rawJson('{"type":"purchase","orderId":"', ...orderId, '","amount":"1.00","currency":"EUR"}');
+
+    it('refuses two order IDs differing only in invalid bytes, instead of merging them', async () => {
+      const first = await postRaw('/v1/events', purchase(['O-', [0xff]])).expect(400);
+      const second = await postRaw('/v1/events', purchase(['O-', [0xfe]])).expect(400);
+      for (const response of [first, second]) {
+        expect(Object.keys(response.body.fields)).toEqual(['orderId']);
+        expect(response.body.fields.orderId[0]).toMatch(
+          /^orderId is not valid UTF-8 \(byte 32 of the body, 0xf[ef]\)/,
+        );
+      }
+      expect(await conversions()).toHaveLength(0);
+      // A real U+FFFD, sent as UTF-8, is a character like another.
+      const replacement = await postRaw('/v1/events', purchase(['O-\ufffd'])).expect(202);
+      expect(replacement.body.duplicate).toBe(false);
+      expect((await conversions()).map((c) => c.orderId)).toEqual(['O-\ufffd']);
+    });
+
+    it('names the field of a click, nested ones included, and stores nothing', async () => {
+      const sessionKey = await postRaw(
+        '/v1/clicks',
+        rawJson('{"clickId":"c-1","tracker":"network","sessionKey":"s', [0xc3, 0x28], '"}'),
+      ).expect(400);
+      expect(Object.keys(sessionKey.body.fields)).toEqual(['sessionKey']);
+      const sub = await postRaw(
+        '/v1/clicks',
+        rawJson(
+          '{"clickId":"c-1","tracker":"network","subParams":{"sub1":"',
+          [0xed, 0xa0, 0x80],
+          '"}}',
+        ),
+      ).expect(400);
+      expect(Object.keys(sub.body.fields)).toEqual(['subParams.sub1']);
+      expect(await clicks()).toHaveLength(0);
+    });
+
+    it('names the body when the bad bytes are in a field name', async () => {
+      const response = await postRaw(
+        '/v1/events',
+        rawJson('{"type":"purchase","order', [0x80], 'Id":"O-1"}'),
+      ).expect(400);
+      expect(response.body.fields.body[0]).toMatch(/field name that is not valid UTF-8/);
+    });
+  });
+
+  describe('deeply nested bodies', () => {
+    // As text: JSON.stringify itself overflows long before the 10,000 levels of record()'s test.
+    const deepJson = (levels: number) => '{"a":'.repeat(levels) + '"x"' + '}'.repeat(levels);
+    const deep = deepJson(5_000);
+
+    it.each([
+      ['an event', '/v1/events', `{"type":"purchase","orderId":${deep}}`, API_KEY],
+      [
+        'a click',
+        '/v1/clicks',
+        `{"clickId":"c-1","tracker":"network","subParams":${deep}}`,
+        API_KEY,
+      ],
+      ['an admin selection', '/v1/admin/postbacks/cancel', `{"ids":[${deep}]}`, ADMIN_KEY],
+      [
+        'a replay',
+        '/v1/admin/postbacks/replay',
+        `{"tracker":"network","state":${deep}}`,
+        ADMIN_KEY,
+      ],
+    ])('answers 400 to %s 5,000 levels deep, not 500', async (_label, path, body, key) => {
+      const response = await postRaw(path, Buffer.from(body), key).expect(400);
+      expect(response.body.fields).toEqual({
+        body: ['the body nests deeper than 32 levels of objects and arrays'],
+      });
+    });
+
+    it('makes record() refuse a deep event in a host app too, not overflow', async () => {
+      await expect(
+        agent.app
+          .get(ConversionService)
+          .record({ type: 'purchase', orderId: nested(10_000) as string }),
+      ).rejects.toThrow(/the event nests deeper than 32 levels/);
+    });
+
+    it('takes 32 levels to validation, and refuses 33 as too deep', async () => {
+      const at = (levels: number) =>
+        postRaw(
+          '/v1/events',
+          Buffer.from(JSON.stringify({ type: 'purchase', orderId: nested(levels - 1) })),
+        ).expect(400);
+      expect(Object.keys((await at(32)).body.fields)).toContain('orderId');
+      expect(Object.keys((await at(33)).body.fields)).toEqual(['body']);
+      expect(await conversions()).toHaveLength(0);
     });
   });
 });
