@@ -143,6 +143,9 @@ describe('agent input, byte by byte', () => {
         );
       }
       await expect(
+        service.capture({ tracker: 'network', clickId: 'c-1', visitorKey: 'v\udfff' }),
+      ).rejects.toThrow(/visitorKey contains a lone surrogate/);
+      await expect(
         agent.app.get(ConversionService).record({
           type: 'purchase',
           orderId: 'O-\udc00',

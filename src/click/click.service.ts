@@ -135,6 +135,12 @@ export class ClickService {
       const problem = textProblem(input.customerId, 255);
       if (problem) fields.customerId = [problem];
     }
+    // As record()'s sessionKey: a lone surrogate would turn into U+FFFD on its way to the
+    // database, and two visitors' keys into one.
+    if (input.visitorKey) {
+      const problem = textProblem(input.visitorKey, 1024);
+      if (problem) fields.visitorKey = [problem];
+    }
     if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
     return this.rowOf({ ...input, subParams });
   }
