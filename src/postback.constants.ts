@@ -20,4 +20,6 @@ export const DEFAULT_MAX_CLICK_ID_LENGTH = 255;
 export const CLICK_ID_COLUMN_LENGTH = 512;
 export const SUB_PARAM_MAX_LENGTH = 255;
 export const LANDING_PATH_MAX_LENGTH = 2048;
+/** Longest landing URL `POST /v1/clicks` takes (query included). */
+export const LANDING_URL_MAX_LENGTH = 8192;
 export const REFERENCE_MAX_LENGTH = 255;

@@ -15,6 +15,7 @@ import { DatabaseUnavailableFilter } from './database-unavailable.filter.js';
 import { EventsController } from './events.controller.js';
 import { HealthController } from './health.controller.js';
 import { InvalidInputFilter } from './invalid-input.filter.js';
+import { checkJsonBody, jsonBodyOptions } from './json-body.js';
 import { OutboxController } from './outbox.controller.js';
 import { QueryFailedFilter } from './query-failed.filter.js';
 import { TrackersController } from './trackers.controller.js';
@@ -92,7 +93,8 @@ export async function createAgentApp(
     // Throw a start-up error to the caller (main prints it) rather than exit the process.
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('json', jsonBodyOptions(BODY_LIMIT));
+  app.use(checkJsonBody);
   app.useGlobalPipes(agentValidationPipe());
   app.enableShutdownHooks();
   if (logger !== false) new Logger('PostbackAgent').debug('Agent created');

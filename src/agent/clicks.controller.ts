@@ -17,7 +17,7 @@ export class ClicksController {
 
   constructor(
     private readonly clicks: ClickService,
-    @Inject(POSTBACK_RESOLVED_OPTIONS) options: ResolvedPostbackOptions,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
   ) {
     this.query = new LandingQueryReader(options.trackers.values());
   }
@@ -44,6 +44,7 @@ export class ClicksController {
           subParams: dto.subParams,
         },
       ];
+      ignored = this.unconfiguredSubParams(dto.tracker as string, dto.subParams);
     } else {
       const url = parseLandingUrl(dto.landingUrl as string);
       // As the capture middleware reads a landing (the fragment is the browser's, never sent).
@@ -72,6 +73,16 @@ export class ClicksController {
       ],
       ignored,
     };
+  }
+
+  /** Sub-parameters given that the tracker does not configure: not stored, and said so. */
+  private unconfiguredSubParams(tracker: string, given: Record<string, string> | undefined) {
+    const configured = this.options.trackers.get(tracker)?.subParams ?? [];
+    return Object.keys(given ?? {})
+      .filter((name) => !configured.includes(name))
+      .map(
+        (name) => `sub-parameter "${name}" is not in tracker "${tracker}"'s subParams; left out`,
+      );
   }
 }
 

@@ -28,7 +28,25 @@ const FORBIDDEN_CHARACTERS: [string, string][] = [
   ['a right-to-left isolate', 'ab\u2067cd'],
   ['a lone high surrogate', 'ab\ud800cd'],
   ['a lone low surrogate', 'ab\udc00cd'],
+  // Every format character (Cf), not only the bidi overrides: each is invisible.
+  ['a zero-width space', 'ab\u200bcd'],
+  ['a zero-width non-joiner', 'ab\u200ccd'],
+  ['a zero-width joiner', 'ab\u200dcd'],
+  ['a byte order mark', '\ufeffabcd'],
+  ['a left-to-right mark', 'ab\u200ecd'],
+  ['a right-to-left mark', 'abcd\u200f'],
+  ['an Arabic letter mark', 'ab\u061ccd'],
+  ['a soft hyphen', 'ab\u00adcd'],
+  ['a word joiner', 'ab\u2060cd'],
+  ['a Mongolian vowel separator', 'ab\u180ecd'],
+  ['a tag character (outside the BMP)', 'ab\u{e0041}cd'],
+  ['a line separator', 'ab\u2028cd'],
+  ['a paragraph separator', 'ab\u2029cd'],
 ];
+
+/** What a refused character's message looks like: which character, of what kind, where. */
+const NAMES_THE_CHARACTER =
+  /^contains an? [a-z -]+.*, U\+[0-9A-F]{4,5}, at index \d+; it is refused, not removed$/;
 
 describe('clickIdProblem', () => {
   const tracker = trackerOf();
@@ -58,7 +76,25 @@ describe('clickIdProblem', () => {
   });
 
   it.each(FORBIDDEN_CHARACTERS)('refuses %s', (_label, value) => {
-    expect(clickIdProblem(value, tracker)).toBe('contains control or formatting characters');
+    expect(clickIdProblem(value, tracker)).toMatch(NAMES_THE_CHARACTER);
+  });
+
+  it('names the character, its kind and its index', () => {
+    expect(clickIdProblem('ab\u200bcd', tracker)).toBe(
+      'contains an invisible format character, U+200B, at index 2; it is refused, not removed',
+    );
+    expect(clickIdProblem('\u2028', tracker)).toMatch(/a line or paragraph separator, U\+2028, /);
+    expect(clickIdProblem('a\u0000', tracker)).toMatch(/a control character, U\+0000, at index 1/);
+    expect(clickIdProblem('a\ud800', tracker)).toMatch(/a lone surrogate .*, U\+D800, /);
+    expect(clickIdProblem('\u{e0041}', tracker)).toMatch(/format character, U\+E0041, /);
+  });
+
+  it.each([
+    ['a non-breaking space (a visible space, Zs)', 'ab\u00a0cd'],
+    ['an emoji with a variation selector (Mn)', '\u2764\ufe0f'],
+    ['combining marks, unnormalised', 'e\u0301'],
+  ])('accepts %s, as it is', (_label, value) => {
+    expect(clickIdProblem(value, tracker)).toBeUndefined();
   });
 
   it('counts the length in code points, not UTF-16 units', () => {
@@ -92,7 +128,8 @@ describe('clickIdProblem', () => {
 
     it('still refuses control characters a lax pattern would allow', () => {
       const lax = trackerOf({ clickIdPattern: '.*' });
-      expect(clickIdProblem('ab\u0000', lax)).toBe('contains control or formatting characters');
+      expect(clickIdProblem('ab\u0000', lax)).toMatch(NAMES_THE_CHARACTER);
+      expect(clickIdProblem('ab\u200b', lax)).toMatch(NAMES_THE_CHARACTER);
     });
 
     it('gives the same answer on every call, even for a /g pattern', () => {
@@ -123,7 +160,7 @@ describe('textProblem', () => {
   });
 
   it.each(FORBIDDEN_CHARACTERS)('refuses %s', (_label, value) => {
-    expect(textProblem(value, 100)).toBe('contains control or formatting characters');
+    expect(textProblem(value, 100)).toMatch(NAMES_THE_CHARACTER);
   });
 
   it('counts code points against maxLength', () => {

@@ -10,15 +10,15 @@ import {
   LANDING_PATH_MAX_LENGTH,
   POSTBACK_CLOCK,
   POSTBACK_RESOLVED_OPTIONS,
-  SUB_PARAM_MAX_LENGTH,
 } from '../postback.constants.js';
-import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
 import { type TakenClicks, takeClicks } from './click-intake.js';
 import { storeClick } from './click-store.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
 import { VisitorKeys } from './visitor-keys.js';
+import { trackerSubParams } from './tracker-sub-params.js';
 
 /** @publicApi */
 export interface CaptureClickInput {
@@ -96,7 +96,9 @@ export class ClickService {
         tracker: tracker.name,
         clickId: value as string,
         subParams: tracker.subParams.length
-          ? this.subParamsOf(tracker, query, (problems ??= []))
+          ? trackerSubParams(tracker, query, (name, problem) =>
+              (problems ??= []).push(`sub-parameter "${name}" ${problem}; left out`),
+            )
           : null,
       });
     }
@@ -121,22 +123,29 @@ export class ClickService {
   prepare(input: CaptureClickInput): Click {
     const tracker = this.options.trackers.get(input.tracker);
     const fields: Record<string, string[]> = {};
+    let subParams: Record<string, string> | null = null;
     if (!tracker) {
       fields.tracker = [`"${input.tracker}" is not a configured tracker`];
     } else {
       const problem = clickIdProblem(input.clickId, tracker);
       if (problem) fields.clickId = [problem];
-    }
-    for (const [name, value] of Object.entries(input.subParams ?? {})) {
-      const problem = textProblem(value, SUB_PARAM_MAX_LENGTH);
-      if (problem) fields[`subParams.${name}`] = [problem];
+      // Only the tracker's own sub-parameters, as from a landing; the others are not stored.
+      subParams = trackerSubParams(tracker, input.subParams ?? {}, (name, problem) => {
+        fields[`subParams.${name}`] = [problem];
+      });
     }
     if (input.customerId !== undefined) {
       const problem = textProblem(input.customerId, 255);
       if (problem) fields.customerId = [problem];
     }
+    // As record()'s sessionKey: a lone surrogate would turn into U+FFFD on its way to the
+    // database, and two visitors' keys into one.
+    if (input.visitorKey) {
+      const problem = textProblem(input.visitorKey, 1024);
+      if (problem) fields.visitorKey = [problem];
+    }
     if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
-    return this.rowOf(input);
+    return this.rowOf({ ...input, subParams });
   }
 
   /**
@@ -299,22 +308,6 @@ export class ClickService {
 
   private columns(manager: EntityManager): string {
     return (this.clickColumns ??= selectList(manager.dataSource.getMetadata(Click), 'c'));
-  }
-
-  private subParamsOf(
-    tracker: ResolvedTracker,
-    query: Record<string, QueryValue>,
-    problems: string[],
-  ): Record<string, string> {
-    const sub: Record<string, string> = {};
-    for (const name of tracker.subParams) {
-      const value = query[name];
-      if (value === undefined) continue;
-      const problem = textProblem(value, SUB_PARAM_MAX_LENGTH);
-      if (problem) problems.push(`sub-parameter "${name}" ${problem}; left out`);
-      else sub[name] = value as string;
-    }
-    return sub;
   }
 }
 

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 
 import { InvalidInputError } from '../common/invalid-input.error.js';
+import { MAX_INPUT_DEPTH, nestsDeeperThan } from '../common/json-depth.js';
 import { Big, toCurrencyString } from '../common/money.js';
 import { ConversionEventDto } from './dto/conversion-event.dto.js';
 
@@ -44,6 +45,12 @@ export class CheckedEvent {
     { forbidUnknownFields = false }: { forbidUnknownFields?: boolean } = {},
   ): CheckedEvent {
     const { session, occurredAt, ...fields } = (event ?? {}) as ConversionEvent;
+    // class-transformer recurses per level: deep enough, a RangeError instead of a refusal.
+    if (nestsDeeperThan(forbidUnknownFields ? event : fields, MAX_INPUT_DEPTH)) {
+      throw new InvalidInputError({
+        event: [`the event nests deeper than ${MAX_INPUT_DEPTH} levels of objects and arrays`],
+      });
+    }
     const dto = plainToInstance(
       ConversionEventDto,
       forbidUnknownFields

@@ -23,6 +23,7 @@ import { type AttributionSource, Conversion } from './conversion.entity.js';
 import { CheckedEvent, type ConversionEvent, type ValidEvent } from './checked-event.js';
 import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
 import { idempotencyKey } from './idempotency-key.js';
+import { refuseFutureEvent } from './future-event.js';
 
 export type { ConversionEvent } from './checked-event.js';
 
@@ -76,6 +77,7 @@ export class ConversionService {
     // The type alone would let a cast through; validation must not be skippable by accident.
     if (!(checked instanceof CheckedEvent))
       throw new TypeError('recordChecked() needs a CheckedEvent');
+    refuseFutureEvent(checked.event.occurredAt, this.clock.now());
     const input: Input = {
       ...checked.event,
       occurredAt: checked.event.occurredAt ?? this.clock.now(),

@@ -24,6 +24,7 @@ describeEachDatabase(await testDatabases(), (database) => {
           {
             name: 'net',
             clickParams: ['cid'],
+            subParams: ['sub1'],
             postback: { url: 'http://127.0.0.1:9/pb?c={click_id}' },
           },
         ],

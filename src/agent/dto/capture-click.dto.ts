@@ -9,16 +9,20 @@ import {
 } from 'class-validator';
 
 import { IsSafeText } from '../../common/validators.js';
-import { CLICK_ID_COLUMN_LENGTH } from '../../postback.constants.js';
+import { CLICK_ID_COLUMN_LENGTH, LANDING_URL_MAX_LENGTH } from '../../postback.constants.js';
 
 /** `POST /v1/clicks`: a landing URL as the visitor opened it, or a click ID and its tracker. */
 export class CaptureClickDto {
   /** The full landing URL; every configured tracker's click parameter is looked for in it. */
   @ValidateIf((dto: CaptureClickDto) => dto.clickId === undefined)
   @IsString({ message: 'landingUrl is required unless clickId and tracker are given' })
-  @MaxLength(8192)
+  @MaxLength(LANDING_URL_MAX_LENGTH, {
+    message: `landingUrl is longer than ${LANDING_URL_MAX_LENGTH} characters`,
+  })
+  // The length is MaxLength's to check: IsUrl's own limit (2,084) would refuse real landing
+  // URLs with long tracking parameters as "not an absolute URL".
   @IsUrl(
-    { require_tld: false, require_protocol: true },
+    { require_tld: false, require_protocol: true, validate_length: false },
     { message: 'landingUrl must be an absolute URL' },
   )
   landingUrl?: string;
