@@ -1,0 +1,35 @@
+import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
+import type { Request } from 'express';
+import { z } from 'zod';
+
+import { MAX_CLICK_BUFFER_MS } from '../postback.constants.js';
+import { functionOption, strictOptions } from './strict-options.js';
+
+const route = z.union(
+  [
+    z.string(),
+    z.custom<RouteInfo>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as { path?: unknown }).path === 'string',
+    ),
+  ],
+  { error: 'must be a path or a { path, method } route' },
+);
+
+const BUFFER_MS = `must be a number of milliseconds from 0 (no buffering) to ${MAX_CLICK_BUFFER_MS}`;
+
+/** `capture`: see `ClickCaptureOptions` for what each option does. */
+export const captureSchema = strictOptions({
+  enabled: z.boolean().optional(),
+  routes: z.array(route).optional(),
+  exclude: z.array(route).optional(),
+  visitorKey: functionOption<(req: Request) => string | undefined>().optional(),
+  customerId: functionOption<(req: Request) => string | undefined>().optional(),
+  bufferMs: z
+    .number({ error: BUFFER_MS })
+    .min(0, { error: BUFFER_MS })
+    .max(MAX_CLICK_BUFFER_MS, { error: BUFFER_MS })
+    .optional(),
+});
