@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { isDedicatedPostbackDatabase } from './database/data-source-options.js';
 import { PostbackDatabase } from './database/postback-database.js';
 import { POSTBACK_ENTITIES } from './database/postback-schema.js';
+import { assertPostbackSchema } from './database/postback-schema-check.js';
 import { assertSupportedEngine } from './database/supported-engines.js';
 import type { PostbackModuleOptions } from './interfaces/index.js';
 
@@ -41,6 +42,7 @@ export const {
           provide: PostbackDatabase,
           useFactory: async (dataSource: DataSource, options: PostbackModuleOptions) => {
             await assertSupportedEngine(dataSource);
+            await assertPostbackSchema(dataSource);
             return new PostbackDatabase(dataSource, {
               sqliteWriterThread:
                 options.sqliteWriterThread ?? isDedicatedPostbackDatabase(dataSource.options),
