@@ -8,12 +8,14 @@ import { functionOption, strictOptions } from './strict-options.js';
 const route = z.union(
   [
     z.string(),
-    z.custom<RouteInfo>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as { path?: unknown }).path === 'string',
-    ),
+    z
+      .custom<RouteInfo>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          typeof (value as { path?: unknown }).path === 'string',
+      )
+      .meta({ type: 'RouteInfo' }),
   ],
   { error: 'must be a path or a { path, method } route' },
 );

@@ -1,3 +1,5 @@
+import type { Request } from 'express';
+
 import { systemClock } from '../common/clock.js';
 import type { PostbackModuleOptions } from '../interfaces/index.js';
 import { DEFAULT_CLICK_BUFFER_MS } from '../postback.constants.js';
@@ -8,8 +10,8 @@ import { resolveOutbox } from './resolve-outbox.js';
 import { resolveTracker } from './resolve-tracker.js';
 import type { ResolvedPostbackOptions, ResolvedTracker } from './resolved-options.js';
 
-function sessionIdOf(req: { sessionID?: string }): string | undefined {
-  return req.sessionID;
+function sessionIdOf(req: Request): string | undefined {
+  return (req as Request & { sessionID?: string }).sessionID;
 }
 
 /**

@@ -22,5 +22,7 @@ export function strictOptions<Shape extends z.core.$ZodLooseShape>(shape: Shape)
 
 /** A function-valued option (clock, visitorKey…): any function, checked only for being one. */
 export function functionOption<Fn extends (...args: never[]) => unknown>() {
-  return z.custom<Fn>((value) => typeof value === 'function', { error: 'must be a function' });
+  return z
+    .custom<Fn>((value) => typeof value === 'function', { error: 'must be a function' })
+    .meta({ type: 'function' });
 }

@@ -52,7 +52,7 @@ export const trackerSchema = strictOptions({
     })
     .optional(),
   clickIdPattern: z
-    .union([z.string(), z.instanceof(RegExp)], {
+    .union([z.string(), z.instanceof(RegExp).meta({ type: 'RegExp' })], {
       error: 'must be a RegExp or its source text',
     })
     .optional(),
@@ -67,7 +67,7 @@ export const trackerSchema = strictOptions({
   signing: signingSchema.optional(),
   attributionWindowDays: z.number().positive().optional(),
   successBodyMatch: z
-    .union([z.string().min(1), z.instanceof(RegExp)], {
+    .union([z.string().min(1), z.instanceof(RegExp).meta({ type: 'RegExp' })], {
       error: 'must be a text or a RegExp the response body must match',
     })
     .optional(),
