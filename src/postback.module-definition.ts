@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { isDedicatedPostbackDatabase } from './database/data-source-options.js';
 import { PostbackDatabase } from './database/postback-database.js';
 import { POSTBACK_ENTITIES } from './database/postback-schema.js';
+import { assertPostbackSchema } from './database/postback-schema-check.js';
 import { assertSupportedEngine } from './database/supported-engines.js';
 import type { PostbackModuleOptions } from './interfaces/index.js';
 
@@ -23,28 +24,34 @@ export const {
   ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<PostbackModuleOptions>({ moduleName: 'Postback' })
   .setClassMethodName('forRoot')
-  .setExtras<PostbackModuleExtras>({ isGlobal: true }, (definition, extras): DynamicModule => ({
-    ...definition,
-    global: extras.isGlobal ?? true,
-    imports: [
-      ...(definition.imports ?? []),
-      // Registers the entities with the host's DataSource (and its autoLoadEntities).
-      TypeOrmModule.forFeature(POSTBACK_ENTITIES, extras.dataSource),
-    ],
-    providers: [
-      ...(definition.providers ?? []),
-      {
-        provide: PostbackDatabase,
-        useFactory: async (dataSource: DataSource, options: PostbackModuleOptions) => {
-          await assertSupportedEngine(dataSource);
-          return new PostbackDatabase(dataSource, {
-            sqliteWriterThread:
-              options.sqliteWriterThread ?? isDedicatedPostbackDatabase(dataSource.options),
-          });
+  // Every extra is listed, `dataSource` too: Nest leaves the keys of this object out of the
+  // options, and the options refuse keys they do not know.
+  .setExtras<PostbackModuleExtras>(
+    { isGlobal: true, dataSource: undefined },
+    (definition, extras): DynamicModule => ({
+      ...definition,
+      global: extras.isGlobal ?? true,
+      imports: [
+        ...(definition.imports ?? []),
+        // Registers the entities with the host's DataSource (and its autoLoadEntities).
+        TypeOrmModule.forFeature(POSTBACK_ENTITIES, extras.dataSource),
+      ],
+      providers: [
+        ...(definition.providers ?? []),
+        {
+          provide: PostbackDatabase,
+          useFactory: async (dataSource: DataSource, options: PostbackModuleOptions) => {
+            await assertSupportedEngine(dataSource);
+            await assertPostbackSchema(dataSource);
+            return new PostbackDatabase(dataSource, {
+              sqliteWriterThread:
+                options.sqliteWriterThread ?? isDedicatedPostbackDatabase(dataSource.options),
+            });
+          },
+          inject: [getDataSourceToken(extras.dataSource), POSTBACK_MODULE_OPTIONS],
         },
-        inject: [getDataSourceToken(extras.dataSource), POSTBACK_MODULE_OPTIONS],
-      },
-    ],
-    exports: [...(definition.exports ?? []), PostbackDatabase],
-  }))
+      ],
+      exports: [...(definition.exports ?? []), PostbackDatabase],
+    }),
+  )
   .build();

@@ -91,8 +91,9 @@ describe('resolvePostbackOptions', () => {
   describe('problems', () => {
     it('requires at least one tracker', () => {
       expect(errorOf({ trackers: [] }).problems).toEqual([
-        'at least one tracker must be configured (options.trackers)',
+        'trackers must list at least one tracker (the services and networks to post to)',
       ]);
+      expect(errorOf({} as PostbackModuleOptions).problems).toEqual(['trackers is required']);
       expect(() => resolvePostbackOptions({} as PostbackModuleOptions)).toThrow(
         PostbackConfigurationError,
       );
@@ -161,30 +162,31 @@ describe('resolvePostbackOptions', () => {
     });
 
     it.each([
-      ['a negative percent', { percent: '-1' }, /percent must be a non-negative decimal/],
-      ['a percent above 100', { percent: '120' }, /cannot exceed 100/],
-      ['min above max', { percent: '5', min: '10', max: '2' }, /min is greater than max/],
-      ['a non-decimal max', { percent: '5', max: '1e3' }, /max must be a non-negative decimal/],
+      ['a negative percent', { percent: '-1' }, /^percent must be a non-negative decimal/],
+      ['a percent above 100', { percent: '120' }, /^percent cannot exceed 100/],
+      ['min above max', { percent: '5', min: '10', max: '2' }, /^min is greater than max/],
+      ['a non-decimal max', { percent: '5', max: '1e3' }, /^max must be a non-negative decimal/],
       [
         'a bad currency',
         { fixed: '2.00', currency: 'eur' },
-        /"eur" is not an ISO 4217 currency code/,
+        /^currency must be an ISO 4217 currency code, not "eur"/,
       ],
       ['an unknown currency', { fixed: '2.00', currency: 'ZZZ' }, /ISO 4217/],
       [
         'too many decimals for the currency',
         { fixed: '2.5', currency: 'JPY' },
-        /more decimals than JPY/,
+        /^fixed has more decimals than JPY/,
       ],
-      ['a non-decimal fixed amount', { fixed: '2,00' }, /fixed must be a decimal string/],
+      ['a non-decimal fixed amount', { fixed: '2,00' }, /^fixed must be a non-negative decimal/],
+      ['neither fixed nor percent', { amount: '2' }, /^must be \{ fixed, currency\? \} or/],
     ])('refuses a commission with %s', (_label, rule, message) => {
       const problems = problemsOf(
         tracker({
           commission: { purchase: rule as NonNullable<TrackerOptions['commission']>[string] },
         }),
       );
-      expect(problems).toEqual([expect.stringMatching(/commission\.purchase: /)]);
-      expect(problems[0]).toMatch(message);
+      expect(problems).toEqual([expect.stringMatching(/^trackers\[0\]\.commission\.purchase/)]);
+      expect(problems[0].replace(/^trackers\[0\]\.commission\.purchase[. ]/, '')).toMatch(message);
     });
 
     it('refuses an HMAC secret shorter than 16 characters without echoing it', () => {
@@ -253,7 +255,7 @@ describe('resolvePostbackOptions', () => {
     it('refuses a capture.visitorKeySecret shorter than 16 characters or blank', () => {
       for (const visitorKeySecret of ['short', ' '.repeat(20)]) {
         expect(errorOf({ trackers: [tracker()], capture: { visitorKeySecret } }).problems).toEqual([
-          expect.stringContaining('capture: visitorKeySecret must be at least 16'),
+          expect.stringContaining('capture.visitorKeySecret must be at least 16'),
         ]);
       }
       const secret = 'v'.repeat(16);
@@ -275,7 +277,9 @@ describe('resolvePostbackOptions', () => {
         trackers: [tracker()],
         capture: { bufferMs: bufferMs as number },
       });
-      expect(problems).toEqual([expect.stringMatching(/^capture: bufferMs must be a number/)]);
+      expect(problems).toEqual([
+        expect.stringMatching(/^capture\.bufferMs must be a number of milliseconds from 0/),
+      ]);
     });
 
     it('refuses leaseMs not longer than timeoutMs', () => {
@@ -284,7 +288,7 @@ describe('resolvePostbackOptions', () => {
         outbox: { leaseMs: 10_000, timeoutMs: 10_000 },
       });
       expect(problems).toEqual([
-        expect.stringMatching(/^outbox: leaseMs must be longer than timeoutMs/),
+        expect.stringMatching(/^outbox\.leaseMs must be longer than timeoutMs/),
       ]);
     });
 
@@ -315,14 +319,14 @@ describe('resolvePostbackOptions', () => {
       const expected = [
         /tracker "one": the name is used twice/,
         /tracker "two": click parameter "cid" is also tracker "one"'s/,
-        /tracker "bad": signing\.secret of an HMAC signature must be at least 16/,
+        /trackers\[3\]\.signing\.secret of an HMAC signature must be at least 16/,
         /tracker "bad": \{token\} needs signing of type "token"/,
         /tracker "bad": unknown macro \{payuot\}/,
         /tracker "bad": \{sub\.aff\} is never filled/,
-        /tracker "bad": commission\.purchase: percent must be/,
-        /tracker "bad": commission\.\*: "XYZ1" is not an ISO 4217/,
+        /trackers\[3\]\.commission\.purchase\.percent must be/,
+        /trackers\[3\]\.commission\.\*\.currency must be an ISO 4217 currency code, not "XYZ1"/,
         /tracker "hosty": postback\.url: .*no macro in the host/,
-        /outbox: leaseMs must be longer than timeoutMs/,
+        /outbox\.leaseMs must be longer than timeoutMs/,
       ];
       expect(error.problems).toHaveLength(expected.length);
       for (const pattern of expected) {

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 
 import { parse } from 'yaml';
+import { z } from 'zod';
 
 import type { PostbackModuleOptions, SigningOptions, TrackerOptions } from '../interfaces/index.js';
+import { describeOptionIssues, optionErrorMap } from '../options/option-issues.js';
+import { postbackOptionProblems } from '../options/resolve-options.js';
+import { strictOptions } from '../options/strict-options.js';
+import { PostbackConfigurationError } from '../postback-configuration.error.js';
 
 /**
  * A tracker as written in the agent's config file: like `TrackerOptions`, but secrets are
@@ -17,58 +22,126 @@ type FileSigning =
 export interface AgentConfigFile {
   trackers: (Omit<TrackerOptions, 'signing'> & { signing?: FileSigning })[];
   outbox?: PostbackModuleOptions['outbox'];
-}
-
-/** The config file cannot be used; the message says which file and why. */
-export class AgentConfigError extends Error {
-  constructor(path: string, problems: string[]) {
-    super(`Config file ${path}:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'AgentConfigError';
-  }
+  customEventTypes?: PostbackModuleOptions['customEventTypes'];
 }
 
 /**
- * Reads the trackers from a YAML (or JSON) file and fills their secrets from the
- * environment. A missing variable is an error naming the variable, never its value.
+ * What the file adds to the module's options: its top-level keys, and `secretEnv` in place of
+ * `secret`. Everything inside is checked by the module's own schema, with the same paths.
  */
+const fileSchema = strictOptions({
+  trackers: z.unknown().optional(),
+  outbox: z.unknown().optional(),
+  customEventTypes: z.unknown().optional(),
+});
+const secretEnvSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: 'must name the environment variable holding the secret (a list for an HMAC rotation)',
+});
+
+/** The module options a config file describes, and the problems of the file itself. */
+export interface AgentConfig {
+  /** Undefined when the file is not a mapping of options at all. */
+  options?: PostbackModuleOptions;
+  problems: string[];
+}
+
+/**
+ * Turns a parsed config file into the module's options, filling secrets from the environment.
+ * A missing variable is a problem naming the variable, never a value; a stand-in takes its
+ * place so that every other check can still run (the options are unusable while problems
+ * remain).
+ */
+export function readAgentConfig(file: unknown, environment: NodeJS.ProcessEnv): AgentConfig {
+  const parsed = fileSchema.safeParse(file ?? {}, { error: optionErrorMap });
+  const problems = parsed.success ? [] : describeOptionIssues(parsed.error.issues);
+  if (typeof file !== 'object' || Array.isArray(file)) return { problems };
+  const { trackers, outbox, customEventTypes } = (file ?? {}) as Record<string, unknown>;
+  const options = {
+    trackers: Array.isArray(trackers)
+      ? trackers.map((tracker, i) => withSecret(tracker, i, environment, problems))
+      : trackers,
+    // Keys the file leaves out stay out, rather than stand as `undefined`.
+    ...(outbox !== undefined && { outbox }),
+    ...(customEventTypes !== undefined && { customEventTypes }),
+  } as PostbackModuleOptions;
+  return { options, problems };
+}
+
+function withSecret(
+  tracker: unknown,
+  index: number,
+  environment: NodeJS.ProcessEnv,
+  problems: string[],
+): unknown {
+  const signing = (tracker as { signing?: unknown } | null)?.signing;
+  if (typeof signing !== 'object' || signing === null) return tracker;
+  const { secretEnv, secret, ...rest } = signing as Record<string, unknown>;
+  const at = `trackers[${index}].signing`;
+  if (secret !== undefined) {
+    // Never echo it: only say where it does not belong.
+    problems.push(
+      `${at}.secret: a secret is never written in the config file; name its environment variable with secretEnv`,
+    );
+  }
+  const names = secretEnvSchema.safeParse(secretEnv);
+  if (!names.success) {
+    problems.push(`${at}.secretEnv ${names.error.issues[0].message}`);
+    return { ...(tracker as object), signing: { ...rest, secret: STAND_IN } };
+  }
+  const name = (tracker as { name?: unknown }).name;
+  const secrets = [names.data].flat().map((variable) => {
+    const value = environment[variable];
+    if (value) return value;
+    problems.push(
+      `tracker "${String(name)}": environment variable ${variable} (its signing secret) is not set`,
+    );
+    return STAND_IN;
+  });
+  return {
+    ...(tracker as object),
+    signing: { ...rest, secret: Array.isArray(names.data) ? secrets : secrets[0] },
+  };
+}
+
+const STAND_IN = 'stand-in-secret-for-validation';
+
+/**
+ * Every problem of a config file: its own (unset variables, a secret written in it, unknown
+ * top-level keys) and those of the options it describes, in one list.
+ */
+export function agentConfigProblems(file: unknown, environment: NodeJS.ProcessEnv): string[] {
+  const { options, problems } = readAgentConfig(file, environment);
+  return [...problems, ...(options ? postbackOptionProblems(options) : [])];
+}
+
+/**
+ * The module options of a config file whose every problem is fixed, or a
+ * `PostbackConfigurationError` listing them all, with the file's path.
+ */
+export function toModuleOptions(
+  file: unknown,
+  environment: NodeJS.ProcessEnv,
+  path = 'config',
+): PostbackModuleOptions {
+  const problems = agentConfigProblems(file, environment);
+  const { options } = readAgentConfig(file, environment);
+  if (problems.length > 0 || !options) throw new PostbackConfigurationError(problems, path);
+  return options;
+}
+
+/** Reads a YAML (or JSON) config file: see `toModuleOptions()`. */
 export function loadAgentConfig(
   path: string,
   environment: NodeJS.ProcessEnv,
 ): PostbackModuleOptions {
-  let parsed: AgentConfigFile;
-  try {
-    parsed = parse(readFileSync(path, 'utf8')) as AgentConfigFile;
-  } catch (error) {
-    throw new AgentConfigError(path, [(error as Error).message]);
-  }
-  return toModuleOptions(parsed, environment, path);
+  return toModuleOptions(readConfigFile(path), environment, path);
 }
 
-export function toModuleOptions(
-  file: AgentConfigFile,
-  environment: NodeJS.ProcessEnv,
-  path = 'config',
-): PostbackModuleOptions {
-  if (!file || !Array.isArray(file.trackers)) {
-    throw new AgentConfigError(path, ['it must have a "trackers:" list']);
+/** The parsed YAML or JSON, or a `PostbackConfigurationError` saying why it cannot be read. */
+export function readConfigFile(path: string): unknown {
+  try {
+    return parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new PostbackConfigurationError([`cannot be read: ${(error as Error).message}`], path);
   }
-  const problems: string[] = [];
-  const trackers = file.trackers.map((tracker): TrackerOptions => {
-    if (!tracker?.signing) return tracker as TrackerOptions;
-    const { secretEnv, ...signing } = tracker.signing;
-    const names = [secretEnv].flat();
-    const secrets = names.map((name) => {
-      const value = environment[name];
-      if (!value) {
-        problems.push(
-          `tracker "${tracker.name}": environment variable ${name} (its signing secret) is not set`,
-        );
-      }
-      return value ?? '';
-    });
-    const secret = signing.type === 'hmac' && names.length > 1 ? secrets : secrets[0];
-    return { ...tracker, signing: { ...signing, secret } as SigningOptions };
-  });
-  if (problems.length > 0) throw new AgentConfigError(path, problems);
-  return { trackers, outbox: file.outbox };
 }

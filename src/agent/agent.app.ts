@@ -9,6 +9,7 @@ import type { PostbackModuleOptions } from '../interfaces/index.js';
 import { PostbackModule } from '../postback.module.js';
 import { AdminController } from './admin.controller.js';
 import type { AgentEnv } from './agent-env.js';
+import { AgentLogger } from './agent-logger.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ClicksController } from './clicks.controller.js';
 import { DatabaseUnavailableFilter } from './database-unavailable.filter.js';
@@ -88,9 +89,10 @@ export async function createAgentApp(
   ],
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(agentModule(env, options), {
-    logger,
+    logger: logger === false ? false : new AgentLogger(logger),
     bodyParser: false,
     // Throw a start-up error to the caller (main prints it) rather than exit the process.
+    // Nest logs it first, except a configuration error, which AgentLogger leaves to main.
     abortOnError: false,
   });
   app.useBodyParser('json', jsonBodyOptions(BODY_LIMIT));

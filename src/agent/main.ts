@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Logger } from '@nestjs/common';
 
+import { PostbackConfigurationError } from '../postback-configuration.error.js';
 import { createAgentApp } from './agent.app.js';
 import { loadAgentConfig } from './agent-config.loader.js';
 import { listenHost, loadAgentEnv, withoutCredentials } from './agent-env.js';
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  // Configuration errors are for a person to read: the message, not a stack trace.
-  console.error(`nestjs-postback agent could not start:\n${error.message}`);
+  // A configuration error is for a person to read: its message, once, and nothing else.
+  // Other errors get a heading (those raised inside Nest it has logged with their stack).
+  if (error instanceof PostbackConfigurationError) console.error(error.message);
+  else console.error(`nestjs-postback agent could not start:\n${error.message}`);
   process.exit(1);
 });

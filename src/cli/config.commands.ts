@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
-
-import { parse } from 'yaml';
-
-import { type AgentConfigFile, toModuleOptions } from '../agent/agent-config.loader.js';
+import {
+  type AgentConfigFile,
+  agentConfigProblems,
+  readConfigFile,
+  toModuleOptions,
+} from '../agent/agent-config.loader.js';
 import type { SigningOptions, TrackerOptions } from '../interfaces/index.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
 import { samplePostback } from '../postback/postback-sample.js';
@@ -20,36 +21,18 @@ export interface CommandIo {
  * over plain HTTP, bad commission rules…
  */
 export function runValidate(configPath: string, io: CommandIo): number {
-  const problems: string[] = [];
-  let file: AgentConfigFile;
+  let file: unknown;
   try {
-    file = parse(readFileSync(configPath, 'utf8')) as AgentConfigFile;
+    file = readConfigFile(configPath);
   } catch (error) {
-    io.out(`${configPath}: cannot be read: ${(error as Error).message}`);
+    io.out((error as Error).message);
     return 1;
   }
   // Unset secret variables are reported, then stood in for, so every other check still runs.
-  const env = { ...io.env };
-  for (const tracker of Array.isArray(file?.trackers) ? file.trackers : []) {
-    for (const name of [tracker?.signing?.secretEnv ?? []].flat()) {
-      if (!env[name]) {
-        problems.push(
-          `tracker "${tracker.name}": environment variable ${name} (its signing secret) is not set`,
-        );
-        env[name] = 'stand-in-secret-for-validation';
-      }
-    }
-  }
-  try {
-    resolvePostbackOptions(toModuleOptions(file, env, configPath));
-  } catch (error) {
-    if (error instanceof PostbackConfigurationError) problems.push(...error.problems);
-    else problems.push((error as Error).message);
-  }
+  const problems = agentConfigProblems(file, io.env);
   if (problems.length === 0) {
-    io.out(
-      `${configPath}: OK (${file.trackers.length} tracker${file.trackers.length === 1 ? '' : 's'})`,
-    );
+    const count = (file as AgentConfigFile).trackers.length;
+    io.out(`${configPath}: OK (${count} tracker${count === 1 ? '' : 's'})`);
     return 0;
   }
   io.out(`${configPath}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
@@ -82,13 +65,10 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
   if (args.config) {
     let options;
     try {
-      options = toModuleOptions(
-        parse(readFileSync(args.config, 'utf8')) as AgentConfigFile,
-        io.env,
-        args.config,
-      );
+      options = toModuleOptions(readConfigFile(args.config), io.env, args.config);
     } catch (error) {
-      io.out(`${args.config}: ${(error as Error).message}`);
+      if (!(error instanceof PostbackConfigurationError)) throw error;
+      io.out(error.message);
       return 1;
     }
     const found = options.trackers.find(

@@ -12,6 +12,16 @@ export interface PostbackModuleOptions {
   /** The tracking services and networks the shop works with. At least one. */
   trackers: TrackerOptions[];
 
+  /**
+   * The shop's own event types, beyond the built-in `purchase`, `registration`, `refund`,
+   * `chargeback` and `cancellation` (e.g. `['lead', 'subscription.renewed']`). Declared once,
+   * here: a tracker's `events`, `commission` and `eventValues` may name only these and the
+   * built-in types, so a misspelled type is an error at start-up rather than a type that
+   * never occurs.
+   * @default []
+   */
+  customEventTypes?: string[];
+
   /** Landing-page click capture. */
   capture?: ClickCaptureOptions;
 

@@ -1,0 +1,72 @@
+import { type DataSource, getMetadataArgsStorage } from 'typeorm';
+
+import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback-schema.js';
+
+/**
+ * Why the host's DataSource cannot hold the module's rows, one problem each, none when it can:
+ * the entities are registered, their tables exist and the module's migrations have run.
+ * Without this check the app starts and every flush fails with TypeORM's "No metadata for
+ * Postback" or a missing table, every few seconds, and no postback ever goes out.
+ */
+export async function postbackSchemaProblems(dataSource: DataSource): Promise<string[]> {
+  const problems: string[] = [];
+  const unregistered = POSTBACK_ENTITIES.filter((entity) => !dataSource.hasMetadata(entity));
+  if (unregistered.length > 0) {
+    problems.push(
+      `the DataSource has no metadata for ${unregistered.map((e) => e.name).join(', ')}: add POSTBACK_ENTITIES (from nestjs-postback) to its entities, or set autoLoadEntities: true`,
+    );
+  }
+
+  const runner = dataSource.createQueryRunner();
+  try {
+    const missing: string[] = [];
+    for (const table of POSTBACK_ENTITIES.map(tableNameOf)) {
+      if (!(await runner.hasTable(table))) missing.push(table);
+    }
+    const fix = `add POSTBACK_MIGRATIONS (from nestjs-postback) to the DataSource's migrations and set migrationsRun: true, or run them with the TypeORM CLI`;
+    if (missing.length > 0) {
+      problems.push(`the tables ${missing.join(', ')} do not exist: ${fix}`);
+    } else if (!dataSource.options.synchronize) {
+      // Tables made by `synchronize` follow the entities; otherwise only the migrations do.
+      const pending = await pendingMigrations(dataSource, runner);
+      if (pending.length > 0) {
+        problems.push(`the module's migrations ${pending.join(', ')} have not run: ${fix}`);
+      }
+    }
+  } finally {
+    await runner.release();
+  }
+  return problems;
+}
+
+function tableNameOf(entity: (typeof POSTBACK_ENTITIES)[number]): string {
+  const table = getMetadataArgsStorage().tables.find((t) => t.target === entity);
+  return table?.name ?? entity.name;
+}
+
+/** POSTBACK_MIGRATIONS not recorded in the DataSource's migrations table, as TypeORM keeps it. */
+async function pendingMigrations(
+  dataSource: DataSource,
+  runner: ReturnType<DataSource['createQueryRunner']>,
+): Promise<string[]> {
+  const names = POSTBACK_MIGRATIONS.map((migration) => migration.name);
+  const { driver } = dataSource;
+  const tableName = dataSource.options.migrationsTableName ?? 'migrations';
+  const schema = (driver.options as { schema?: string }).schema;
+  const table = driver.buildTableName(tableName, schema, driver.database);
+  if (!(await runner.hasTable(table))) return names;
+  const rows: { name: string }[] = await dataSource
+    .createQueryBuilder(runner)
+    .select(driver.escape('name'), 'name')
+    .from(table, tableName)
+    .getRawMany();
+  const done = new Set(rows.map((row) => row.name));
+  return names.filter((name) => !done.has(name));
+}
+
+/** Refuses to start on a DataSource that cannot hold the module's rows, saying what to add. */
+export async function assertPostbackSchema(dataSource: DataSource): Promise<void> {
+  const problems = await postbackSchemaProblems(dataSource);
+  if (problems.length > 0) throw new PostbackConfigurationError(problems);
+}

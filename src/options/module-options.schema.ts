@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+import type {
+  ClickCaptureOptions,
+  OutboxOptions,
+  PostbackModuleOptions,
+  RetryOptions,
+  SigningOptions,
+  TrackerOptions,
+} from '../interfaces/index.js';
+import { captureSchema } from './capture.schema.js';
+import { customEventTypeProblem } from './event-types.js';
+import { outboxSchema } from './outbox.schema.js';
+import { retrySchema } from './retry.schema.js';
+import { signingSchema } from './signing.schema.js';
+import { functionOption, strictOptions } from './strict-options.js';
+import { trackerSchema } from './tracker.schema.js';
+
+const eventName = z.string().min(1);
+
+/**
+ * Every option of `PostbackModule.forRoot()` / `forRootAsync()` and of the agent's config file.
+ * To add an option: declare it (with its JSDoc) in `src/interfaces`, add it here in the part it
+ * belongs to (the compile-time checks below fail until both agree), and give its default in
+ * the resolver (`src/options/resolve-*.ts`).
+ */
+export const moduleOptionsSchema = strictOptions({
+  trackers: z
+    .array(trackerSchema)
+    .min(1, { error: 'must list at least one tracker (the services and networks to post to)' }),
+  customEventTypes: z
+    .array(
+      z.string().check((ctx) => {
+        const problem = customEventTypeProblem(ctx.value);
+        if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+      }),
+    )
+    .optional(),
+  capture: captureSchema.optional(),
+  outbox: outboxSchema.optional(),
+  events: z
+    .union(
+      [
+        z.literal(false),
+        strictOptions({
+          purchase: eventName.optional(),
+          registration: eventName.optional(),
+          custom: eventName.optional(),
+        }),
+      ],
+      { error: 'must be false or { purchase?, registration?, custom? }' },
+    )
+    .optional(),
+  sqliteWriterThread: z.boolean().optional(),
+  clock: functionOption<() => number>().optional(),
+});
+
+/** True when A and B have the same keys and accept the same values (assignable both ways). */
+type Same<A, B> = [A, keyof A] extends [B, keyof B]
+  ? [B, keyof B] extends [A, keyof A]
+    ? true
+    : false
+  : false;
+/** Fails to compile unless given `true`. */
+function assertSame<T extends true>(): T | void {}
+
+// The documented interfaces are the public API; the schema must describe exactly them.
+assertSame<Same<z.input<typeof moduleOptionsSchema>, PostbackModuleOptions>>();
+assertSame<Same<z.input<typeof trackerSchema>, TrackerOptions>>();
+assertSame<Same<z.input<typeof outboxSchema>, OutboxOptions>>();
+assertSame<Same<z.input<typeof captureSchema>, ClickCaptureOptions>>();
+assertSame<Same<z.input<typeof retrySchema>, RetryOptions>>();
+assertSame<Same<z.input<typeof signingSchema>, SigningOptions>>();

@@ -1,0 +1,194 @@
+import type { RetryOptions, TrackerOptions } from '../interfaces/index.js';
+import { isLoopbackUrl } from '../common/loopback.js';
+import { applyPreset, placeholderHelp } from '../postback/presets/apply-preset.js';
+import { POSTBACK_PRESETS } from '../postback/presets/index.js';
+import {
+  macrosOf,
+  parseParts,
+  parseUrlTemplate,
+  type TemplatePart,
+  type UrlTemplate,
+  urlTemplateMacros,
+} from '../postback/postback-template.js';
+import {
+  DEFAULT_ATTRIBUTION_WINDOW_DAYS,
+  DEFAULT_MAX_CLICK_ID_LENGTH,
+} from '../postback.constants.js';
+import type { ResolvedTracker } from './resolved-options.js';
+import {
+  fillPlaceholders,
+  macroProblem,
+  reversalProblems,
+  SENT_AS_IS,
+} from './tracker-templates.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A tracker whose shape the schema has accepted, with its preset applied, its templates
+ * compiled and its defaults filled in; or undefined, each problem reported. What is checked
+ * here depends on the preset or on several fields at once: macros against values and
+ * subParams, placeholders, credentials over plain HTTP, reversals.
+ */
+export function resolveTracker(
+  tracker: TrackerOptions,
+  outboxRetry: Required<RetryOptions>,
+  defaultConcurrency: number,
+  problem: (text: string) => void,
+): ResolvedTracker | undefined {
+  const found: string[] = [];
+  const counted = (text: string) => found.push(text);
+  const raw = tracker;
+  const applied = applyPreset(tracker, counted);
+  if (!applied) {
+    // An unknown preset: everything else would only be follow-on noise.
+    found.forEach(problem);
+    return undefined;
+  }
+  tracker = applied;
+  const clickParams = tracker.clickParams ?? [];
+  if (clickParams.length === 0) {
+    counted('clickParams must name at least one landing-page query parameter');
+  }
+  const subParams = tracker.subParams ?? [];
+  let clickIdPattern: RegExp | undefined;
+  try {
+    const pattern = tracker.clickIdPattern;
+    // Keep a RegExp's own flags (an /i must stay case-insensitive) but drop g and y, whose
+    // lastIndex state would make test() alternate between true and false.
+    clickIdPattern =
+      pattern === undefined
+        ? undefined
+        : typeof pattern === 'string'
+          ? new RegExp(pattern, 'u')
+          : new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+  } catch (error) {
+    counted(`clickIdPattern is not a valid regular expression: ${(error as Error).message}`);
+  }
+
+  const values = tracker.values ?? {};
+  const eventValues = tracker.eventValues ?? {};
+  const computed = (tracker.preset && POSTBACK_PRESETS.get(tracker.preset)?.computed) || {};
+  const valueNames = new Set([
+    ...Object.keys(values),
+    ...Object.values(eventValues).flatMap(Object.keys),
+    ...Object.keys(computed),
+  ]);
+  const fill = (text: string, where: string) =>
+    fillPlaceholders(text, values, (name, why) =>
+      counted(
+        `${where}: {{${name}}} ${why}${placeholderHelp(raw, name) ? ` (${placeholderHelp(raw, name)})` : ''}`,
+      ),
+    );
+
+  const postback = tracker.postback;
+  const method = postback?.method ?? 'GET';
+  const format = postback?.format ?? 'form';
+  let url: UrlTemplate | undefined;
+  const body: Record<string, TemplatePart[]> = {};
+  if (!postback) {
+    counted('postback.url is required (or a preset that gives one)');
+  } else {
+    try {
+      url = parseUrlTemplate(fill(postback.url, 'postback.url'));
+    } catch (error) {
+      counted(`postback.url: ${(error as Error).message}`);
+    }
+    for (const [field, template] of Object.entries(postback.body ?? {})) {
+      try {
+        body[field] = parseParts(fill(template, `postback.body.${field}`));
+      } catch (error) {
+        counted(`postback.body.${field}: ${(error as Error).message}`);
+      }
+    }
+  }
+  if (method === 'GET' && Object.keys(body).length > 0) {
+    counted('postback.body is only sent with method POST');
+  }
+  const jsonNumbers = new Set(postback?.jsonNumbers ?? []);
+  if (jsonNumbers.size > 0 && (method !== 'POST' || format !== 'json')) {
+    counted('postback.jsonNumbers is only for a POST with format json');
+  }
+  for (const field of jsonNumbers) {
+    if (!Object.hasOwn(body, field))
+      counted(`postback.jsonNumbers: "${field}" is not a body field`);
+  }
+
+  const signing = tracker.signing;
+  let reversalUrl: UrlTemplate | undefined;
+  if (tracker.reversalPostbackUrl !== undefined) {
+    try {
+      reversalUrl = parseUrlTemplate(fill(tracker.reversalPostbackUrl, 'reversalPostbackUrl'));
+    } catch (error) {
+      counted(`reversalPostbackUrl: ${(error as Error).message}`);
+    }
+  }
+  const usedMacros = [
+    ...(reversalUrl ? urlTemplateMacros(reversalUrl) : []),
+    ...(url ? urlTemplateMacros(url) : []),
+    ...Object.values(body).flatMap(macrosOf),
+  ];
+  for (const macro of new Set(usedMacros)) {
+    const problemText = macroProblem(macro, subParams, valueNames, signing);
+    if (problemText) counted(problemText);
+  }
+  const credential = signing && SENT_AS_IS[signing.type];
+  for (const template of [url, reversalUrl]) {
+    if (
+      credential &&
+      template &&
+      /^http:/i.test(template.origin) &&
+      // Local test receivers may use plain HTTP; nothing else that carries a secret may.
+      !isLoopbackUrl(template.origin)
+    ) {
+      counted(
+        `the ${credential} would travel over plain HTTP, readable by anyone on the way: use an https:// postback URL`,
+      );
+      break;
+    }
+  }
+  if (tracker.reversals) {
+    reversalProblems(tracker, reversalUrl ?? url, eventValues).forEach(counted);
+  }
+  if (signing?.type === 'token' && !signing.param && !usedMacros.includes('token')) {
+    counted(
+      'signing: a token needs signing.param or a {token} macro in the template, or it is never sent',
+    );
+  }
+
+  found.forEach(problem);
+  if (found.length > 0 || !url) return undefined;
+  const windowDays = tracker.attributionWindowDays ?? DEFAULT_ATTRIBUTION_WINDOW_DAYS;
+  return {
+    name: tracker.name,
+    preset: tracker.preset,
+    clickParams,
+    subParams,
+    maxClickIdLength: tracker.maxClickIdLength ?? DEFAULT_MAX_CLICK_ID_LENGTH,
+    clickIdPattern,
+    method,
+    format,
+    url,
+    reversalUrl,
+    body,
+    jsonNumbers,
+    values,
+    eventValues,
+    computed,
+    events: tracker.events ? new Set(tracker.events) : undefined,
+    reversals: tracker.reversals ?? false,
+    commission: tracker.commission ?? {},
+    signing,
+    attributionWindowMs: windowDays * DAY_MS,
+    // Without g and y, whose lastIndex state would make every other match fail.
+    successBodyMatch:
+      tracker.successBodyMatch instanceof RegExp
+        ? new RegExp(
+            tracker.successBodyMatch.source,
+            tracker.successBodyMatch.flags.replace(/[gy]/g, ''),
+          )
+        : tracker.successBodyMatch,
+    retry: { ...outboxRetry, ...tracker.retry },
+    concurrency: tracker.concurrency ?? defaultConcurrency,
+  };
+}
