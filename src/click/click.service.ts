@@ -12,6 +12,8 @@ import {
   POSTBACK_RESOLVED_OPTIONS,
 } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { CLOCK_SKEW_MS } from '../conversion/attribution-window.js';
+import { clickIdLookup, type LookupTracker } from './click-id-lookup.js';
 import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
 import { type TakenClicks, takeClicks } from './click-intake.js';
@@ -54,8 +56,7 @@ type QueryValue = string | string[] | undefined | unknown;
 @Injectable()
 export class ClickService {
   private clickColumns?: string;
-  private anyTrackerText?: string;
-  private trackerNames?: Record<string, string>;
+  private allTrackers?: LookupTracker[];
 
   constructor(
     private readonly db: PostbackDatabase,
@@ -204,26 +205,23 @@ export class ClickService {
   }
 
   /**
-   * The most recent click with this ID of this tracker or, without one, of any configured
-   * tracker (a click of a tracker no longer configured cannot be attributed anyway). Both go
-   * through the unique (tracker, click_id, visitor_key) index, one probe per tracker: there
-   * is no index on the click ID alone, which every captured click would pay for.
+   * A click with this ID of this tracker or, without one, of any configured tracker (a click
+   * of a tracker no longer configured cannot be attributed anyway): the most recently seen;
+   * with `occurredAt`, one creditable with an event at that time if any (see clickIdLookup).
    */
   async findByClickId(
     manager: EntityManager,
     clickId: string,
     tracker?: string,
+    occurredAt?: number,
   ): Promise<Click | null> {
-    const rows = tracker
-      ? await rawQuery(
-          manager,
-          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
-          { clickId, tracker },
-        )
-      : await rawQuery(manager, this.anyTrackerSql(manager), {
-          ...this.trackerParameters(),
-          clickId,
-        });
+    const { text, parameters } = clickIdLookup(
+      this.columns(manager),
+      tracker ? [this.lookupTracker(tracker)] : (this.allTrackers ??= this.lookupTrackers()),
+      clickId,
+      occurredAt === undefined ? undefined : { occurredAt, skewMs: CLOCK_SKEW_MS },
+    );
+    const rows = await rawQuery(manager, text, parameters);
     return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
 
@@ -293,19 +291,15 @@ export class ClickService {
     }
   }
 
+  private lookupTrackers(): LookupTracker[] {
+    return [...this.options.trackers.keys()].map((name) => this.lookupTracker(name));
+  }
+
+  private lookupTracker(name: string): LookupTracker {
+    return { name, windowMs: this.options.trackers.get(name)?.attributionWindowMs ?? 0 };
+  }
+
   /** The select list of a click row, aliased "c"; built once. */
-  /** `findByClickId` over every configured tracker: `tracker IN (:t0, :t1, …)`. */
-  private anyTrackerSql(manager: EntityManager): string {
-    const names = Object.keys(this.trackerParameters()).map((name) => `:${name}`);
-    return (this.anyTrackerText ??= `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" IN (${names.join(', ')}) AND "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`);
-  }
-
-  private trackerParameters(): Record<string, string> {
-    return (this.trackerNames ??= Object.fromEntries(
-      [...this.options.trackers.keys()].map((name, i) => [`t${i}`, name]),
-    ));
-  }
-
   private columns(manager: EntityManager): string {
     return (this.clickColumns ??= selectList(manager.dataSource.getMetadata(Click), 'c'));
   }

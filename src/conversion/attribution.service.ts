@@ -93,10 +93,11 @@ export class AttributionService {
   }
 
   /**
-   * The explicit click ID, checked against its capture times like any other click: one first
-   * captured after the event, or last seen before the tracker's window, is not credited (the
-   * event is then attributed as if it had no click ID, and a warning says why). A click ID
-   * never captured here (kept by the shop itself) has no capture time to check: credited.
+   * The explicit click ID, checked against its capture times like any other click: credited
+   * if any of its rows (one per visitor who landed with it) was captured before the event and
+   * last seen inside the tracker's window. Otherwise it is not (the event is then attributed
+   * as if it had no click ID, and a warning says why). A click ID never captured here (kept by
+   * the shop itself) has no capture time to check: credited.
    */
   private async byExplicitClickId(
     manager: EntityManager,
@@ -107,7 +108,12 @@ export class AttributionService {
     if (query.tracker && !tracker) {
       throw new InvalidInputError({ tracker: [`"${query.tracker}" is not a configured tracker`] });
     }
-    const click = await this.clicks.findByClickId(manager, clickId, tracker?.name);
+    const click = await this.clicks.findByClickId(
+      manager,
+      clickId,
+      tracker?.name,
+      query.occurredAt,
+    );
     tracker ??= click ? this.options.trackers.get(click.tracker) : this.onlyTracker();
     if (!tracker) {
       throw new InvalidInputError({
