@@ -63,7 +63,7 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('is credited by the capture before the event when another visitor landed with it later', async () => {
     await landAt(0, 'visitor-a');
     await landAt(10, 'visitor-b');
-    for (const extra of [{ tracker: 'network' }, {}]) {
+    for (const extra of [{ tracker: 'network' }, {}] as Record<string, string>[]) {
       const response = await purchase(1, extra);
       expect(response.body).toMatchObject({ attribution: 'click_id', tracker: 'network' });
     }
