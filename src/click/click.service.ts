@@ -20,6 +20,7 @@ import { type TakenClicks, takeClicks } from './click-intake.js';
 import { storeClick } from './click-store.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
 import { VisitorKeys } from './visitor-keys.js';
+import type { ExtractedClick } from './landing-clicks.js';
 import { trackerSubParams } from './tracker-sub-params.js';
 
 /** @publicApi */
@@ -36,18 +37,6 @@ export interface CaptureClickInput {
   landingPath?: string;
   subParams?: Record<string, string> | null;
 }
-
-/** A click found in a landing URL's query, already validated. */
-export interface ExtractedClick {
-  tracker: string;
-  clickId: string;
-  /** The tracker's sub-parameters the query had; null when none. */
-  subParams: Record<string, string> | null;
-}
-
-const NO_PROBLEMS: readonly string[] = Object.freeze([]);
-
-type QueryValue = string | string[] | undefined | unknown;
 
 /**
  * Stores click IDs and finds them again for attribution. Validation happens here, so a click
@@ -66,45 +55,6 @@ export class ClickService {
     /** What a visitor key is stored as; conversions store the same. */
     readonly visitorKeys: VisitorKeys,
   ) {}
-
-  /**
-   * Reads every configured tracker's click parameter from a landing query. Returns the valid
-   * clicks and, for the caller to log, why others were refused.
-   */
-  extract(query: Record<string, QueryValue>): {
-    clicks: ExtractedClick[];
-    problems: readonly string[];
-  } {
-    const clicks: ExtractedClick[] = [];
-    // Allocated on the first problem only: every landing comes here.
-    let problems: string[] | undefined;
-    for (const tracker of this.options.trackers.values()) {
-      let param: string | undefined;
-      for (const name of tracker.clickParams) {
-        if (query[name] !== undefined) {
-          param = name;
-          break;
-        }
-      }
-      if (param === undefined) continue;
-      const value = query[param];
-      const problem = clickIdProblem(value, tracker);
-      if (problem) {
-        (problems ??= []).push(`click ID in "${param}" ${problem}`);
-        continue;
-      }
-      clicks.push({
-        tracker: tracker.name,
-        clickId: value as string,
-        subParams: tracker.subParams.length
-          ? trackerSubParams(tracker, query, (name, problem) =>
-              (problems ??= []).push(`sub-parameter "${name}" ${problem}; left out`),
-            )
-          : null,
-      });
-    }
-    return { clicks, problems: problems ?? NO_PROBLEMS };
-  }
 
   /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
   async capture(input: CaptureClickInput): Promise<Click> {
