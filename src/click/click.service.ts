@@ -19,7 +19,7 @@ import { Click } from './click.entity.js';
 import { type TakenClicks, takeClicks } from './click-intake.js';
 import { storeClick } from './click-store.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
-import { VisitorKeys } from './visitor-keys.js';
+import { type VisitorDigest, VisitorKeys } from './visitor-keys.js';
 import type { ExtractedClick } from './landing-clicks.js';
 import { trackerSubParams } from './tracker-sub-params.js';
 
@@ -119,7 +119,7 @@ export class ClickService {
       id: uuidV7(now),
       tracker: click.tracker,
       clickId: click.clickId,
-      visitorKey: this.visitorKeys.digest(visitorKey),
+      visitorKey: this.visitorKeys.digest(visitorKey) ?? '',
       customerId: customerId ?? null,
       landingPath:
         landingPath.length > LANDING_PATH_MAX_LENGTH
@@ -137,7 +137,7 @@ export class ClickService {
       id: uuidV7(),
       tracker: input.tracker,
       clickId: input.clickId,
-      visitorKey: this.visitorKeys.digest(input.visitorKey),
+      visitorKey: this.visitorKeys.digest(input.visitorKey) ?? '',
       customerId: input.customerId ?? null,
       landingPath: (input.landingPath ?? '').slice(0, LANDING_PATH_MAX_LENGTH),
       subParams: input.subParams && Object.keys(input.subParams).length ? input.subParams : null,
@@ -180,12 +180,12 @@ export class ClickService {
     manager: EntityManager,
     clickId: string,
     tracker: string,
-    visitorKey: string,
+    visitor: VisitorDigest,
   ): Promise<Click | null> {
     const rows = await rawQuery(
       manager,
       `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId AND "c"."visitor_key" = :visitorKey`,
-      { tracker, clickId, visitorKey: this.visitorKeys.digest(visitorKey) },
+      { tracker, clickId, visitorKey: visitor },
     );
     return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
@@ -193,17 +193,17 @@ export class ClickService {
   /** Recent clicks of a visitor or a customer, newest first, for attribution to choose from. */
   async findRecent(
     manager: EntityManager,
-    by: { visitorKey: string } | { customerId: string },
+    by: { visitor: VisitorDigest } | { customerId: string },
     since: number,
     firstSeenBy: number,
   ): Promise<Click[]> {
     // Served by IDX_postback_clicks_visitor_seen and IDX_postback_clicks_customer_seen.
     const rows =
-      'visitorKey' in by
+      'visitor' in by
         ? await rawQuery(
             manager,
             `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."visitor_key" = :key AND "c"."last_seen_at" >= :since AND "c"."first_seen_at" <= :firstSeenBy ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
-            { key: this.visitorKeys.digest(by.visitorKey), since, firstSeenBy },
+            { key: by.visitor, since, firstSeenBy },
           )
         : await rawQuery(
             manager,
@@ -221,21 +221,20 @@ export class ClickService {
   async linkCustomer(
     manager: EntityManager,
     customerId: string,
-    visitorKey: string | undefined,
+    visitor: VisitorDigest | null,
     click: Pick<Click, 'id' | 'customerId'> | null | undefined,
   ): Promise<void> {
     const clickRowId = click && click.customerId === null ? click.id : undefined;
-    const key = visitorKey ? this.visitorKeys.digest(visitorKey) : undefined;
     const set =
       'UPDATE "postback_clicks" SET "customer_id" = :customerId WHERE "customer_id" IS NULL';
-    if (key !== undefined && clickRowId !== undefined) {
+    if (visitor !== null && clickRowId !== undefined) {
       await rawQuery(manager, `${set} AND ("visitor_key" = :key OR "id" = :id)`, {
         customerId,
-        key,
+        key: visitor,
         id: clickRowId,
       });
-    } else if (key !== undefined) {
-      await rawQuery(manager, `${set} AND "visitor_key" = :key`, { customerId, key });
+    } else if (visitor !== null) {
+      await rawQuery(manager, `${set} AND "visitor_key" = :key`, { customerId, key: visitor });
     } else if (clickRowId !== undefined) {
       await rawQuery(manager, `${set} AND "id" = :id`, { customerId, id: clickRowId });
     }

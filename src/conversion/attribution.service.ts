@@ -8,6 +8,7 @@ import { readSessionClicks } from '../click/session-clicks.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import type { VisitorDigest } from '../click/visitor-keys.js';
 import { CLOCK_SKEW_MS, notCreditable } from './attribution-window.js';
 import type { AttributionSource } from './conversion.entity.js';
 
@@ -15,7 +16,6 @@ export interface AttributionQuery {
   clickId?: string;
   tracker?: string;
   session?: Record<string, unknown> | null;
-  sessionKey?: string;
   customerId?: string;
   occurredAt: number;
   /** For the log line that says why an explicit click ID was not credited. */
@@ -47,7 +47,12 @@ export class AttributionService {
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
   ) {}
 
-  async attribute(manager: EntityManager, query: AttributionQuery): Promise<Attribution> {
+  /** `visitor`: the digest of the event's visitor key (session ID), if it has one. */
+  async attribute(
+    manager: EntityManager,
+    query: AttributionQuery,
+    visitor: VisitorDigest | null,
+  ): Promise<Attribution> {
     if (query.clickId !== undefined) {
       const explicit = await this.byExplicitClickId(manager, query);
       if (explicit) return explicit;
@@ -58,12 +63,12 @@ export class AttributionService {
       // This visitor's own row first: another visitor's landing with the same click ID has
       // other sub-parameters.
       const click =
-        (query.sessionKey &&
+        (visitor &&
           (await this.clicks.findForVisitor(
             manager,
             fromSession.clickId,
             fromSession.tracker.name,
-            query.sessionKey,
+            visitor,
           ))) ||
         (await this.clicks.findByClickId(manager, fromSession.clickId, fromSession.tracker.name));
       return {
@@ -73,12 +78,8 @@ export class AttributionService {
         click,
       };
     }
-    if (query.sessionKey) {
-      const click = await this.latestStored(
-        manager,
-        { visitorKey: query.sessionKey },
-        query.occurredAt,
-      );
+    if (visitor) {
+      const click = await this.latestStored(manager, { visitor }, query.occurredAt);
       if (click) return this.found('session', click);
     }
     if (query.customerId) {
@@ -157,7 +158,7 @@ export class AttributionService {
 
   private async latestStored(
     manager: EntityManager,
-    by: { visitorKey: string } | { customerId: string },
+    by: { visitor: VisitorDigest } | { customerId: string },
     occurredAt: number,
   ): Promise<Click | undefined> {
     const widest = Math.max(
