@@ -8,6 +8,7 @@ import { Click, ClickService, Conversion, ConversionService } from '../src/index
 import { createAgentApp } from '../src/agent/agent.app.js';
 import { loadAgentEnv } from '../src/agent/agent-env.js';
 import { visitorKeyDigest } from '../src/click/visitor-key.js';
+import { type VisitorDigest, VisitorKeys } from '../src/click/visitor-keys.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { startShopApp, useShop } from './fixtures/shop-app.js';
 import { tempDir } from './utils/sqlite.js';
@@ -30,6 +31,25 @@ describe('session IDs are stored hashed, never in clear', () => {
       outbox: { enabled: false },
     },
   }));
+
+  it('hashes the visitor key of an event once, however many lookups use it', async () => {
+    await shop.app
+      .get(ClickService)
+      .capture({ tracker: 'net', clickId: 'CLICK-2', visitorKey: 'visitor-2' });
+    const digest = jest.spyOn(VisitorKeys.prototype, 'digest');
+    try {
+      const registration = await shop.app.get(ConversionService).record({
+        type: 'registration',
+        customerId: 'K-2',
+        sessionKey: 'visitor-2',
+      });
+      expect(registration).toMatchObject({ attribution: 'session', duplicate: false });
+      // The conversion row, the lookup by visitor key, the customer link: one HMAC for all.
+      expect(digest).toHaveBeenCalledTimes(1);
+    } finally {
+      digest.mockRestore();
+    }
+  });
 
   it('keeps the session ID out of the database file and its WAL, and still attributes by it', async () => {
     const visitor = request.agent(shop.app.getHttpServer());
@@ -54,7 +74,9 @@ describe('session IDs are stored hashed, never in clear', () => {
     const [click] = await db.run((m) => m.find(Click));
     expect(click.visitorKey).toBe(visitorKeyDigest(sessionId, undefined));
     const found = await db.run((m) =>
-      shop.app.get(ClickService).findRecent(m, { visitorKey: sessionId }, 0, Date.now()),
+      shop.app
+        .get(ClickService)
+        .findRecent(m, { visitor: click.visitorKey as VisitorDigest }, 0, Date.now()),
     );
     expect(found.map((c) => c.clickId)).toEqual(['CLICK-1']);
     const stored = await db.run((m) => m.find(Conversion));

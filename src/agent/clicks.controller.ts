@@ -51,7 +51,7 @@ export class ClicksController {
       const { clicks, problems } = landingClicks(
         url.pathname + url.search,
         this.query,
-        this.clicks,
+        this.options.trackers.values(),
       );
       inputs = clicks.map((found) => ({ ...found, ...visitor, landingPath: url.pathname }));
       ignored = problems;

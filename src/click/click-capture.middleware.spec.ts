@@ -16,12 +16,8 @@ const options = resolvePostbackOptions({
   capture: { customerId: (req) => req.header?.('x-customer') },
 });
 
-/** A ClickService that extracts `cid` and prepares rows as the real one does, without a database. */
+/** A ClickService that prepares rows as the real one does, without a database. */
 const clicks = {
-  extract: (query: Record<string, unknown>) => ({
-    clicks: query.cid ? [{ tracker: 'net', clickId: String(query.cid), subParams: {} }] : [],
-    problems: [],
-  }),
   landingRow: (
     click: Record<string, unknown>,
     visitorKey?: string,
@@ -129,5 +125,29 @@ describe('ClickCaptureMiddleware', () => {
     const middleware = new ClickCaptureMiddleware(clicks, buffer, chosen, { now: () => 1 });
     middleware.use(landing('posted', undefined, 'POST'), {} as Response, () => undefined);
     expect(added.map((row) => row.clickId)).toEqual(['posted']);
+  });
+
+  it('logs what became of each thing a landing left out, and captures the click it took', () => {
+    const { buffer, added } = bufferThat(true);
+    const two = resolvePostbackOptions({
+      trackers: ['net', 'other'].map((name) => ({
+        name,
+        clickParams: [name === 'net' ? 'cid' : 'ocid'],
+        subParams: ['sub'],
+        postback: { url: `https://${name}.example/pb?c={click_id}` },
+      })),
+    });
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const middleware = new ClickCaptureMiddleware(clicks, buffer, two, { now: () => 1 });
+    const req = { ...landing('abc'), url: '/landing?cid=abc&ocid=xyz&sub=%E2%80%8B' };
+    middleware.use(req as Request, {} as Response, () => undefined);
+    expect(added.map((row) => row.clickId)).toEqual(['abc']);
+    expect(warn.mock.calls.map(([line]) => line)).toEqual([
+      expect.stringMatching(/^Landing on \/landing: sub-parameter "sub" .*; left out$/),
+      expect.stringMatching(
+        /^Landing on \/landing: the click ID of tracker "other" was ignored: .*\("net"\)$/,
+      ),
+    ]);
+    warn.mockRestore();
   });
 });

@@ -48,10 +48,8 @@ export class ClickCaptureMiddleware implements NestMiddleware {
     // (and the HEADs Express serves with them). On routes the host chose, their methods hold.
     if (this.options.capture.routes === undefined && !GET_OR_HEAD.has(req.method)) return;
     const url = req.url;
-    const { clicks, problems } = landingClicks(url, this.query, this.clicks);
-    for (const problem of problems) {
-      this.logger.warn(`Landing on ${req.path}: ${problem}; the click was not captured`);
-    }
+    const { clicks, problems } = landingClicks(url, this.query, this.options.trackers.values());
+    for (const problem of problems) this.logger.warn(`Landing on ${req.path}: ${problem}`);
     if (clicks.length === 0) return;
 
     const { visitorKey, customerId } = this.options.capture;

@@ -12,12 +12,15 @@ import {
   POSTBACK_RESOLVED_OPTIONS,
 } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { CLOCK_SKEW_MS } from '../conversion/attribution-window.js';
+import { clickIdLookup, type LookupTracker } from './click-id-lookup.js';
 import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
 import { type TakenClicks, takeClicks } from './click-intake.js';
 import { storeClick } from './click-store.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
-import { VisitorKeys } from './visitor-keys.js';
+import { type VisitorDigest, VisitorKeys } from './visitor-keys.js';
+import type { ExtractedClick } from './landing-clicks.js';
 import { trackerSubParams } from './tracker-sub-params.js';
 
 /** @publicApi */
@@ -35,18 +38,6 @@ export interface CaptureClickInput {
   subParams?: Record<string, string> | null;
 }
 
-/** A click found in a landing URL's query, already validated. */
-export interface ExtractedClick {
-  tracker: string;
-  clickId: string;
-  /** The tracker's sub-parameters the query had; null when none. */
-  subParams: Record<string, string> | null;
-}
-
-const NO_PROBLEMS: readonly string[] = Object.freeze([]);
-
-type QueryValue = string | string[] | undefined | unknown;
-
 /**
  * Stores click IDs and finds them again for attribution. Validation happens here, so a click
  * forwarded through the agent's API and one captured by the middleware obey the same rules.
@@ -54,8 +45,7 @@ type QueryValue = string | string[] | undefined | unknown;
 @Injectable()
 export class ClickService {
   private clickColumns?: string;
-  private anyTrackerText?: string;
-  private trackerNames?: Record<string, string>;
+  private allTrackers?: LookupTracker[];
 
   constructor(
     private readonly db: PostbackDatabase,
@@ -65,45 +55,6 @@ export class ClickService {
     /** What a visitor key is stored as; conversions store the same. */
     readonly visitorKeys: VisitorKeys,
   ) {}
-
-  /**
-   * Reads every configured tracker's click parameter from a landing query. Returns the valid
-   * clicks and, for the caller to log, why others were refused.
-   */
-  extract(query: Record<string, QueryValue>): {
-    clicks: ExtractedClick[];
-    problems: readonly string[];
-  } {
-    const clicks: ExtractedClick[] = [];
-    // Allocated on the first problem only: every landing comes here.
-    let problems: string[] | undefined;
-    for (const tracker of this.options.trackers.values()) {
-      let param: string | undefined;
-      for (const name of tracker.clickParams) {
-        if (query[name] !== undefined) {
-          param = name;
-          break;
-        }
-      }
-      if (param === undefined) continue;
-      const value = query[param];
-      const problem = clickIdProblem(value, tracker);
-      if (problem) {
-        (problems ??= []).push(`click ID in "${param}" ${problem}`);
-        continue;
-      }
-      clicks.push({
-        tracker: tracker.name,
-        clickId: value as string,
-        subParams: tracker.subParams.length
-          ? trackerSubParams(tracker, query, (name, problem) =>
-              (problems ??= []).push(`sub-parameter "${name}" ${problem}; left out`),
-            )
-          : null,
-      });
-    }
-    return { clicks, problems: problems ?? NO_PROBLEMS };
-  }
 
   /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
   async capture(input: CaptureClickInput): Promise<Click> {
@@ -168,7 +119,7 @@ export class ClickService {
       id: uuidV7(now),
       tracker: click.tracker,
       clickId: click.clickId,
-      visitorKey: this.visitorKeys.digest(visitorKey),
+      visitorKey: this.visitorKeys.digest(visitorKey) ?? '',
       customerId: customerId ?? null,
       landingPath:
         landingPath.length > LANDING_PATH_MAX_LENGTH
@@ -186,7 +137,7 @@ export class ClickService {
       id: uuidV7(),
       tracker: input.tracker,
       clickId: input.clickId,
-      visitorKey: this.visitorKeys.digest(input.visitorKey),
+      visitorKey: this.visitorKeys.digest(input.visitorKey) ?? '',
       customerId: input.customerId ?? null,
       landingPath: (input.landingPath ?? '').slice(0, LANDING_PATH_MAX_LENGTH),
       subParams: input.subParams && Object.keys(input.subParams).length ? input.subParams : null,
@@ -204,26 +155,23 @@ export class ClickService {
   }
 
   /**
-   * The most recent click with this ID of this tracker or, without one, of any configured
-   * tracker (a click of a tracker no longer configured cannot be attributed anyway). Both go
-   * through the unique (tracker, click_id, visitor_key) index, one probe per tracker: there
-   * is no index on the click ID alone, which every captured click would pay for.
+   * A click with this ID of this tracker or, without one, of any configured tracker (a click
+   * of a tracker no longer configured cannot be attributed anyway): the most recently seen;
+   * with `occurredAt`, one creditable with an event at that time if any (see clickIdLookup).
    */
   async findByClickId(
     manager: EntityManager,
     clickId: string,
     tracker?: string,
+    occurredAt?: number,
   ): Promise<Click | null> {
-    const rows = tracker
-      ? await rawQuery(
-          manager,
-          `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`,
-          { clickId, tracker },
-        )
-      : await rawQuery(manager, this.anyTrackerSql(manager), {
-          ...this.trackerParameters(),
-          clickId,
-        });
+    const { text, parameters } = clickIdLookup(
+      this.columns(manager),
+      tracker ? [this.lookupTracker(tracker)] : (this.allTrackers ??= this.lookupTrackers()),
+      clickId,
+      occurredAt === undefined ? undefined : { occurredAt, skewMs: CLOCK_SKEW_MS },
+    );
+    const rows = await rawQuery(manager, text, parameters);
     return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
 
@@ -232,12 +180,12 @@ export class ClickService {
     manager: EntityManager,
     clickId: string,
     tracker: string,
-    visitorKey: string,
+    visitor: VisitorDigest,
   ): Promise<Click | null> {
     const rows = await rawQuery(
       manager,
       `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId AND "c"."visitor_key" = :visitorKey`,
-      { tracker, clickId, visitorKey: this.visitorKeys.digest(visitorKey) },
+      { tracker, clickId, visitorKey: visitor },
     );
     return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
@@ -245,17 +193,17 @@ export class ClickService {
   /** Recent clicks of a visitor or a customer, newest first, for attribution to choose from. */
   async findRecent(
     manager: EntityManager,
-    by: { visitorKey: string } | { customerId: string },
+    by: { visitor: VisitorDigest } | { customerId: string },
     since: number,
     firstSeenBy: number,
   ): Promise<Click[]> {
     // Served by IDX_postback_clicks_visitor_seen and IDX_postback_clicks_customer_seen.
     const rows =
-      'visitorKey' in by
+      'visitor' in by
         ? await rawQuery(
             manager,
             `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."visitor_key" = :key AND "c"."last_seen_at" >= :since AND "c"."first_seen_at" <= :firstSeenBy ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
-            { key: this.visitorKeys.digest(by.visitorKey), since, firstSeenBy },
+            { key: by.visitor, since, firstSeenBy },
           )
         : await rawQuery(
             manager,
@@ -273,39 +221,34 @@ export class ClickService {
   async linkCustomer(
     manager: EntityManager,
     customerId: string,
-    visitorKey: string | undefined,
+    visitor: VisitorDigest | null,
     click: Pick<Click, 'id' | 'customerId'> | null | undefined,
   ): Promise<void> {
     const clickRowId = click && click.customerId === null ? click.id : undefined;
-    const key = visitorKey ? this.visitorKeys.digest(visitorKey) : undefined;
     const set =
       'UPDATE "postback_clicks" SET "customer_id" = :customerId WHERE "customer_id" IS NULL';
-    if (key !== undefined && clickRowId !== undefined) {
+    if (visitor !== null && clickRowId !== undefined) {
       await rawQuery(manager, `${set} AND ("visitor_key" = :key OR "id" = :id)`, {
         customerId,
-        key,
+        key: visitor,
         id: clickRowId,
       });
-    } else if (key !== undefined) {
-      await rawQuery(manager, `${set} AND "visitor_key" = :key`, { customerId, key });
+    } else if (visitor !== null) {
+      await rawQuery(manager, `${set} AND "visitor_key" = :key`, { customerId, key: visitor });
     } else if (clickRowId !== undefined) {
       await rawQuery(manager, `${set} AND "id" = :id`, { customerId, id: clickRowId });
     }
   }
 
+  private lookupTrackers(): LookupTracker[] {
+    return [...this.options.trackers.keys()].map((name) => this.lookupTracker(name));
+  }
+
+  private lookupTracker(name: string): LookupTracker {
+    return { name, windowMs: this.options.trackers.get(name)?.attributionWindowMs ?? 0 };
+  }
+
   /** The select list of a click row, aliased "c"; built once. */
-  /** `findByClickId` over every configured tracker: `tracker IN (:t0, :t1, …)`. */
-  private anyTrackerSql(manager: EntityManager): string {
-    const names = Object.keys(this.trackerParameters()).map((name) => `:${name}`);
-    return (this.anyTrackerText ??= `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" IN (${names.join(', ')}) AND "c"."click_id" = :clickId ORDER BY "c"."last_seen_at" DESC LIMIT 1`);
-  }
-
-  private trackerParameters(): Record<string, string> {
-    return (this.trackerNames ??= Object.fromEntries(
-      [...this.options.trackers.keys()].map((name, i) => [`t${i}`, name]),
-    ));
-  }
-
   private columns(manager: EntityManager): string {
     return (this.clickColumns ??= selectList(manager.dataSource.getMetadata(Click), 'c'));
   }

@@ -1,14 +1,28 @@
-import type { ClickService, ExtractedClick } from './click.service.js';
+import type { ResolvedTracker } from '../resolve-postback-options.js';
+import { clickIdProblem } from './click-id.validator.js';
 import type { LandingQueryReader } from './landing-query.js';
+import { trackerSubParams } from './tracker-sub-params.js';
+
+/** A click found in a landing URL's query, already validated. */
+export interface ExtractedClick {
+  tracker: string;
+  clickId: string;
+  /** The tracker's sub-parameters the query had; null when none. */
+  subParams: Record<string, string> | null;
+}
 
 export interface LandingClicks {
   /** None or one: a landing credits one tracker. */
   clicks: ExtractedClick[];
-  /** Why anything in the landing was left out, for the caller to log or answer. */
+  /**
+   * What in the landing was left out and why, each saying what became of it, for the caller
+   * to log or answer.
+   */
   problems: readonly string[];
 }
 
-const NONE: LandingClicks = Object.freeze({ clicks: [], problems: Object.freeze([]) });
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
+const NONE: LandingClicks = Object.freeze({ clicks: [], problems: NO_PROBLEMS });
 
 /**
  * The click a landing brings, read from its request target (path and query) — the one rule
@@ -20,26 +34,50 @@ const NONE: LandingClicks = Object.freeze({ clicks: [], problems: Object.freeze(
  * ignored. One landing is one visit that a partner is paid for once: capturing a click per
  * tracker would let each tracker's click compete for the same conversion (or, with a
  * later change of rules, be paid twice); the configuration order is the merchant's priority.
+ * Trackers after the one chosen are not validated: only their presence is reported.
  */
 export function landingClicks(
   target: string,
   reader: LandingQueryReader,
-  clicks: ClickService,
+  trackers: Iterable<ResolvedTracker>,
 ): LandingClicks {
   const query = reader.read(target); // only the parameters the trackers name
   if (query === undefined) return NONE;
-  const found = clicks.extract(query);
-  if (found.clicks.length <= 1) return found;
-  const [chosen, ...others] = found.clicks;
-  return {
-    clicks: [chosen],
-    problems: [
-      ...found.problems,
-      ...others.map(
-        (other) =>
-          `the click ID of tracker "${other.tracker}" was ignored: a landing credits one ` +
-          `tracker, the first configured of those it has a click ID for ("${chosen.tracker}")`,
-      ),
-    ],
-  };
+  let chosen: ExtractedClick | undefined;
+  // Allocated on the first problem only: every landing comes here.
+  let problems: string[] | undefined;
+  for (const tracker of trackers) {
+    let param: string | undefined;
+    for (const name of tracker.clickParams) {
+      if (query[name] !== undefined) {
+        param = name;
+        break;
+      }
+    }
+    if (param === undefined) continue;
+    if (chosen) {
+      (problems ??= []).push(
+        `the click ID of tracker "${tracker.name}" was ignored: a landing credits one ` +
+          `tracker, the first configured of those it has a valid click ID for ("${chosen.tracker}")`,
+      );
+      continue;
+    }
+    const value = query[param];
+    const problem = clickIdProblem(value, tracker);
+    if (problem) {
+      (problems ??= []).push(`click ID in "${param}" ${problem}; not captured`);
+      continue;
+    }
+    chosen = {
+      tracker: tracker.name,
+      clickId: value as string,
+      subParams: tracker.subParams.length
+        ? trackerSubParams(tracker, query, (name, problem) =>
+            (problems ??= []).push(`sub-parameter "${name}" ${problem}; left out`),
+          )
+        : null,
+    };
+  }
+  if (!chosen) return problems ? { clicks: [], problems } : NONE;
+  return { clicks: [chosen], problems: problems ?? NO_PROBLEMS };
 }

@@ -4,6 +4,13 @@ import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { sessionIdOf, VISITOR_KEY_SECRET_ENV, visitorKeyDigest } from './visitor-key.js';
 
+/**
+ * What clicks and conversions store for a visitor key, and look it up by: typed apart from a
+ * key, so a key in clear cannot be passed where its digest is expected. Computed once per
+ * landing or event (an HMAC), then handed down.
+ */
+export type VisitorDigest = string & { readonly visitorDigest: unique symbol };
+
 /** Turns visitor keys into what clicks and conversions store (see `visitorKeyDigest`). */
 @Injectable()
 export class VisitorKeys implements OnModuleInit {
@@ -16,14 +23,9 @@ export class VisitorKeys implements OnModuleInit {
     this.secret = options.capture.visitorKeySecret;
   }
 
-  /** A click's visitor column: the digest, or '' without a key. */
-  digest(key: string | undefined): string {
-    return key ? visitorKeyDigest(key, this.secret) : '';
-  }
-
-  /** A conversion's visitor column: the digest, or null without a key. */
-  stored(key: string | undefined): string | null {
-    return key ? visitorKeyDigest(key, this.secret) : null;
+  /** The digest of a visitor key, or null without one (a click stores '', a conversion null). */
+  digest(key: string | undefined): VisitorDigest | null {
+    return key ? (visitorKeyDigest(key, this.secret) as VisitorDigest) : null;
   }
 
   onModuleInit(): void {

@@ -33,32 +33,44 @@ describe('AttributionService, from the session', () => {
   });
 
   it('credits the latest click seen before the event', async () => {
-    const attribution = await service.attribute(manager, {
-      occurredAt,
-      session: session(
-        { tracker: 'early', clickId: 'e-1', at: occurredAt - 2 * HOUR_MS },
-        { tracker: 'late', clickId: 'l-1', at: occurredAt - HOUR_MS },
-      ),
-    });
+    const attribution = await service.attribute(
+      manager,
+      {
+        occurredAt,
+        session: session(
+          { tracker: 'early', clickId: 'e-1', at: occurredAt - 2 * HOUR_MS },
+          { tracker: 'late', clickId: 'l-1', at: occurredAt - HOUR_MS },
+        ),
+      },
+      null,
+    );
     expect(attribution).toMatchObject({ source: 'session', clickId: 'l-1' });
   });
 
   it('passes over a click captured after the event, however recent', async () => {
-    const attribution = await service.attribute(manager, {
-      occurredAt,
-      session: session(
-        { tracker: 'early', clickId: 'e-1', at: occurredAt - 2 * HOUR_MS },
-        { tracker: 'late', clickId: 'l-1', at: occurredAt + HOUR_MS },
-      ),
-    });
+    const attribution = await service.attribute(
+      manager,
+      {
+        occurredAt,
+        session: session(
+          { tracker: 'early', clickId: 'e-1', at: occurredAt - 2 * HOUR_MS },
+          { tracker: 'late', clickId: 'l-1', at: occurredAt + HOUR_MS },
+        ),
+      },
+      null,
+    );
     expect(attribution).toMatchObject({ source: 'session', clickId: 'e-1' });
   });
 
   it('allows a minute of disagreement between the shop clock and the capturing one', async () => {
-    const attribution = await service.attribute(manager, {
-      occurredAt,
-      session: session({ tracker: 'late', clickId: 'l-1', at: occurredAt + 30_000 }),
-    });
+    const attribution = await service.attribute(
+      manager,
+      {
+        occurredAt,
+        session: session({ tracker: 'late', clickId: 'l-1', at: occurredAt + 30_000 }),
+      },
+      null,
+    );
     expect(attribution).toMatchObject({ source: 'session', clickId: 'l-1' });
   });
 });
@@ -88,22 +100,30 @@ describe('AttributionService, an explicit click ID', () => {
   afterEach(() => warn.mockRestore());
 
   it('is credited when it was captured before the event, inside the window', async () => {
-    const attribution = await storedAt(occurredAt - 29 * DAY_MS).attribute(manager, {
-      occurredAt,
-      clickId: 'given',
-      session: fromSession,
-    });
+    const attribution = await storedAt(occurredAt - 29 * DAY_MS).attribute(
+      manager,
+      {
+        occurredAt,
+        clickId: 'given',
+        session: fromSession,
+      },
+      null,
+    );
     expect(attribution).toMatchObject({ source: 'click_id', clickId: 'given' });
     expect(warn).not.toHaveBeenCalled();
   });
 
   it('is not credited 90 days after its capture (30-day window), and says why', async () => {
-    const attribution = await storedAt(occurredAt - 90 * DAY_MS).attribute(manager, {
-      occurredAt,
-      clickId: 'given',
-      type: 'purchase',
-      orderId: 'ORDER-1',
-    });
+    const attribution = await storedAt(occurredAt - 90 * DAY_MS).attribute(
+      manager,
+      {
+        occurredAt,
+        clickId: 'given',
+        type: 'purchase',
+        orderId: 'ORDER-1',
+      },
+      null,
+    );
     expect(attribution).toEqual({ source: 'none' });
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0][0])).toMatch(
@@ -112,21 +132,29 @@ describe('AttributionService, an explicit click ID', () => {
   });
 
   it('is not credited to an event ten days before its capture; the session click is', async () => {
-    const attribution = await storedAt(occurredAt + 10 * DAY_MS).attribute(manager, {
-      occurredAt,
-      clickId: 'given',
-      session: fromSession,
-    });
+    const attribution = await storedAt(occurredAt + 10 * DAY_MS).attribute(
+      manager,
+      {
+        occurredAt,
+        clickId: 'given',
+        session: fromSession,
+      },
+      null,
+    );
     expect(attribution).toMatchObject({ source: 'session', clickId: 'l-1' });
     expect(String(warn.mock.calls[0][0])).toMatch(/it was captured after the event/);
   });
 
   it('is credited as given when it was never captured here (no capture time to check)', async () => {
-    const attribution = await storedAt(occurredAt).attribute(manager, {
-      occurredAt,
-      clickId: 'kept-by-the-shop',
-      tracker: 'late',
-    });
+    const attribution = await storedAt(occurredAt).attribute(
+      manager,
+      {
+        occurredAt,
+        clickId: 'kept-by-the-shop',
+        tracker: 'late',
+      },
+      null,
+    );
     expect(attribution).toMatchObject({ source: 'click_id', clickId: 'kept-by-the-shop' });
     expect(attribution.tracker?.name).toBe('late');
   });

@@ -8,6 +8,7 @@ import { readSessionClicks } from '../click/session-clicks.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import type { VisitorDigest } from '../click/visitor-keys.js';
 import { CLOCK_SKEW_MS, notCreditable } from './attribution-window.js';
 import type { AttributionSource } from './conversion.entity.js';
 
@@ -15,7 +16,6 @@ export interface AttributionQuery {
   clickId?: string;
   tracker?: string;
   session?: Record<string, unknown> | null;
-  sessionKey?: string;
   customerId?: string;
   occurredAt: number;
   /** For the log line that says why an explicit click ID was not credited. */
@@ -47,7 +47,12 @@ export class AttributionService {
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
   ) {}
 
-  async attribute(manager: EntityManager, query: AttributionQuery): Promise<Attribution> {
+  /** `visitor`: the digest of the event's visitor key (session ID), if it has one. */
+  async attribute(
+    manager: EntityManager,
+    query: AttributionQuery,
+    visitor: VisitorDigest | null,
+  ): Promise<Attribution> {
     if (query.clickId !== undefined) {
       const explicit = await this.byExplicitClickId(manager, query);
       if (explicit) return explicit;
@@ -58,12 +63,12 @@ export class AttributionService {
       // This visitor's own row first: another visitor's landing with the same click ID has
       // other sub-parameters.
       const click =
-        (query.sessionKey &&
+        (visitor &&
           (await this.clicks.findForVisitor(
             manager,
             fromSession.clickId,
             fromSession.tracker.name,
-            query.sessionKey,
+            visitor,
           ))) ||
         (await this.clicks.findByClickId(manager, fromSession.clickId, fromSession.tracker.name));
       return {
@@ -73,12 +78,8 @@ export class AttributionService {
         click,
       };
     }
-    if (query.sessionKey) {
-      const click = await this.latestStored(
-        manager,
-        { visitorKey: query.sessionKey },
-        query.occurredAt,
-      );
+    if (visitor) {
+      const click = await this.latestStored(manager, { visitor }, query.occurredAt);
       if (click) return this.found('session', click);
     }
     if (query.customerId) {
@@ -93,10 +94,11 @@ export class AttributionService {
   }
 
   /**
-   * The explicit click ID, checked against its capture times like any other click: one first
-   * captured after the event, or last seen before the tracker's window, is not credited (the
-   * event is then attributed as if it had no click ID, and a warning says why). A click ID
-   * never captured here (kept by the shop itself) has no capture time to check: credited.
+   * The explicit click ID, checked against its capture times like any other click: credited
+   * if any of its rows (one per visitor who landed with it) was captured before the event and
+   * last seen inside the tracker's window. Otherwise it is not (the event is then attributed
+   * as if it had no click ID, and a warning says why). A click ID never captured here (kept by
+   * the shop itself) has no capture time to check: credited.
    */
   private async byExplicitClickId(
     manager: EntityManager,
@@ -107,7 +109,12 @@ export class AttributionService {
     if (query.tracker && !tracker) {
       throw new InvalidInputError({ tracker: [`"${query.tracker}" is not a configured tracker`] });
     }
-    const click = await this.clicks.findByClickId(manager, clickId, tracker?.name);
+    const click = await this.clicks.findByClickId(
+      manager,
+      clickId,
+      tracker?.name,
+      query.occurredAt,
+    );
     tracker ??= click ? this.options.trackers.get(click.tracker) : this.onlyTracker();
     if (!tracker) {
       throw new InvalidInputError({
@@ -151,7 +158,7 @@ export class AttributionService {
 
   private async latestStored(
     manager: EntityManager,
-    by: { visitorKey: string } | { customerId: string },
+    by: { visitor: VisitorDigest } | { customerId: string },
     occurredAt: number,
   ): Promise<Click | undefined> {
     const widest = Math.max(

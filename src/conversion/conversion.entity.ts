@@ -22,7 +22,10 @@ export class Conversion {
   @Column({ type: 'varchar', length: 64 })
   type: string;
 
-  /** The idempotency key (see idempotencyKey): the order ID; a registration's customer ID. */
+  /**
+   * The idempotency key (see idempotencyKey): the order ID; for a registration, a digest of
+   * its customer ID.
+   */
   @Column({ type: 'varchar', length: 255 })
   reference: string;
 

@@ -133,7 +133,9 @@ export class ConversionService {
   ): Promise<RecordResult> {
     const now = this.clock.now();
     if (isReversal(input.type)) return this.insertReversal(manager, input, reference, now);
-    const attribution = await this.attribution.attribute(manager, input);
+    // One HMAC for the lookups, the row and the customer link.
+    const visitor = this.clicks.visitorKeys.digest(input.sessionKey);
+    const attribution = await this.attribution.attribute(manager, input, visitor);
     const tracker = attribution.tracker;
     const commission = tracker ? this.commissionFor(tracker, input) : undefined;
     const conversion: Conversion = {
@@ -142,7 +144,7 @@ export class ConversionService {
       reference,
       orderId: input.orderId ?? null,
       customerId: input.customerId ?? null,
-      visitorKey: this.clicks.visitorKeys.stored(input.sessionKey),
+      visitorKey: visitor,
       amount: input.amount ?? null,
       currency: input.currency ?? null,
       commission: commission?.amount ?? null,
@@ -169,12 +171,7 @@ export class ConversionService {
     // The conversion and its outbox row in one statement where the engine allows it.
     await insertRows(manager, rows);
     if (input.customerId) {
-      await this.clicks.linkCustomer(
-        manager,
-        input.customerId,
-        input.sessionKey,
-        attribution.click,
-      );
+      await this.clicks.linkCustomer(manager, input.customerId, visitor, attribution.click);
     }
     return this.resultOf(conversion, postback, false);
   }
@@ -236,7 +233,7 @@ export class ConversionService {
       reference,
       orderId: input.orderId ?? null,
       customerId: input.customerId ?? original?.customerId ?? null,
-      visitorKey: this.clicks.visitorKeys.stored(input.sessionKey),
+      visitorKey: this.clicks.visitorKeys.digest(input.sessionKey),
       amount: amount ?? input.amount ?? null,
       currency: original?.currency ?? input.currency ?? null,
       commission: commission?.amount ?? null,

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 
 import { Click, ClickService, Conversion, ConversionService } from '../../src/index.js';
+import type { VisitorDigest } from '../../src/click/visitor-keys.js';
 import { PostbackDatabase } from '../../src/database/postback-database.js';
 import { startShopApp } from '../fixtures/shop-app.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
@@ -60,7 +61,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     await clicks.capture({ tracker: 'net', clickId: 'abcde', visitorKey: 'v1' });
     const db = app.get(PostbackDatabase);
     const rows = await db.run((m) =>
-      m.find(Click, { where: { visitorKey: clicks.visitorKeys.digest('v1') } }),
+      m.find(Click, { where: { visitorKey: clicks.visitorKeys.digest('v1') as VisitorDigest } }),
     );
     expect(rows.map((r) => r.clickId).sort()).toEqual(['AbCdE', 'abcde']);
     const found = await db.run((m) => clicks.findByClickId(m, 'abcde', 'net'));
@@ -80,13 +81,15 @@ describeEachDatabase(await testDatabases(), (database) => {
     const viaTypeOrm = await db.run((m) => m.findOneByOrFail(Click, { clickId: 'raw-1' }));
     expect(typeof viaTypeOrm.lastSeenAt).toBe('number');
     const since = viaTypeOrm.lastSeenAt - 1;
+    const visitor = clicks.visitorKeys.digest('v2') as VisitorDigest;
     const found = await db.run(async (m) => [
       await clicks.findByClickId(m, 'raw-1', 'net'),
       await clicks.findByClickId(m, 'raw-1'),
-      await clicks.findForVisitor(m, 'raw-1', 'net', 'v2'),
-      ...(await clicks.findRecent(m, { visitorKey: 'v2' }, since, viaTypeOrm.firstSeenAt)),
+      await clicks.findByClickId(m, 'raw-1', undefined, viaTypeOrm.lastSeenAt),
+      await clicks.findForVisitor(m, 'raw-1', 'net', visitor),
+      ...(await clicks.findRecent(m, { visitor }, since, viaTypeOrm.firstSeenAt)),
       ...(await clicks.findRecent(m, { customerId: 'K2' }, since, viaTypeOrm.firstSeenAt)),
     ]);
-    expect(found).toEqual(Array(5).fill(viaTypeOrm));
+    expect(found).toEqual(Array(6).fill(viaTypeOrm));
   });
 });

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Conversion, Postback } from '../../src/index.js';
 import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
 import { POSTBACK_MIGRATIONS } from '../../src/database/postback-schema.js';
+import { registrationReference } from '../../src/conversion/idempotency-key.js';
 import { FakeTracker } from '../../src/demo/fake-tracker.js';
 import { FAST_OUTBOX, startAgent, testTracker, type TestAgent } from '../utils/agent.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
@@ -66,7 +67,9 @@ describeEachDatabase(await testDatabases(), (database) => {
       });
     }
     const rows = await registrations(agent);
-    expect(rows.map((r) => [r.reference, r.orderId])).toEqual([['cust-1', 'SIGNUP-1']]);
+    expect(rows.map((r) => [r.reference, r.orderId])).toEqual([
+      [registrationReference('cust-1'), 'SIGNUP-1'],
+    ]);
     expect(await agent.db.run((m) => m.countBy(Postback, {}))).toBe(1);
   }, 30_000);
 
@@ -86,17 +89,17 @@ describeEachDatabase(await testDatabases(), (database) => {
     await tracker.waitForRequests(1);
   }, 60_000);
 
-  it('re-keys the earliest registration of each customer recorded before the upgrade', async () => {
-    // The schema as it was before RegistrationPerCustomer, with registrations keyed by order ID.
+  /** Registrations as recorded before RegistrationPerCustomer: keyed by their order ID. */
+  const legacy = async (rows: [customerId: string, orderId: string | null][]) => {
     const before = await new DataSource({
       ...postbackDataSourceOptions({ url }),
       migrations: POSTBACK_MIGRATIONS.slice(0, 2),
     } as never).initialize();
-    const row = (id: string, customerId: string, reference: string, createdAt: number) => ({
-      id,
+    const conversions = rows.map(([customerId, orderId], i) => ({
+      id: `00000000-0000-7000-8000-${String(i + 1).padStart(12, '0')}`,
       type: 'registration',
-      reference,
-      orderId: reference === customerId ? null : reference,
+      reference: orderId ?? customerId,
+      orderId,
       customerId,
       visitorKey: null,
       amount: null,
@@ -106,33 +109,79 @@ describeEachDatabase(await testDatabases(), (database) => {
       tracker: null,
       clickId: null,
       attribution: 'none' as const,
-      occurredAt: createdAt,
-      createdAt,
-    });
-    await before
-      .getRepository(Conversion)
-      .insert([
-        row('00000000-0000-7000-8000-000000000002', 'cust-1', 'SIGNUP-B', 2),
-        row('00000000-0000-7000-8000-000000000001', 'cust-1', 'SIGNUP-A', 1),
-        row('00000000-0000-7000-8000-000000000003', 'cust-2', 'cust-2', 3),
-        row('00000000-0000-7000-8000-000000000004', 'cust-2', 'SIGNUP-C', 4),
-      ]);
+      occurredAt: i + 1,
+      createdAt: i + 1,
+    }));
+    for (let i = 0; i < conversions.length; i += 200)
+      await before.getRepository(Conversion).insert(conversions.slice(i, i + 200));
     await before.destroy();
+    return conversions.map((c) => c.id);
+  };
+  const references = async (agent: TestAgent) =>
+    new Map((await registrations(agent)).map((r) => [r.id, r.reference]));
 
-    const agent = await start(); // runs the remaining migrations
-    const keys = (await registrations(agent))
-      .map((r) => [r.id.slice(-1), r.reference])
-      .sort(([a], [b]) => a.localeCompare(b));
-    expect(keys).toEqual([
-      ['1', 'cust-1'],
-      ['2', 'SIGNUP-B'],
-      ['3', 'cust-2'],
-      ['4', 'SIGNUP-C'],
+  it('re-keys the earliest registration of each customer recorded before the upgrade', async () => {
+    const ids = await legacy([
+      ['cust-1', 'SIGNUP-A'],
+      ['cust-1', 'SIGNUP-B'],
+      ['cust-2', null],
+      ['cust-2', 'SIGNUP-C'],
     ]);
+    const agent = await start(); // runs the remaining migrations
+    expect(await references(agent)).toEqual(
+      new Map([
+        [ids[0], registrationReference('cust-1')],
+        [ids[1], 'SIGNUP-B'],
+        [ids[2], registrationReference('cust-2')],
+        [ids[3], 'SIGNUP-C'],
+      ]),
+    );
     const again = await register(agent, 'SIGNUP-D').expect(202);
-    expect(again.body).toMatchObject({
-      duplicate: true,
-      conversionId: '00000000-0000-7000-8000-000000000001',
-    });
+    expect(again.body).toMatchObject({ duplicate: true, conversionId: ids[0] });
   }, 30_000);
+
+  it("keeps customer IDs apart from older registrations' order IDs", async () => {
+    // Small integers for both, as many shops number them: customer 1001's registration is
+    // not order 1001's, and new customer 3003 is not customer 5's second registration.
+    const ids = await legacy([
+      ['5', '1001'],
+      ['5', '3003'],
+      ['1001', '2002'],
+    ]);
+    const agent = await start();
+    const registerAs = (customerId: string) =>
+      request(agent.server as never)
+        .post('/v1/events')
+        .send({ type: 'registration', customerId, clickId: 'CLICK-1' })
+        .expect(202);
+    for (const [customerId, id] of [
+      ['1001', ids[2]],
+      ['5', ids[0]],
+    ]) {
+      expect((await registerAs(customerId)).body).toMatchObject({
+        duplicate: true,
+        conversionId: id,
+      });
+    }
+    const newcomer = await registerAs('3003');
+    expect(newcomer.body).toMatchObject({ duplicate: false, queued: true });
+    expect(ids).not.toContain(newcomer.body.conversionId);
+    expect(await agent.db.run((m) => m.countBy(Postback, {}))).toBe(1);
+  }, 30_000);
+
+  it('re-keys every customer, past the pages the migration reads in', async () => {
+    // 1,503 rows, three per customer: pages of 500 end inside a customer's rows.
+    const customers = Array.from({ length: 501 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+    const ids = await legacy(
+      customers.flatMap((c) => [1, 2, 3].map((n): [string, string] => [c, `${c}-${n}`])),
+    );
+    const agent = await start();
+    const expected = new Map(
+      ids.map((id, i) => {
+        const customer = customers[Math.floor(i / 3)];
+        return [id, i % 3 === 0 ? registrationReference(customer) : `${customer}-${(i % 3) + 1}`];
+      }),
+    );
+    expect(await references(agent)).toEqual(expected);
+  }, 60_000);
 });
