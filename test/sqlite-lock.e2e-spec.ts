@@ -213,6 +213,33 @@ describe('a SQLite write lock held by another process', () => {
       });
       afterEach(() => app.close());
 
+      it('refuses an event within the one bound while the landings’ clicks wait too', async () => {
+        const conversions = app.get(ConversionService);
+        // Longer than the event could wait even in three steps (clicks being written, clicks
+        // queued behind them, then its own transaction), so it can only be refused.
+        const lock = await holdSqliteWriteLock(file(), 4 * BUSY_TIMEOUT_MS);
+        const land = (cid: string) =>
+          request(app.getHttpServer()).get('/landing').set('x-visitor', cid).query({ cid });
+        // One landing's click is being written (it waits out the lock), the next is queued.
+        await land('first').expect(200);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await land('second').expect(200);
+
+        const started = performance.now();
+        const failure = await conversions
+          .record({ type: 'purchase', orderId: 'O-bound', amount: '1', currency: 'EUR' })
+          .catch((error: unknown) => error);
+        const waited = performance.now() - started;
+        expect(lock.held).toBe(true);
+        await lock.released;
+
+        expect(failure).toBeInstanceOf(DatabaseUnavailableError);
+        // The documented bound is the busy timeout, for the whole event. Not a speed figure:
+        // waiting it once per step is 2-3 times the bound; the half bound of slack is for
+        // timers late on a loaded machine.
+        expect(waited).toBeLessThan(1.5 * BUSY_TIMEOUT_MS);
+      });
+
       it('serves landings during it, stores their clicks after it, and bounds the events’ wait', async () => {
         const conversions = app.get(ConversionService);
         const dataSource = app.get(DataSource);

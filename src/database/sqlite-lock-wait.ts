@@ -79,29 +79,61 @@ export class SqliteLockWait {
   }
 
   /**
-   * Runs `attempt` (one queued job: a transaction, or statements that are safe to repeat)
-   * again while it fails on the lock, until the bound; then throws DatabaseUnavailableError.
-   * With `wait: false` the first SQLITE_BUSY throws it at once.
+   * When a wait for the lock that starts now must end: the bound from now. A caller whose one
+   * operation takes several units of work (an event: the pending clicks, then its
+   * transaction) gives them all this one deadline, so the whole waits the bound, not each part.
    */
-  async retry<T>(attempt: () => Promise<T>, wait = true): Promise<T> {
+  deadline(): number {
     this.connected(); // reads the bound
-    const started = performance.now();
+    return performance.now() + this.boundMs;
+  }
+
+  /**
+   * Runs `attempt` (one queued job: a transaction, or statements that are safe to repeat)
+   * again while it fails on the lock, until `deadline` (default: the bound from now); then
+   * throws DatabaseUnavailableError. With `wait: false` the first SQLITE_BUSY throws it at once.
+   */
+  async retry<T>(attempt: () => Promise<T>, wait = true, deadline?: number): Promise<T> {
+    const until = deadline ?? this.deadline();
     for (let delay = FIRST_RETRY_DELAY_MS; ; delay = Math.min(2 * delay, MAX_RETRY_DELAY_MS)) {
       try {
         return await attempt();
       } catch (error) {
         if (!isSqliteBusy(error)) throw error;
-        const waited = performance.now() - started;
-        if (!wait || waited + delay > this.boundMs) {
-          throw new DatabaseUnavailableError(
-            `another process holds the SQLite database's write lock (waited ${Math.round(waited)} ms)`,
-            Math.max(1, Math.ceil(this.boundMs / 1_000)),
-            { cause: error },
-          );
-        }
+        if (!wait || performance.now() + delay > until) throw this.timedOut(until, error);
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  /**
+   * `work` (which waits out the lock on its own schedule, such as the click buffer's write),
+   * or DatabaseUnavailableError once `deadline` has passed without it settling. `work` goes on;
+   * only this caller stops waiting for it.
+   */
+  async within<T>(work: Promise<T>, deadline: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(this.timedOut(deadline)),
+        Math.max(0, deadline - performance.now()),
+      );
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The error of a wait that ends before `deadline`; it says how long since the wait began. */
+  private timedOut(deadline: number, cause?: unknown): DatabaseUnavailableError {
+    const waited = Math.max(0, performance.now() - (deadline - this.boundMs));
+    return new DatabaseUnavailableError(
+      `another process holds the SQLite database's write lock (waited ${Math.round(waited)} ms)`,
+      Math.max(1, Math.ceil(this.boundMs / 1_000)),
+      { cause },
+    );
   }
 
   /** The connection, its timeout read (and on a dedicated one, shortened) the first time it is seen. */
