@@ -68,6 +68,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       this.lockWait = new SqliteLockWait(
         dataSource,
         isDedicatedPostbackDatabase(dataSource.options),
+        (job) => this.exclusive(job),
       );
     }
     this.groupCommit = new GroupCommit(

@@ -5,6 +5,7 @@ import { setTimeout } from 'node:timers';
 import type { DataSource } from 'typeorm';
 
 import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { SqliteLockGate, writeLockFree } from './sqlite-lock-gate.js';
 
 /**
  * How long one statement of the module waits for a lock held by another process before
@@ -13,16 +14,14 @@ import { DatabaseUnavailableError } from './database-unavailable.error.js';
  * serves nothing. The rest of the wait is asynchronous (`SqliteLockWait.retry`).
  */
 export const LOCK_PROBE_TIMEOUT_MS = 5;
-/** First pause between two tries of a unit of work that met the lock; it doubles from there. */
-const FIRST_RETRY_DELAY_MS = 5;
-/** Longest pause between two tries: a released lock is taken within this, or a bit more. */
-const MAX_RETRY_DELAY_MS = 200;
 /** The bound when the connection's own `busy_timeout` cannot be read: SQLite's drivers' usual. */
 const DEFAULT_LOCK_WAIT_MS = 5_000;
 
 /** What this needs of a better-sqlite3 connection. */
 interface SqliteConnection {
   pragma(source: string, options?: { simple: boolean }): unknown;
+  readonly inTransaction: boolean;
+  exec(source: string): unknown;
 }
 
 /** SQLITE_BUSY and its extended codes (a held write lock, a stale snapshot, a recovery). */
@@ -41,8 +40,10 @@ export function isSqliteBusy(error: unknown): boolean {
  * loop's connection that froze every landing, event and health check for the whole wait.
  * Here the module's own work on that connection runs with a busy timeout of a few
  * milliseconds (LOCK_PROBE_TIMEOUT_MS), so a held lock answers SQLITE_BUSY almost at once;
- * the unit of work, rolled back by then, is queued again after a growing pause, and meanwhile
- * the process goes on serving (reads included: in WAL mode they never wait for the writer).
+ * the unit of work, rolled back by then, is queued again once the lock looks free (one gate
+ * per connection probes it on a growing schedule for every waiting caller: SqliteLockGate),
+ * and meanwhile the process goes on serving (reads included: in WAL mode they never wait for
+ * the writer).
  * The connection's own `busy_timeout` keeps its meaning as the bound of the whole wait: past
  * it the caller gets DatabaseUnavailableError, and nothing of its work was written.
  *
@@ -54,15 +55,23 @@ export class SqliteLockWait {
   private connection?: SqliteConnection;
   /** The host's `busy_timeout`, put back after each job; undefined on a dedicated database. */
   private hostTimeoutMs?: number;
+  private readonly gate: SqliteLockGate;
 
   /**
    * @param dedicated the module owns the connection (`postbackDataSourceOptions()`): the short
    *   timeout is set once and stays
+   * @param queued runs a job between the module's others (`PostbackDatabase`'s queue), with
+   *   the short timeout: the gate's probes of the lock
    */
   constructor(
     private readonly dataSource: DataSource,
     private readonly dedicated: boolean,
-  ) {}
+    queued: (job: () => Promise<boolean>) => Promise<boolean> = (job) => job(),
+  ) {
+    this.gate = new SqliteLockGate(() =>
+      queued(async () => writeLockFree(this.connected(), isSqliteBusy)),
+    );
+  }
 
   /** Runs one job on the connection with the short busy timeout. */
   async around<T>(job: () => Promise<T>): Promise<T> {
@@ -90,18 +99,18 @@ export class SqliteLockWait {
 
   /**
    * Runs `attempt` (one queued job: a transaction, or statements that are safe to repeat)
-   * again while it fails on the lock, until `deadline` (default: the bound from now); then
+   * again, each time the gate opens, while it fails on the lock, until `deadline` (default: the bound from now); then
    * throws DatabaseUnavailableError. With `wait: false` the first SQLITE_BUSY throws it at once.
    */
   async retry<T>(attempt: () => Promise<T>, wait = true, deadline?: number): Promise<T> {
     const until = deadline ?? this.deadline();
-    for (let delay = FIRST_RETRY_DELAY_MS; ; delay = Math.min(2 * delay, MAX_RETRY_DELAY_MS)) {
+    // Tried once even while others wait for the gate: a read needs no write lock (WAL).
+    for (;;) {
       try {
         return await attempt();
       } catch (error) {
         if (!isSqliteBusy(error)) throw error;
-        if (!wait || performance.now() + delay > until) throw this.timedOut(until, error);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (!wait || !(await this.gate.wait(until))) throw this.timedOut(until, error);
       }
     }
   }
