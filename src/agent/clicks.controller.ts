@@ -1,5 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Inject, Post, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 
 import type { CaptureClickInput } from '../click/click.service.js';
 import { ClickService } from '../click/click.service.js';
@@ -25,13 +24,12 @@ export class ClicksController {
   /**
    * Stores the click found in a landing URL (one tracker's: see landingClicks), or one given
    * explicitly. Answers which click was captured and why anything in the URL was ignored:
-   * 200 once it is stored, 202 when the database could not take it now (another process holds
-   * SQLite's lock) and it waits in memory to be written, as the capture middleware's do; 503
-   * with Retry-After when even that cannot hold it, and nothing was kept.
+   * 200 once it is stored; 503 with Retry-After when the database cannot take it now (another
+   * process holds SQLite's lock, a failing disk): the caller sends it again (see takeClicks).
    */
   @Post()
   @HttpCode(200)
-  async capture(@Body() dto: CaptureClickDto, @Res({ passthrough: true }) res: Response) {
+  async capture(@Body() dto: CaptureClickDto) {
     const visitor = { visitorKey: dto.sessionKey, customerId: dto.customerId };
     let inputs: CaptureClickInput[];
     let ignored: readonly string[] = [];
@@ -56,21 +54,13 @@ export class ClicksController {
       inputs = clicks.map((found) => ({ ...found, ...visitor, landingPath: url.pathname }));
       ignored = problems;
     }
-    const { stored, queued } = await this.clicks.take(inputs);
-    if (queued.length > 0) res.status(HttpStatus.ACCEPTED);
+    const stored = await this.clicks.take(inputs);
     return {
-      captured: [
-        ...stored.map((click) => ({
-          id: click.id,
-          tracker: click.tracker,
-          clickId: click.clickId,
-        })),
-        ...queued.map((click) => ({
-          tracker: click.tracker,
-          clickId: click.clickId,
-          queued: true,
-        })),
-      ],
+      captured: stored.map((click) => ({
+        id: click.id,
+        tracker: click.tracker,
+        clickId: click.clickId,
+      })),
       ignored,
     };
   }

@@ -80,17 +80,6 @@ export class ClickWriteBuffer implements BeforeApplicationShutdown {
     return true;
   }
 
-  /**
-   * Queues clicks that could not be written at once (the agent's `POST /v1/clicks` while the
-   * database is locked or failing): all of them, or none when they would pass the bound or the
-   * application is shutting down. On false the caller still has them and must say so (503).
-   */
-  offer(rows: Click[]): boolean {
-    if (this.closed || this.pending + rows.length > MAX_PENDING_CLICK_WRITES) return false;
-    for (const row of rows) this.enqueue(row);
-    return true;
-  }
-
   private enqueue(row: Click, key = clickKey(row), queued = this.queue.get(key)): void {
     this.queue.set(key, queued ? mergeLandings(queued, row) : row);
     if (this.queue.size >= CLICK_WRITE_BATCH_SIZE) void this.write();

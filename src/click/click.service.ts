@@ -16,7 +16,7 @@ import { CLOCK_SKEW_MS } from '../conversion/attribution-window.js';
 import { clickIdLookup, type LookupTracker } from './click-id-lookup.js';
 import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
-import { type TakenClicks, takeClicks } from './click-intake.js';
+import { takeClicks } from './click-intake.js';
 import { storeClick } from './click-store.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
 import { type VisitorDigest, VisitorKeys } from './visitor-keys.js';
@@ -61,10 +61,10 @@ export class ClickService {
     return storeClick(this.db, this.prepare(input));
   }
 
-  /** `capture()` for clicks never to be lost to a database that cannot take them now. */
-  take(inputs: CaptureClickInput[]): Promise<TakenClicks> {
+  /** `capture()` for several clicks, refused at once when the database cannot take them now. */
+  take(inputs: CaptureClickInput[]): Promise<Click[]> {
     const rows = inputs.map((input) => this.prepare(input));
-    return takeClicks(this.db, this.buffer, rows);
+    return takeClicks(this.db, rows);
   }
 
   /**

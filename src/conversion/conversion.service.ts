@@ -24,6 +24,7 @@ import { CheckedEvent, type ConversionEvent, type ValidEvent } from './checked-e
 import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
 import { idempotencyKey } from './idempotency-key.js';
 import { refuseFutureEvent } from './future-event.js';
+import { storePendingClicks } from './pending-clicks.js';
 
 export type { ConversionEvent } from './checked-event.js';
 
@@ -84,7 +85,7 @@ export class ConversionService {
     };
     const reference = idempotencyKey(input);
     let result: RecordResult;
-    await this.clicks.flushPending(); // attribution reads stored clicks: store recent landings
+    const lockDeadline = await storePendingClicks(this.db, this.clicks);
     const reversal = isReversal(input.type);
     try {
       result = await this.db.groupedTransaction(
@@ -108,7 +109,11 @@ export class ConversionService {
         // Without a customer to link, a non-reversal writes nothing but its conversion and
         // outbox rows, which insertRows sends as one statement on PostgreSQL: atomic on its
         // own, so it needs no BEGIN and COMMIT around it.
-        { anyIsolation: !reversal, singleWrite: !reversal && input.customerId === undefined },
+        {
+          anyIsolation: !reversal,
+          singleWrite: !reversal && input.customerId === undefined,
+          lockDeadline,
+        },
       );
     } catch (error) {
       // A unique violation: the same event was recorded before, or concurrently and committed

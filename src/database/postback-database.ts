@@ -68,6 +68,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       this.lockWait = new SqliteLockWait(
         dataSource,
         isDedicatedPostbackDatabase(dataSource.options),
+        (job) => this.exclusive(job),
       );
     }
     this.groupCommit = new GroupCommit(
@@ -172,7 +173,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   ): Promise<T> {
     return this.serialised
       ? this.watched(
-          this.lockedRetry(() => this.groupCommit.submit(work)),
+          this.lockedRetry(() => this.groupCommit.submit(work), true, options.lockDeadline),
           false,
         )
       : this.transaction(work, options);
@@ -271,8 +272,22 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** `attempt` again while another process holds SQLite's write lock (see SqliteLockWait). */
-  private lockedRetry<T>(attempt: () => Promise<T>, wait = true): Promise<T> {
-    return this.lockWait ? this.lockWait.retry(attempt, wait) : attempt();
+  private lockedRetry<T>(attempt: () => Promise<T>, wait = true, deadline?: number): Promise<T> {
+    return this.lockWait ? this.lockWait.retry(attempt, wait, deadline) : attempt();
+  }
+
+  /**
+   * On a better-sqlite3 file, the deadline of a wait for another process's write lock that
+   * starts now, for a caller whose one operation takes several steps to share (see
+   * `SqliteLockWait.deadline`, `withinLockDeadline`, `TransactionOptions.lockDeadline`).
+   */
+  lockDeadline(): number | undefined {
+    return this.lockWait?.deadline();
+  }
+
+  /** `work`, or DatabaseUnavailableError once `deadline` has passed (SqliteLockWait.within). */
+  withinLockDeadline<T>(work: Promise<T>, deadline: number | undefined): Promise<T> {
+    return this.lockWait && deadline !== undefined ? this.lockWait.within(work, deadline) : work;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -294,6 +309,8 @@ export interface TransactionOptions {
    * `PostbackDatabase.transaction`. Other engines ignore it.
    */
   singleWrite?: boolean;
+  /** On SQLite, when waiting out another process's write lock ends (from `lockDeadline()`). */
+  lockDeadline?: number;
 }
 
 const MAX_TRANSACTION_ATTEMPTS = 4;

@@ -75,4 +75,31 @@ describe('SqliteLockWait', () => {
     });
     expect([during, busyTimeout()]).toEqual([LOCK_PROBE_TIMEOUT_MS, 300]);
   });
+
+  it('lets one gate probe the lock for every waiting caller, not each caller its own tries', async () => {
+    let locked = true;
+    let probes = 0;
+    let triesWhileLocked = 0;
+    const wait = new SqliteLockWait(dataSource, true, async (job) => {
+      probes++;
+      if (locked) return false; // the probe's BEGIN IMMEDIATE met the lock
+      return job();
+    });
+    const attempt = async () => {
+      if (!locked) return 'written';
+      triesWhileLocked++;
+      throw busy();
+    };
+    const first = wait.retry(attempt);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Callers arriving while one already waits: each tries once (it may be a read, which needs
+    // no write lock), then waits for the gate: no try of theirs is a probe of its own.
+    const others = Array.from({ length: 20 }, () => wait.retry(attempt));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // within the 300 ms bound
+    locked = false;
+    expect(await Promise.all([first, ...others])).toEqual(Array(21).fill('written'));
+    expect(triesWhileLocked).toBe(21);
+    // One schedule of probes (5, 10, 20… ms) for 21 callers, not 21 of them.
+    expect(probes).toBeLessThan(10);
+  });
 });

@@ -5,6 +5,7 @@ import { setTimeout } from 'node:timers';
 import type { DataSource } from 'typeorm';
 
 import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { SqliteLockGate, writeLockFree } from './sqlite-lock-gate.js';
 
 /**
  * How long one statement of the module waits for a lock held by another process before
@@ -13,16 +14,14 @@ import { DatabaseUnavailableError } from './database-unavailable.error.js';
  * serves nothing. The rest of the wait is asynchronous (`SqliteLockWait.retry`).
  */
 export const LOCK_PROBE_TIMEOUT_MS = 5;
-/** First pause between two tries of a unit of work that met the lock; it doubles from there. */
-const FIRST_RETRY_DELAY_MS = 5;
-/** Longest pause between two tries: a released lock is taken within this, or a bit more. */
-const MAX_RETRY_DELAY_MS = 200;
 /** The bound when the connection's own `busy_timeout` cannot be read: SQLite's drivers' usual. */
 const DEFAULT_LOCK_WAIT_MS = 5_000;
 
 /** What this needs of a better-sqlite3 connection. */
 interface SqliteConnection {
   pragma(source: string, options?: { simple: boolean }): unknown;
+  readonly inTransaction: boolean;
+  exec(source: string): unknown;
 }
 
 /** SQLITE_BUSY and its extended codes (a held write lock, a stale snapshot, a recovery). */
@@ -41,8 +40,10 @@ export function isSqliteBusy(error: unknown): boolean {
  * loop's connection that froze every landing, event and health check for the whole wait.
  * Here the module's own work on that connection runs with a busy timeout of a few
  * milliseconds (LOCK_PROBE_TIMEOUT_MS), so a held lock answers SQLITE_BUSY almost at once;
- * the unit of work, rolled back by then, is queued again after a growing pause, and meanwhile
- * the process goes on serving (reads included: in WAL mode they never wait for the writer).
+ * the unit of work, rolled back by then, is queued again once the lock looks free (one gate
+ * per connection probes it on a growing schedule for every waiting caller: SqliteLockGate),
+ * and meanwhile the process goes on serving (reads included: in WAL mode they never wait for
+ * the writer).
  * The connection's own `busy_timeout` keeps its meaning as the bound of the whole wait: past
  * it the caller gets DatabaseUnavailableError, and nothing of its work was written.
  *
@@ -54,15 +55,23 @@ export class SqliteLockWait {
   private connection?: SqliteConnection;
   /** The host's `busy_timeout`, put back after each job; undefined on a dedicated database. */
   private hostTimeoutMs?: number;
+  private readonly gate: SqliteLockGate;
 
   /**
    * @param dedicated the module owns the connection (`postbackDataSourceOptions()`): the short
    *   timeout is set once and stays
+   * @param queued runs a job between the module's others (`PostbackDatabase`'s queue), with
+   *   the short timeout: the gate's probes of the lock
    */
   constructor(
     private readonly dataSource: DataSource,
     private readonly dedicated: boolean,
-  ) {}
+    queued: (job: () => Promise<boolean>) => Promise<boolean> = (job) => job(),
+  ) {
+    this.gate = new SqliteLockGate(() =>
+      queued(async () => writeLockFree(this.connected(), isSqliteBusy)),
+    );
+  }
 
   /** Runs one job on the connection with the short busy timeout. */
   async around<T>(job: () => Promise<T>): Promise<T> {
@@ -79,29 +88,61 @@ export class SqliteLockWait {
   }
 
   /**
-   * Runs `attempt` (one queued job: a transaction, or statements that are safe to repeat)
-   * again while it fails on the lock, until the bound; then throws DatabaseUnavailableError.
-   * With `wait: false` the first SQLITE_BUSY throws it at once.
+   * When a wait for the lock that starts now must end: the bound from now. A caller whose one
+   * operation takes several units of work (an event: the pending clicks, then its
+   * transaction) gives them all this one deadline, so the whole waits the bound, not each part.
    */
-  async retry<T>(attempt: () => Promise<T>, wait = true): Promise<T> {
+  deadline(): number {
     this.connected(); // reads the bound
-    const started = performance.now();
-    for (let delay = FIRST_RETRY_DELAY_MS; ; delay = Math.min(2 * delay, MAX_RETRY_DELAY_MS)) {
+    return performance.now() + this.boundMs;
+  }
+
+  /**
+   * Runs `attempt` (one queued job: a transaction, or statements that are safe to repeat)
+   * again, each time the gate opens, while it fails on the lock, until `deadline` (default: the bound from now); then
+   * throws DatabaseUnavailableError. With `wait: false` the first SQLITE_BUSY throws it at once.
+   */
+  async retry<T>(attempt: () => Promise<T>, wait = true, deadline?: number): Promise<T> {
+    const until = deadline ?? this.deadline();
+    // Tried once even while others wait for the gate: a read needs no write lock (WAL).
+    for (;;) {
       try {
         return await attempt();
       } catch (error) {
         if (!isSqliteBusy(error)) throw error;
-        const waited = performance.now() - started;
-        if (!wait || waited + delay > this.boundMs) {
-          throw new DatabaseUnavailableError(
-            `another process holds the SQLite database's write lock (waited ${Math.round(waited)} ms)`,
-            Math.max(1, Math.ceil(this.boundMs / 1_000)),
-            { cause: error },
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (!wait || !(await this.gate.wait(until))) throw this.timedOut(until, error);
       }
     }
+  }
+
+  /**
+   * `work` (which waits out the lock on its own schedule, such as the click buffer's write),
+   * or DatabaseUnavailableError once `deadline` has passed without it settling. `work` goes on;
+   * only this caller stops waiting for it.
+   */
+  async within<T>(work: Promise<T>, deadline: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(this.timedOut(deadline)),
+        Math.max(0, deadline - performance.now()),
+      );
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The error of a wait that ends before `deadline`; it says how long since the wait began. */
+  private timedOut(deadline: number, cause?: unknown): DatabaseUnavailableError {
+    const waited = Math.max(0, performance.now() - (deadline - this.boundMs));
+    return new DatabaseUnavailableError(
+      `another process holds the SQLite database's write lock (waited ${Math.round(waited)} ms)`,
+      Math.max(1, Math.ceil(this.boundMs / 1_000)),
+      { cause },
+    );
   }
 
   /** The connection, its timeout read (and on a dedicated one, shortened) the first time it is seen. */

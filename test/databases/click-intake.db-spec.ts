@@ -9,8 +9,8 @@ import { describeEachDatabase, testDatabases } from '../utils/test-databases.js'
 
 /**
  * The agent's way of taking forwarded clicks (`POST /v1/clicks`), on every engine: stored at
- * once when the database takes them, readable the moment the call returns; kept by the
- * capture buffer and stored later when it cannot take them now, never lost.
+ * once when the database takes them, readable the moment the call returns; refused at once
+ * when it cannot take them now, with nothing kept in memory (the caller sends them again).
  */
 describeEachDatabase(await testDatabases(), (database) => {
   let app: INestApplication;
@@ -48,32 +48,34 @@ describeEachDatabase(await testDatabases(), (database) => {
       { tracker: 'net', clickId: 'now-1', visitorKey: 'v' },
       { tracker: 'net', clickId: 'now-2', visitorKey: 'v' },
     ]);
-    expect(taken.queued).toEqual([]);
-    expect(taken.stored.map((c) => [c.clickId, typeof c.id])).toEqual([
+    expect(taken.map((c) => [c.clickId, typeof c.id])).toEqual([
       ['now-1', 'string'],
       ['now-2', 'string'],
     ]);
     expect(await stored(['now-1', 'now-2'])).toBe(2);
   });
 
-  it('keeps the clicks the database cannot take now and stores them once it can', async () => {
+  it('refuses the clicks the database cannot take now, keeping none in memory', async () => {
     const db = app.get(PostbackDatabase);
     const run = db.run.bind(db);
-    // The next write at once fails as a locked or failing database does; the buffer's own
-    // write (a transaction) goes through.
+    // The next write fails at once, as a locked or failing database does.
     db.run = (async () => {
       db.run = run;
       throw new DatabaseUnavailableError('test: the database is not taking writes');
     }) as typeof db.run;
-    const taken = await app.get(ClickService).take([
+    const clicks = [
       { tracker: 'net', clickId: 'later-1', visitorKey: 'v' },
       { tracker: 'net', clickId: 'later-2', visitorKey: 'v' },
-    ]);
-    expect([taken.stored, taken.queued.map((c) => c.clickId)]).toEqual([
-      [],
-      ['later-1', 'later-2'],
-    ]);
+    ];
+    await expect(app.get(ClickService).take(clicks)).rejects.toBeInstanceOf(
+      DatabaseUnavailableError,
+    );
+    // Nothing a kill -9 could lose after the caller was answered: it holds them still.
+    expect(app.get(ClickWriteBuffer).pending).toBe(0);
     await app.get(ClickWriteBuffer).flushNow();
+    expect(await stored(['later-1', 'later-2'])).toBe(0);
+    // Sent again, once the database takes writes.
+    await app.get(ClickService).take(clicks);
     expect(await stored(['later-1', 'later-2'])).toBe(2);
   });
 });
