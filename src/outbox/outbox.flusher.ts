@@ -58,6 +58,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   /** A wake-up of the sleeping drain is scheduled (see `wakeUp`). */
   private wakeScheduled = false;
   private stopping = false;
+  /** The running drain's claimed rows not yet started (see `beforeApplicationShutdown`). */
+  private queued: ClaimedPostback[] = [];
   private readonly pace: ClaimPace;
 
   constructor(
@@ -144,10 +146,24 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       this.scheduler.deleteInterval(FLUSH_INTERVAL_NAME);
     }
     if (!this.running) return;
+    // The drain stops starting sends and hands back what it holds but has not started.
+    this.wakeUp();
     const grace = new Promise<void>((resolve) =>
       setTimeout(resolve, this.options.outbox.shutdownGraceMs).unref(),
     );
     await Promise.race([this.running, grace]);
+    // Claimed by an exchange that landed during the grace period: back now, while the
+    // database is still open, not after the lease.
+    if (this.queued.length > 0) await this.handBack(this.queued.splice(0));
+  }
+
+  /** Returns claimed rows never attempted; a failure leaves them to their lease. */
+  private handBack(rows: ClaimedPostback[]): Promise<void> {
+    return this.store.release(rows).catch((error: Error) => {
+      this.logger.warn(
+        `Could not hand back ${rows.length} claimed postback(s); they go out again once their leases expire: ${error.message}`,
+      );
+    });
   }
 
   /**
@@ -167,7 +183,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    */
   private async drain(): Promise<void> {
     const { concurrency } = this.options.outbox;
-    const queue: ClaimedPostback[] = [];
+    const queue: ClaimedPostback[] = (this.queued = []);
     const finished: Settlement[] = [];
     let inFlight = 0;
     let firstFinishedAt = 0;
@@ -302,8 +318,11 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
               : Math.max(0, SETTLE_DELAY_MS - (this.clock.now() - firstFinishedAt)),
         );
       }
-      // Shutdown or a failing database: wait for what is in flight, then write it down.
-      while (inFlight > 0 || exchanging) await this.sleep();
+      // Shutdown or a failing database: hand back what was claimed but not started (sends
+      // in flight may outlast the grace period), wait for the sends, then write them down.
+      while (exchanging) await this.sleep();
+      if (queue.length > 0) await this.handBack(queue.splice(0));
+      while (inFlight > 0) await this.sleep();
       if (finished.length > 0) {
         try {
           this.report(finished, (await this.store.exchange(finished)).lost);
@@ -316,9 +335,9 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         finished.length = 0;
       }
     } finally {
-      // Claimed but never attempted (shutdown, or a failed claim): hand them back now
-      // rather than leave them to wait for their lease to expire.
-      if (queue.length > 0) await this.store.release(queue.splice(0));
+      // Claimed but never attempted (a failed claim): hand them back now rather than leave
+      // them to wait for their lease to expire.
+      if (queue.length > 0) await this.handBack(queue.splice(0));
     }
   }
 
