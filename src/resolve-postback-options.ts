@@ -6,12 +6,12 @@ import { amountProblem, isCurrencyCode, isDecimalString } from './common/money.j
 import type {
   CommissionRule,
   PostbackModuleOptions,
-  RetryOptions,
   SigningOptions,
   TrackerOptions,
 } from './interfaces/index.js';
 import { isReversal, REVERSAL_TYPES } from './conversion/dto/conversion-event.dto.js';
 import type { PostbackFields } from './outbox/postback.entity.js';
+import type { ResolvedRetry } from './outbox/backoff.js';
 import { applyPreset, placeholderHelp } from './postback/presets/apply-preset.js';
 import { POSTBACK_PRESETS } from './postback/presets/index.js';
 import {
@@ -76,7 +76,7 @@ export interface ResolvedTracker {
   signing?: SigningOptions;
   attributionWindowMs: number;
   successBodyMatch?: string | RegExp;
-  retry: Required<RetryOptions>;
+  retry: ResolvedRetry;
   concurrency: number;
 }
 
@@ -89,7 +89,7 @@ export interface ResolvedOutboxOptions {
   leaseMs: number;
   responseExcerptBytes: number;
   shutdownGraceMs: number;
-  retry: Required<RetryOptions>;
+  retry: ResolvedRetry;
   circuitBreaker: { failureThreshold: number; cooldownMs: number; maxCooldownMs: number };
 }
 
@@ -109,7 +109,7 @@ export interface ResolvedPostbackOptions {
   clock: Clock;
 }
 
-export const DEFAULT_RETRY: Required<RetryOptions> = {
+export const DEFAULT_RETRY: ResolvedRetry = {
   maxAttempts: 14,
   initialDelayMs: 10_000,
   multiplier: 3,
@@ -199,7 +199,7 @@ export function resolvePostbackOptions(options: PostbackModuleOptions): Resolved
 
 function resolveTracker(
   tracker: TrackerOptions,
-  outboxRetry: Required<RetryOptions>,
+  outboxRetry: ResolvedRetry,
   defaultConcurrency: number,
   problem: (text: string) => void,
 ): ResolvedTracker | undefined {
@@ -561,8 +561,10 @@ function resolveOutbox(
   return resolved;
 }
 
-function retryProblems(retry: Required<RetryOptions>): string[] {
+function retryProblems(retry: ResolvedRetry): string[] {
   const problems: string[] = [];
+  if (retry.maxAgeMs !== undefined && !(typeof retry.maxAgeMs === 'number' && retry.maxAgeMs > 0))
+    problems.push('maxAgeMs must be a positive number');
   for (const key of ['maxAttempts', 'initialDelayMs', 'maxDelayMs', 'retryAfterCapMs'] as const) {
     if (typeof retry[key] !== 'number' || !(retry[key] > 0))
       problems.push(`${key} must be a positive number`);

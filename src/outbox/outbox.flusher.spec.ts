@@ -20,6 +20,7 @@ function claimedRow(n: number): ClaimedPostback {
     afterPostbackId: null,
     claimToken: 'token',
     nextAttemptAt: Date.now() + options.outbox.leaseMs,
+    createdAt: Date.now(),
     fieldsJson: JSON.stringify({
       clickId: `c${n}`,
       eventType: 'purchase',

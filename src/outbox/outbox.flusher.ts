@@ -440,7 +440,13 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     } else if (unreadable !== undefined) {
       // A reversal must never overtake its original: not knowing, try again later.
       const reason = `could not read the original postback's state: ${unreadable}`;
-      verdict = judgeAttempt({ error: reason, durationMs: 0 }, attempt, tracker, startedAt);
+      verdict = judgeAttempt(
+        { error: reason, durationMs: 0 },
+        attempt,
+        tracker,
+        startedAt,
+        row.createdAt,
+      );
     } else if (original !== 'delivered' && original !== undefined) {
       // (Only delivered rows are ever purged: an original that is gone was delivered.)
       verdict = {
@@ -453,7 +459,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         const request = buildPostbackRequest(tracker, fields, row.id, startedAt);
         requestUrl = request.redactedUrl;
         result = await this.http.send(request);
-        verdict = judgeAttempt(result, attempt, tracker, this.clock.now());
+        verdict = judgeAttempt(result, attempt, tracker, this.clock.now(), row.createdAt);
       } catch (error) {
         verdict = {
           outcome: 'dead',

@@ -42,7 +42,7 @@ export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
  */
 export interface ClaimedPostback extends Pick<
   Postback,
-  'id' | 'tracker' | 'attempts' | 'nextAttemptAt' | 'afterPostbackId' | 'claimToken'
+  'id' | 'tracker' | 'attempts' | 'nextAttemptAt' | 'afterPostbackId' | 'claimToken' | 'createdAt'
 > {
   /**
    * The postback's fields as the column holds them, JSON text: parsed at the send, so the
@@ -264,6 +264,7 @@ function claimedColumns(manager: EntityManager): ColumnMetadata[] {
       'nextAttemptAt',
       'afterPostbackId',
       'claimToken',
+      'createdAt',
     ];
     columns = properties.map(
       (property) => metadata.findColumnWithPropertyName(property) as ColumnMetadata,
@@ -283,7 +284,7 @@ function claimedColumnList(manager: EntityManager, alias?: string): string {
 
 /**
  * A claimed row, each column as the driver hydrates it (transformers applied; `fields` left
- * as its text), built as one literal: seven fields of a fixed shape, where `hydrate` adds an
+ * as its text), built as one literal: eight fields of a fixed shape, where `hydrate` adds an
  * entity's fifteen one by one.
  */
 function claimedRow(
@@ -301,6 +302,7 @@ function claimedRow(
     nextAttemptAt: value(4) as number,
     afterPostbackId: value(5) as string | null,
     claimToken: value(6) as string | null,
+    createdAt: value(7) as number,
   };
 }
 
