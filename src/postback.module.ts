@@ -18,6 +18,7 @@ import { ConversionService } from './conversion/conversion.service.js';
 import { OutboxAdminService } from './outbox/outbox-admin.service.js';
 import { OutboxFlusher } from './outbox/outbox.flusher.js';
 import { OutboxStore } from './outbox/outbox.store.js';
+import { TrackerCircuits } from './outbox/tracker-circuits.js';
 import { PostbackHttpClient } from './outbox/postback-http.client.js';
 import { PostbackQueryService } from './outbox/postback-query.service.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from './postback.constants.js';
@@ -54,6 +55,7 @@ import {
     ConversionEventsListener,
     OutboxStore,
     PostbackHttpClient,
+    TrackerCircuits,
     OutboxFlusher,
     PostbackQueryService,
     OutboxAdminService,
@@ -63,6 +65,7 @@ import {
     ClickService,
     ConversionService,
     OutboxFlusher,
+    TrackerCircuits,
     PostbackQueryService,
     OutboxAdminService,
   ],

@@ -28,7 +28,8 @@ import {
 import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
 import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
 import type { Postback, PostbackFields } from './postback.entity.js';
-import { healthOf, TrackerGate, type TrackerHealth } from './tracker-gate.js';
+import { TrackerCircuits } from './tracker-circuits.js';
+import { healthOf, type TrackerGate, type TrackerHealth } from './tracker-gate.js';
 
 /** Longest a finished attempt waits in memory before it is written (with those after it). */
 const SETTLE_DELAY_MS = 50;
@@ -68,14 +69,12 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
     @Optional() private readonly scheduler?: SchedulerRegistry,
+    @Optional() circuits?: TrackerCircuits,
   ) {
     const { leaseMs, timeoutMs } = options.outbox;
     this.minimumLeaseLeftMs = timeoutMs + Math.min(1_000, (leaseMs - timeoutMs) / 2);
     this.pace = new ClaimPace(2 * options.outbox.concurrency, options.outbox.batchSize);
-    this.gate = new TrackerGate(
-      (tracker) => options.trackers.get(tracker)?.concurrency ?? 1,
-      options.outbox.circuitBreaker,
-    );
+    this.gate = (circuits ?? new TrackerCircuits(options)).gate;
   }
 
   onApplicationBootstrap(): void {
@@ -230,7 +229,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
             })
             .then((outcome) => {
               inFlight--;
-              this.gate.finish(row.tracker, outcome?.health ?? 'up', this.clock.now());
+              const error = outcome?.settlement.attempt.error ?? undefined;
+              this.gate.finish(row.tracker, outcome?.health ?? 'up', this.clock.now(), error);
               if (outcome) {
                 if (finished.length === 0) firstFinishedAt = this.clock.now();
                 finished.push(outcome.settlement);
