@@ -4,6 +4,7 @@ import { DeliveryAttempt } from '../outbox/delivery-attempt.entity.js';
 import { Postback } from '../outbox/postback.entity.js';
 import { CreatePostbackTables1764000000000 } from './migrations/1764000000000-CreatePostbackTables.js';
 import { DropClickIdIndex1764200000000 } from './migrations/1764200000000-DropClickIdIndex.js';
+import { CountLostClaims1764500000000 } from './migrations/1764500000000-CountLostClaims.js';
 
 /**
  * The module's entities, for hosts that list entities explicitly rather than using
@@ -21,4 +22,5 @@ export const POSTBACK_ENTITIES = [Click, Conversion, Postback, DeliveryAttempt];
 export const POSTBACK_MIGRATIONS = [
   CreatePostbackTables1764000000000,
   DropClickIdIndex1764200000000,
+  CountLostClaims1764500000000,
 ];

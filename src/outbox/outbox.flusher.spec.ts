@@ -39,6 +39,7 @@ function storeWith(rows: ClaimedPostback[]) {
       return { claimed: claim ? rows.splice(0, claim.limit) : [], lost: [] };
     }),
     release: jest.fn(async () => undefined),
+    markSending: jest.fn(async () => undefined),
     stateOf: jest.fn(async () => 'delivered' as const),
   };
   return { store: store as unknown as OutboxStore, written };

@@ -15,21 +15,14 @@ import {
   POSTBACK_RESOLVED_OPTIONS,
 } from '../postback.constants.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
-import { buildPostbackRequest } from '../postback/postback-request.builder.js';
-import { secretRedactor } from '../postback/secret-redactor.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { ClaimPace } from './claim-pace.js';
-import {
-  type AttemptRecord,
-  type ClaimedPostback,
-  OutboxStore,
-  type Settlement,
-} from './outbox.store.js';
-import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
-import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
-import type { Postback, PostbackFields } from './postback.entity.js';
+import { type ClaimedPostback, OutboxStore, type Settlement } from './outbox.store.js';
+import { PostbackHttpClient } from './postback-http.client.js';
+import { PostbackSender, type SentPostback } from './postback-sender.js';
+import { CoalescedMarks } from './send-marks.js';
 import { TrackerCircuits } from './tracker-circuits.js';
-import { healthOf, type TrackerGate, type TrackerHealth } from './tracker-gate.js';
+import type { TrackerGate } from './tracker-gate.js';
 
 /** Longest a finished attempt waits in memory before it is written (with those after it). */
 const SETTLE_DELAY_MS = 50;
@@ -48,6 +41,8 @@ const WRITE_RETRY_DELAY_MS = 1_000;
 export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PostbackOutbox');
   private readonly gate: TrackerGate;
+  private readonly sender: PostbackSender;
+  private readonly marks: CoalescedMarks<ClaimedPostback>;
   /** A queued row is only sent with at least this much of its lease left. */
   private readonly minimumLeaseLeftMs: number;
   private running?: Promise<void>;
@@ -75,6 +70,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     this.minimumLeaseLeftMs = timeoutMs + Math.min(1_000, (leaseMs - timeoutMs) / 2);
     this.pace = new ClaimPace(2 * options.outbox.concurrency, options.outbox.batchSize);
     this.gate = (circuits ?? new TrackerCircuits(options)).gate;
+    this.sender = new PostbackSender(store, http, options, clock);
+    this.marks = new CoalescedMarks((rows) => store.markSending(rows));
   }
 
   onApplicationBootstrap(): void {
@@ -178,7 +175,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    * A crash between a send and its write leaves the row in flight: when its lease expires it
    * is counted as an attempt and sent again, so a tracker may see the postbacks of the last
    * few milliseconds twice (delivery is at least once, with a stable event ID per postback),
-   * never none.
+   * never none. Rows still queued at the crash were never marked as sending: their expired
+   * leases count as lost claims, not attempts (see settleAbandoned).
    */
   private async drain(): Promise<void> {
     const { concurrency } = this.options.outbox;
@@ -206,6 +204,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         const now = this.clock.now();
         const exchangedBeforeDispatch = exchanged;
         const expiring: ClaimedPostback[] = [];
+        const starting: ClaimedPostback[] = [];
         for (let i = 0; i < queue.length && inFlight < concurrency;) {
           const row = queue[i];
           // Its lease would run out during the send: another instance could take the row over
@@ -218,9 +217,15 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
             i++;
             continue;
           }
-          queue.splice(i, 1);
+          starting.push(...queue.splice(i, 1));
           inFlight++;
-          void this.deliver(row)
+        }
+        // Marked as sending before they go out: a lease found expired then tells an attempt
+        // that may have reached the tracker from a claim that never left this queue.
+        const marked = starting.length > 0 ? this.markSending(starting) : undefined;
+        for (const row of starting) {
+          void (marked as Promise<boolean>)
+            .then((sent) => (sent ? this.deliver(row) : undefined))
             .catch((error: Error) => {
               // A bug, not a delivery outcome: the row stays in flight until its lease
               // expires, then counts as an attempt and goes out again.
@@ -414,105 +419,21 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     for (const [until, rows] of byResume) await this.store.release(rows, until);
   }
 
-  /**
-   * Sends one postback; returns what to record and whether the tracker answered. Never
-   * rejects: whatever goes wrong becomes the attempt's outcome.
-   */
-  private async deliver(
-    row: ClaimedPostback,
-  ): Promise<{ settlement: Settlement; health: TrackerHealth }> {
-    const attempt = row.attempts + 1;
-    const startedAt = this.clock.now();
-    const tracker = this.options.trackers.get(row.tracker);
-    let requestUrl = '';
-    let result: SendResult | undefined;
-    let verdict: DeliveryVerdict;
-    let original: Postback['state'] | undefined = 'delivered';
-    let unreadable: string | undefined;
-    if (row.afterPostbackId) {
-      original = await this.store.stateOf(row.afterPostbackId).catch((error: Error) => {
-        unreadable = error.message;
-        return undefined;
-      });
-    }
-    if (!tracker) {
-      verdict = { outcome: 'dead', reason: `tracker "${row.tracker}" is no longer configured` };
-    } else if (unreadable !== undefined) {
-      // A reversal must never overtake its original: not knowing, try again later.
-      const reason = `could not read the original postback's state: ${unreadable}`;
-      verdict = judgeAttempt(
-        { error: reason, durationMs: 0 },
-        attempt,
-        tracker,
-        startedAt,
-        row.createdAt,
-      );
-    } else if (original !== 'delivered' && original !== undefined) {
-      // (Only delivered rows are ever purged: an original that is gone was delivered.)
-      verdict = {
-        outcome: 'dead',
-        reason: `the original conversion's postback was never delivered (${original}); there is nothing to reverse`,
-      };
-    } else {
-      try {
-        const fields = JSON.parse(row.fieldsJson) as PostbackFields;
-        const request = buildPostbackRequest(tracker, fields, row.id, startedAt);
-        requestUrl = request.redactedUrl;
-        result = await this.http.send(request);
-        verdict = judgeAttempt(result, attempt, tracker, this.clock.now(), row.createdAt);
-      } catch (error) {
-        verdict = {
-          outcome: 'dead',
-          reason: `cannot build the postback: ${(error as Error).message}`,
-        };
-      }
-    }
-    // Nothing the tracker sent back is stored or logged before its secrets are taken out.
-    const redact = secretRedactor(tracker);
-    if (verdict.outcome !== 'delivered') verdict = { ...verdict, reason: redact(verdict.reason) };
-    const excerpt = result?.body?.slice(0, this.options.outbox.responseExcerptBytes);
-    const record: AttemptRecord = {
-      attempt,
-      startedAt,
-      durationMs: result?.durationMs ?? 0,
-      requestUrl,
-      statusCode: result?.status ?? null,
-      outcome: verdict.outcome,
-      error: verdict.outcome === 'delivered' ? null : verdict.reason,
-      responseExcerpt: excerpt === undefined ? null : redact(excerpt),
-    };
-    return {
-      settlement: { row, attempt: record, change: this.changeFor(verdict, attempt, result) },
-      health: result ? healthOf(result.status) : 'up',
-    };
+  /** Marks rows as sending; false when that fails: then they are not sent (see `drain`). */
+  private markSending(rows: ClaimedPostback[]): Promise<boolean> {
+    return this.marks.mark(rows).then(
+      () => true,
+      (error: Error) => {
+        this.logger.warn(
+          `Could not mark ${rows.length} postback(s) as sending, so they were not sent; they go out once their leases expire, as lost claims, not attempts: ${error.message}`,
+        );
+        return false;
+      },
+    );
   }
 
-  /** The row's new state: whole literals, no spread (this runs for every send). */
-  private changeFor(
-    verdict: DeliveryVerdict,
-    attempt: number,
-    result?: SendResult,
-  ): Partial<Postback> {
-    const lastStatus = result?.status ?? null;
-    switch (verdict.outcome) {
-      case 'delivered':
-        return {
-          attempts: attempt,
-          lastStatus,
-          state: 'delivered',
-          deliveredAt: this.clock.now(),
-          lastError: null,
-        };
-      case 'retry':
-        return {
-          attempts: attempt,
-          lastStatus,
-          state: 'pending',
-          nextAttemptAt: verdict.nextAttemptAt,
-          lastError: verdict.reason,
-        };
-      case 'dead':
-        return { attempts: attempt, lastStatus, state: 'dead', lastError: verdict.reason };
-    }
+  /** Sends one postback (see PostbackSender); a method, so a test can stand in for it. */
+  private deliver(row: ClaimedPostback): Promise<SentPostback> {
+    return this.sender.send(row);
   }
 }

@@ -207,11 +207,12 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
         expect(await migrations()).toEqual([
           { name: 'CreatePostbackTables1764000000000' },
           { name: 'DropClickIdIndex1764200000000' },
+          { name: 'CountLostClaims1764500000000' },
         ]);
 
         // A second instance on the migrated database starts cleanly and migrates nothing again.
         await boot(tracker);
-        expect(await migrations()).toHaveLength(2);
+        expect(await migrations()).toHaveLength(3);
       }, 30_000);
 
       it('delivers one signed postback with the hostile click ID byte-identical, from a purchase in another session', async () => {

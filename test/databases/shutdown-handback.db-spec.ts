@@ -70,11 +70,18 @@ describeEachDatabase(databases, (database) => {
     const rows = await reader.db.run((m) => m.find(Postback));
     const inFlight = rows.filter((r) => r.state === 'in_flight');
     const pending = rows.filter((r) => r.state === 'pending');
-    // The one being sent keeps its lease: it may have reached the tracker.
+    // The one being sent keeps its lease, marked as sending before its request left: it may
+    // have reached the tracker, so its expired lease will count as an attempt.
     expect(inFlight).toHaveLength(1);
+    expect(inFlight[0].sendingAt).toEqual(expect.any(Number));
     expect(pending).toHaveLength(5);
     for (const row of pending) {
-      expect(row).toMatchObject({ attempts: 0, claimToken: null, leaseOwner: null });
+      expect(row).toMatchObject({
+        attempts: 0,
+        claimToken: null,
+        leaseOwner: null,
+        sendingAt: null,
+      });
       expect(row.nextAttemptAt).toBeLessThanOrEqual(Date.now());
     }
   }, 30_000);
