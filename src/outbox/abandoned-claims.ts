@@ -5,12 +5,11 @@ import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { Postback } from './postback.entity.js';
 
-/** An expired claim as the sweep finds it: was its request started (`sendingAt`)? */
+/** An expired claim as the sweep finds it. */
 export interface AbandonedClaim {
   id: string;
   tracker: string;
   attempts: number;
-  sendingAt: number | null;
 }
 
 const MAY_HAVE_BEEN_SENT =
@@ -30,14 +29,17 @@ export async function settleAbandoned<T extends AbandonedClaim>(
   rows: T[],
   now: number,
   options: ResolvedPostbackOptions,
+  /** When the claim's request started, if it did (see SendMarks). */
+  sentAt: (row: T) => number | null,
 ): Promise<T[]> {
   const keep: T[] = [];
-  const lost = rows.filter((row) => row.sendingAt === null).map((row) => row.id);
+  const lost = rows.filter((row) => sentAt(row) === null).map((row) => row.id);
   for (let i = 0; i < lost.length; i += 100) {
     await manager.increment(Postback, { id: In(lost.slice(i, i + 100)) }, 'lostClaims', 1);
   }
   for (const row of rows) {
-    if (row.sendingAt === null) {
+    const startedAt = sentAt(row);
+    if (startedAt === null) {
       keep.push(row);
       continue;
     }
@@ -49,7 +51,7 @@ export async function settleAbandoned<T extends AbandonedClaim>(
       id: uuidV7(now),
       postbackId: row.id,
       attempt,
-      startedAt: row.sendingAt,
+      startedAt,
       durationMs: 0,
       requestUrl: '',
       statusCode: null,

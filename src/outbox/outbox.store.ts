@@ -31,7 +31,7 @@ import { settleAbandoned } from './abandoned-claims.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { type DueQuery, dueSelectSql } from './due-postbacks.query.js';
 import { Postback } from './postback.entity.js';
-import { markSending } from './send-marks.js';
+import { type SendMarks, sendMarksFor } from './send-journal.js';
 
 export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
 
@@ -349,12 +349,16 @@ export class OutboxStore {
    */
   private fullySweptAt = Number.NEGATIVE_INFINITY;
   private skippedBefore = new Set<string>();
+  /** Where requests are marked as started (see `markSending`). */
+  private readonly marks: SendMarks;
 
   constructor(
     private readonly db: PostbackDatabase,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.marks = sendMarksFor(db);
+  }
 
   /**
    * Claims up to `limit` due rows: expired leases first (they have waited longest), then
@@ -548,7 +552,8 @@ export class OutboxStore {
     let claimed: ClaimedPostback[] = [];
     if (sweeping) {
       const expired = await this.due(manager, { state: 'in_flight', now, limit, skip });
-      const kept = await settleAbandoned(manager, expired, now, this.options);
+      const sentAt = (row: DueRow) => this.marks.sentAt(row);
+      const kept = await settleAbandoned(manager, expired, now, this.options, sentAt);
       claimed = await this.lease(manager, kept, lease);
     }
     if (claimed.length >= limit) return claimed;
@@ -767,9 +772,9 @@ export class OutboxStore {
     return row?.state;
   }
 
-  /** Notes that the requests of `rows` start now (see `markSending`); before they go out. */
+  /** Notes, before they go out, that the requests of `rows` start now (see SendMarks). */
   markSending(rows: ClaimedPostback[]): Promise<void> {
-    return markSending(this.db, rows, this.clock.now());
+    return this.marks.mark(rows, this.clock.now());
   }
 
   /** Hands claimed rows that were never attempted back, due at `dueAt` (default: now). */

@@ -59,7 +59,8 @@ export class Postback {
 
   /**
    * When the current claim's request started, written before it goes out; null while the
-   * row waits in a worker's queue. Cleared by every claim.
+   * row waits in a worker's queue. Cleared by every claim. (On SQLite the mark goes to a
+   * journal file beside the database instead: see SendMarks.)
    */
   @Column({ name: 'sending_at', type: 'bigint', nullable: true, transformer: epochMillis })
   sendingAt: number | null;
