@@ -62,7 +62,7 @@ describe('the default retry schedule, run on an injected clock', () => {
       currency: 'EUR',
       clickId: 'c-3',
     });
-    // The agent was down for four days; the default schedule spans about three and a half.
+    // The agent was down for four days; the default max age is about 3.7 days.
     now += 4 * DAY_MS;
     await shop.app.get(OutboxFlusher).flush();
     const row = await db.run((m) => m.findOneByOrFail(Postback, { id: postbackId as string }));

@@ -71,13 +71,16 @@ describe('backoffDelay', () => {
 
 describe('maxRetryAgeMs', () => {
   it("is the schedule's span, every delay at its longest", () => {
+    // Nine delays of at most 12.5 s (10 s and a quarter), each shorter than a Retry-After's cap.
+    expect(scheduleSpanMs(RETRY)).toBe(9 * 60_000);
+    const noCap = { ...RETRY, retryAfterCapMs: 1 };
     // 1 + 2 + 4 + 8 s, then 10 s five times, each with a quarter more.
-    expect(scheduleSpanMs(RETRY)).toBe(((1 + 2 + 4 + 8 + 5 * 10) * 1_000 * 5) / 4);
+    expect(scheduleSpanMs(noCap)).toBe(((1 + 2 + 4 + 8 + 5 * 10) * 1_000 * 5) / 4);
     // The default max age adds an hour for the attempts themselves and circuit pauses.
     expect(maxRetryAgeMs(RETRY)).toBe(scheduleSpanMs(RETRY) + 3_600_000);
     const days = maxRetryAgeMs(DEFAULT_RETRY) / DAY_MS;
-    expect(days).toBeGreaterThan(3.4);
-    expect(days).toBeLessThan(3.6);
+    expect(days).toBeGreaterThan(3.6);
+    expect(days).toBeLessThan(3.8);
   });
 
   it('is maxAgeMs when given', () => {

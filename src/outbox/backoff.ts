@@ -36,15 +36,19 @@ export function retryAfterDelay(
 }
 
 /**
- * How long the schedule retries at most: the sum of its delays, each at its longest (full
- * jitter), between the first attempt and the last.
+ * How long the schedule retries at most: the sum of its delays between the first attempt and
+ * the last, each at its longest (full jitter, or a `Retry-After` at its cap if that is longer).
  */
 export function scheduleSpanMs(retry: ResolvedRetry): number {
   let span = 0;
   for (let attempts = 1; attempts < retry.maxAttempts; attempts++) {
-    span += Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.multiplier ** (attempts - 1));
+    const delay = Math.min(
+      retry.maxDelayMs,
+      retry.initialDelayMs * retry.multiplier ** (attempts - 1),
+    );
+    span += Math.max(delay * (1 + retry.jitter), retry.retryAfterCapMs);
   }
-  return Math.round(span * (1 + retry.jitter));
+  return Math.round(span);
 }
 
 /**

@@ -175,7 +175,7 @@ describe('judgeAttempt past the max age', () => {
 
   it("dead-letters a failure after the schedule's span, attempts left or not", () => {
     // Conversions accepted four days ago, the agent down since: the default schedule spans
-    // about three and a half days.
+    // about 3.7 days.
     const verdict = judgeAttempt(
       { status: 503, durationMs: 1 },
       2,
