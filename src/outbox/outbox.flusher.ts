@@ -56,6 +56,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   private stopping = false;
   /** The running drain's claimed rows not yet started (see `beforeApplicationShutdown`). */
   private queued: ClaimedPostback[] = [];
+  /** The drain's last exchange (never rejects): its claim may add to `queued`. */
+  private exchanging?: Promise<void>;
   private readonly pace: ClaimPace;
 
   constructor(
@@ -144,12 +146,14 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     if (!this.running) return;
     // The drain stops starting sends and hands back what it holds but has not started.
     this.wakeUp();
-    const grace = new Promise<void>((resolve) =>
-      setTimeout(resolve, this.options.outbox.shutdownGraceMs).unref(),
-    );
-    await Promise.race([this.running, grace]);
-    // Claimed by an exchange that landed during the grace period: back now, while the
-    // database is still open, not after the lease.
+    const grace = () =>
+      new Promise<void>((resolve) =>
+        setTimeout(resolve, this.options.outbox.shutdownGraceMs).unref(),
+      );
+    await Promise.race([this.running, grace()]);
+    // Claimed by an exchange that lands after the grace period: back now, while the database
+    // is still open, not after the lease. (A database that hangs gets one more grace period.)
+    await Promise.race([this.exchanging, grace()]);
     if (this.queued.length > 0) await this.handBack(this.queued.splice(0));
   }
 
@@ -308,6 +312,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                 exchanged++;
                 this.wakeUp();
               });
+            this.exchanging = exchanging;
           }
         }
         if (exchanging === undefined && inFlight === 0 && finished.length === 0) {
