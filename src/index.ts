@@ -17,6 +17,8 @@ export {
 export { ConversionEventDto } from './conversion/dto/conversion-event.dto.js';
 export { Conversion, type AttributionSource } from './conversion/conversion.entity.js';
 export { OutboxFlusher } from './outbox/outbox.flusher.js';
+export { TrackerCircuits } from './outbox/tracker-circuits.js';
+export type { PausedTracker } from './outbox/tracker-gate.js';
 export { OutboxAdminService, type OutboxSelection } from './outbox/outbox-admin.service.js';
 export { Postback, type PostbackState, type PostbackFields } from './outbox/postback.entity.js';
 export { DeliveryAttempt, type AttemptOutcome } from './outbox/delivery-attempt.entity.js';

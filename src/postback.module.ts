@@ -19,6 +19,7 @@ import { ConversionService } from './conversion/conversion.service.js';
 import { OutboxAdminService } from './outbox/outbox-admin.service.js';
 import { OutboxFlusher } from './outbox/outbox.flusher.js';
 import { OutboxStore } from './outbox/outbox.store.js';
+import { TrackerCircuits } from './outbox/tracker-circuits.js';
 import { PostbackHttpClient } from './outbox/postback-http.client.js';
 import { PostbackQueryService } from './outbox/postback-query.service.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from './postback.constants.js';
@@ -56,6 +57,7 @@ import {
     ConversionEventsListener,
     OutboxStore,
     PostbackHttpClient,
+    TrackerCircuits,
     OutboxFlusher,
     PostbackQueryService,
     OutboxAdminService,
@@ -65,6 +67,7 @@ import {
     ClickService,
     ConversionService,
     OutboxFlusher,
+    TrackerCircuits,
     PostbackQueryService,
     OutboxAdminService,
   ],

@@ -52,6 +52,27 @@ describe('the default retry schedule, run on an injected clock', () => {
     expect(Math.max(...gaps)).toBeLessThanOrEqual(12 * 60 * 60 * 1000 * 1.2);
   });
 
+  it('gives a postback older than the max age one attempt after an outage, then dead-letters it', async () => {
+    shop.tracker.setDefault({ status: 503 });
+    const db = shop.app.get(PostbackDatabase);
+    const { postbackId } = await shop.app.get(ConversionService).record({
+      type: 'purchase',
+      orderId: 'OUTAGE-1',
+      amount: '10.00',
+      currency: 'EUR',
+      clickId: 'c-3',
+    });
+    // The agent was down for four days; the default max age is about 3.7 days.
+    now += 4 * DAY_MS;
+    await shop.app.get(OutboxFlusher).flush();
+    const row = await db.run((m) => m.findOneByOrFail(Postback, { id: postbackId as string }));
+    expect(row).toMatchObject({ state: 'dead', attempts: 1, lastStatus: 503 });
+    expect(row.lastError).toMatch(
+      /^past the max age: no retry later than 3\.\d days after the conversion \(retry\.maxAgeMs\); gave up after 1 attempts; last: HTTP 503$/,
+    );
+    expect(shop.tracker.received).toHaveLength(1);
+  });
+
   it('reads a huge answer only up to the cap and keeps a short excerpt', async () => {
     shop.tracker.setDefault({ status: 200, body: 'x'.repeat(5 * 1024 * 1024) });
     const { postbackId } = await shop.app.get(ConversionService).record({

@@ -6,6 +6,7 @@ import { CreatePostbackTables1764000000000 } from './migrations/1764000000000-Cr
 import { DropClickIdIndex1764200000000 } from './migrations/1764200000000-DropClickIdIndex.js';
 import { RegistrationPerCustomer1764300000000 } from './migrations/1764300000000-RegistrationPerCustomer.js';
 import { HashVisitorKeys1764400000000 } from './migrations/1764400000000-HashVisitorKeys.js';
+import { CountLostClaims1764500000000 } from './migrations/1764500000000-CountLostClaims.js';
 
 /**
  * The module's entities, for hosts that list entities explicitly rather than using
@@ -25,4 +26,5 @@ export const POSTBACK_MIGRATIONS = [
   DropClickIdIndex1764200000000,
   RegistrationPerCustomer1764300000000,
   HashVisitorKeys1764400000000,
+  CountLostClaims1764500000000,
 ];

@@ -183,4 +183,13 @@ export interface RetryOptions {
    * @default 1
    */
   permanentFailureAttempts?: number;
+  /**
+   * Longest a postback is retried, from the conversion's acceptance: an attempt that fails
+   * past it, or whose next attempt would fall past it, dead-letters the postback ("past the
+   * max age"), however many attempts are left. Bounds delivery after a long outage of the
+   * agent itself, and can stop retries before a network's click window closes.
+   * @default the schedule's span (every delay at its longest, a `Retry-After` at its cap
+   * included) plus an hour: about 3.7 days
+   */
+  maxAgeMs?: number;
 }

@@ -1,4 +1,5 @@
 import type { RetryOptions, TrackerOptions } from '../interfaces/index.js';
+import type { ResolvedRetry } from '../outbox/backoff.js';
 import { isLoopbackUrl } from '../common/loopback.js';
 import { applyPreset, placeholderHelp } from '../postback/presets/apply-preset.js';
 import { POSTBACK_PRESETS } from '../postback/presets/index.js';
@@ -32,7 +33,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export function resolveTracker(
   tracker: TrackerOptions,
-  outboxRetry: Required<RetryOptions>,
+  outboxRetry: ResolvedRetry,
   defaultConcurrency: number,
   problem: (text: string) => void,
 ): ResolvedTracker | undefined {

@@ -3,7 +3,8 @@ import type { Request } from 'express';
 
 import type { Clock } from '../common/clock.js';
 import { isReversal } from '../conversion/dto/conversion-event.dto.js';
-import type { CommissionRule, RetryOptions, SigningOptions } from '../interfaces/index.js';
+import type { CommissionRule, SigningOptions } from '../interfaces/index.js';
+import type { ResolvedRetry } from '../outbox/backoff.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
 import type { TemplatePart, UrlTemplate } from '../postback/postback-template.js';
 
@@ -33,7 +34,7 @@ export interface ResolvedTracker {
   signing?: SigningOptions;
   attributionWindowMs: number;
   successBodyMatch?: string | RegExp;
-  retry: Required<RetryOptions>;
+  retry: ResolvedRetry;
   concurrency: number;
 }
 
@@ -46,7 +47,7 @@ export interface ResolvedOutboxOptions {
   leaseMs: number;
   responseExcerptBytes: number;
   shutdownGraceMs: number;
-  retry: Required<RetryOptions>;
+  retry: ResolvedRetry;
   circuitBreaker: { failureThreshold: number; cooldownMs: number; maxCooldownMs: number };
 }
 
@@ -69,7 +70,7 @@ export interface ResolvedPostbackOptions {
   clock: Clock;
 }
 
-export const DEFAULT_RETRY: Required<RetryOptions> = {
+export const DEFAULT_RETRY: ResolvedRetry = {
   maxAttempts: 14,
   initialDelayMs: 10_000,
   multiplier: 3,

@@ -18,4 +18,5 @@ export const retrySchema = strictOptions({
     .min(1, { error: ONE_TO_THREE })
     .max(3, { error: ONE_TO_THREE })
     .optional(),
+  maxAgeMs: z.number().positive().optional(),
 });

@@ -1,11 +1,16 @@
-import type { RetryOptions } from '../interfaces/index.js';
 import { DEFAULT_RETRY } from '../resolve-postback-options.js';
-import { backoffDelay, retryAfterDelay } from './backoff.js';
+import {
+  backoffDelay,
+  maxRetryAgeMs,
+  type ResolvedRetry,
+  retryAfterDelay,
+  scheduleSpanMs,
+} from './backoff.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const middle = () => 0.5;
 
-const RETRY: Required<RetryOptions> = {
+const RETRY: ResolvedRetry = {
   maxAttempts: 10,
   initialDelayMs: 1_000,
   multiplier: 2,
@@ -61,6 +66,25 @@ describe('backoffDelay', () => {
     expect(backoffDelay(DEFAULT_RETRY.maxAttempts - 1, DEFAULT_RETRY, middle)).toBe(
       12 * 60 * 60 * 1000,
     );
+  });
+});
+
+describe('maxRetryAgeMs', () => {
+  it("is the schedule's span, every delay at its longest", () => {
+    // Nine delays of at most 12.5 s (10 s and a quarter), each shorter than a Retry-After's cap.
+    expect(scheduleSpanMs(RETRY)).toBe(9 * 60_000);
+    const noCap = { ...RETRY, retryAfterCapMs: 1 };
+    // 1 + 2 + 4 + 8 s, then 10 s five times, each with a quarter more.
+    expect(scheduleSpanMs(noCap)).toBe(((1 + 2 + 4 + 8 + 5 * 10) * 1_000 * 5) / 4);
+    // The default max age adds an hour for the attempts themselves and circuit pauses.
+    expect(maxRetryAgeMs(RETRY)).toBe(scheduleSpanMs(RETRY) + 3_600_000);
+    const days = maxRetryAgeMs(DEFAULT_RETRY) / DAY_MS;
+    expect(days).toBeGreaterThan(3.6);
+    expect(days).toBeLessThan(3.8);
+  });
+
+  it('is maxAgeMs when given', () => {
+    expect(maxRetryAgeMs({ ...RETRY, maxAgeMs: 5_000 })).toBe(5_000);
   });
 });
 

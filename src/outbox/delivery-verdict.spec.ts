@@ -165,6 +165,62 @@ describe('judgeAttempt with permanentFailureAttempts and per-tracker retry', () 
   });
 });
 
+describe('judgeAttempt past the max age', () => {
+  const HOUR = 3_600_000;
+  const tracker = (retry: Parameters<typeof resolvePostbackOptions>[0]['outbox'] = {}) =>
+    resolvePostbackOptions({
+      outbox: retry,
+      trackers: [{ name: 'net', clickParams: ['c'], postback: { url: 'https://t.example/pb' } }],
+    }).trackers.get('net')!;
+
+  it("dead-letters a failure after the schedule's span, attempts left or not", () => {
+    // Conversions accepted four days ago, the agent down since: the default schedule spans
+    // about 3.7 days.
+    const verdict = judgeAttempt(
+      { status: 503, durationMs: 1 },
+      2,
+      tracker(),
+      NOW,
+      NOW - 96 * HOUR,
+    );
+    expect(verdict).toEqual({
+      outcome: 'dead',
+      reason: expect.stringMatching(
+        /^past the max age: no retry later than 3\.\d days after the conversion \(retry\.maxAgeMs\); gave up after 2 attempts; last: HTTP 503$/,
+      ),
+    });
+  });
+
+  it('retries within it, and stops where the next attempt would fall past it', () => {
+    const net = tracker({
+      retry: { maxAgeMs: 10 * HOUR, initialDelayMs: HOUR, multiplier: 1, jitter: 0 },
+    });
+    expect(judgeAttempt({ status: 503, durationMs: 1 }, 3, net, NOW, NOW - 8 * HOUR)).toMatchObject(
+      {
+        outcome: 'retry',
+        nextAttemptAt: NOW + HOUR,
+      },
+    );
+    expect(
+      judgeAttempt({ status: 503, durationMs: 1 }, 3, net, NOW, NOW - 9.5 * HOUR),
+    ).toMatchObject({ outcome: 'dead', reason: expect.stringContaining('10 hours') });
+  });
+
+  it('still delivers a late success', () => {
+    expect(
+      judgeAttempt({ status: 200, durationMs: 1 }, 1, tracker(), NOW, NOW - 30 * 24 * HOUR),
+    ).toEqual({
+      outcome: 'delivered',
+    });
+  });
+
+  it('refuses a max age that is not a positive number', () => {
+    expect(() => tracker({ retry: { maxAgeMs: 0 } })).toThrow(
+      /retry\.maxAgeMs must be a positive number/,
+    );
+  });
+});
+
 describe('judgeAttempt with a global success pattern', () => {
   it('matches every body, not every other one (a /g RegExp keeps lastIndex)', () => {
     const tracker = resolvePostbackOptions({

@@ -1,5 +1,5 @@
 import type { ResolvedTracker } from '../resolve-postback-options.js';
-import { backoffDelay, retryAfterDelay } from './backoff.js';
+import { backoffDelay, maxRetryAgeMs, retryAfterDelay } from './backoff.js';
 import type { SendResult } from './postback-http.client.js';
 
 /** What to do with a postback after an attempt. */
@@ -16,13 +16,15 @@ const RETRYABLE_STATUS = new Set([408, 425, 429]);
  * timeouts, connection errors, 3xx, 408, 425, 429 and 5xx are retried on the tracker's backoff
  * schedule (or after `Retry-After`, capped); a refusal (any other 4xx, or a body without the
  * success marker) is dead once `permanentFailureAttempts` is reached. A retry past the last
- * attempt is dead, with the last reason.
+ * attempt, or past the max age counted from `createdAt` (the conversion's acceptance), is
+ * dead, with the last reason.
  */
 export function judgeAttempt(
   result: SendResult,
   attempt: number,
   tracker: ResolvedTracker,
   now: number,
+  createdAt = now,
 ): DeliveryVerdict {
   const retry = tracker.retry;
   const verdict = classify(result, tracker);
@@ -37,7 +39,28 @@ export function judgeAttempt(
   const delay =
     retryAfterDelay(result.retryAfter, now, retry.retryAfterCapMs) ?? backoffDelay(attempt, retry);
   // At least 1 ms, so a `Retry-After: 0` cannot make the same flush claim the row again.
-  return { outcome: 'retry', reason: verdict.reason, nextAttemptAt: now + Math.max(1, delay) };
+  const nextAttemptAt = now + Math.max(1, delay);
+  const maxAgeMs = maxRetryAgeMs(retry);
+  if (nextAttemptAt > createdAt + maxAgeMs) {
+    return {
+      outcome: 'dead',
+      reason: `past the max age: no retry later than ${duration(maxAgeMs)} after the conversion (retry.maxAgeMs); gave up after ${attempt} attempts; last: ${verdict.reason}`,
+    };
+  }
+  return { outcome: 'retry', reason: verdict.reason, nextAttemptAt };
+}
+
+/** `ms` for a reader: seconds, minutes, hours or days. */
+function duration(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'days'],
+    [3_600_000, 'hours'],
+    [60_000, 'minutes'],
+  ];
+  for (const [size, name] of units) {
+    if (ms >= 2 * size) return `${Number((ms / size).toFixed(1))} ${name}`;
+  }
+  return `${Math.round(ms / 1000)} s`;
 }
 
 type Classification =

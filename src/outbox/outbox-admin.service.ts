@@ -105,7 +105,7 @@ export class OutboxAdminService {
 
   /**
    * Makes dead (or cancelled) postbacks due now with a fresh attempt budget; their attempt
-   * history stays. The dead reversals of the postbacks replayed come along: a refund's postback
+   * history stays. (One past its max age, counted from the conversion, gets one attempt.) The dead reversals of the postbacks replayed come along: a refund's postback
    * is dead-lettered when its original was (there was nothing to reverse), and once the original
    * goes out again, so must its reversal. It waits, as ever, until the original is delivered, and
    * is dead-lettered again if the original is. Returns how many were replayed, those included.

@@ -20,6 +20,7 @@ function claimedRow(n: number): ClaimedPostback {
     afterPostbackId: null,
     claimToken: 'token',
     nextAttemptAt: Date.now() + options.outbox.leaseMs,
+    createdAt: Date.now(),
     fieldsJson: JSON.stringify({
       clickId: `c${n}`,
       eventType: 'purchase',
@@ -38,6 +39,7 @@ function storeWith(rows: ClaimedPostback[]) {
       return { claimed: claim ? rows.splice(0, claim.limit) : [], lost: [] };
     }),
     release: jest.fn(async () => undefined),
+    markSending: jest.fn(async () => undefined),
     stateOf: jest.fn(async () => 'delivered' as const),
   };
   return { store: store as unknown as OutboxStore, written };

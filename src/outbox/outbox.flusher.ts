@@ -14,22 +14,16 @@ import {
   POSTBACK_CLOCK,
   POSTBACK_RESOLVED_OPTIONS,
 } from '../postback.constants.js';
+import { logDatabaseError, safeErrorText, worthLogging } from '../database/safe-error-text.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
-import { buildPostbackRequest } from '../postback/postback-request.builder.js';
-import { secretRedactor } from '../postback/secret-redactor.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import { logDatabaseError } from '../database/safe-error-text.js';
 import { ClaimPace } from './claim-pace.js';
-import {
-  type AttemptRecord,
-  type ClaimedPostback,
-  OutboxStore,
-  type Settlement,
-} from './outbox.store.js';
-import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
-import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
-import type { Postback, PostbackFields } from './postback.entity.js';
-import { healthOf, TrackerGate, type TrackerHealth } from './tracker-gate.js';
+import { type ClaimedPostback, OutboxStore, type Settlement } from './outbox.store.js';
+import { PostbackHttpClient } from './postback-http.client.js';
+import { PostbackSender, type SentPostback } from './postback-sender.js';
+import { CoalescedMarks } from './send-marks.js';
+import { TrackerCircuits } from './tracker-circuits.js';
+import type { TrackerGate } from './tracker-gate.js';
 
 /** Longest a finished attempt waits in memory before it is written (with those after it). */
 const SETTLE_DELAY_MS = 50;
@@ -48,6 +42,8 @@ const WRITE_RETRY_DELAY_MS = 1_000;
 export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PostbackOutbox');
   private readonly gate: TrackerGate;
+  private readonly sender: PostbackSender;
+  private readonly marks: CoalescedMarks<ClaimedPostback>;
   /** A queued row is only sent with at least this much of its lease left. */
   private readonly minimumLeaseLeftMs: number;
   private running?: Promise<void>;
@@ -59,6 +55,10 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   /** A wake-up of the sleeping drain is scheduled (see `wakeUp`). */
   private wakeScheduled = false;
   private stopping = false;
+  /** The running drain's claimed rows not yet started (see `beforeApplicationShutdown`). */
+  private queued: ClaimedPostback[] = [];
+  /** The drain's last exchange (never rejects): its claim may add to `queued`. */
+  private exchanging?: Promise<void>;
   private readonly pace: ClaimPace;
 
   constructor(
@@ -67,14 +67,14 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
     @Optional() private readonly scheduler?: SchedulerRegistry,
+    @Optional() circuits?: TrackerCircuits,
   ) {
     const { leaseMs, timeoutMs } = options.outbox;
     this.minimumLeaseLeftMs = timeoutMs + Math.min(1_000, (leaseMs - timeoutMs) / 2);
     this.pace = new ClaimPace(2 * options.outbox.concurrency, options.outbox.batchSize);
-    this.gate = new TrackerGate(
-      (tracker) => options.trackers.get(tracker)?.concurrency ?? 1,
-      options.outbox.circuitBreaker,
-    );
+    this.gate = (circuits ?? new TrackerCircuits(options)).gate;
+    this.sender = new PostbackSender(store, http, options, clock);
+    this.marks = new CoalescedMarks((rows) => store.markSending(rows));
   }
 
   onApplicationBootstrap(): void {
@@ -143,10 +143,26 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       this.scheduler.deleteInterval(FLUSH_INTERVAL_NAME);
     }
     if (!this.running) return;
-    const grace = new Promise<void>((resolve) =>
-      setTimeout(resolve, this.options.outbox.shutdownGraceMs).unref(),
-    );
-    await Promise.race([this.running, grace]);
+    // The drain stops starting sends and hands back what it holds but has not started.
+    this.wakeUp();
+    const grace = () =>
+      new Promise<void>((resolve) =>
+        setTimeout(resolve, this.options.outbox.shutdownGraceMs).unref(),
+      );
+    await Promise.race([this.running, grace()]);
+    // Claimed by an exchange that lands after the grace period: back now, while the database
+    // is still open, not after the lease. (A database that hangs gets one more grace period.)
+    await Promise.race([this.exchanging, grace()]);
+    if (this.queued.length > 0) await this.handBack(this.queued.splice(0));
+  }
+
+  /** Returns claimed rows never attempted; a failure leaves them to their lease. */
+  private handBack(rows: ClaimedPostback[]): Promise<void> {
+    return this.store.release(rows).catch((error: Error) => {
+      this.logger.warn(
+        `Could not hand back ${rows.length} claimed postback(s); they go out again once their leases expire: ${error.message}`,
+      );
+    });
   }
 
   /**
@@ -162,11 +178,12 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    * A crash between a send and its write leaves the row in flight: when its lease expires it
    * is counted as an attempt and sent again, so a tracker may see the postbacks of the last
    * few milliseconds twice (delivery is at least once, with a stable event ID per postback),
-   * never none.
+   * never none. Rows still queued at the crash were never marked as sending: their expired
+   * leases count as lost claims, not attempts (see settleAbandoned).
    */
   private async drain(): Promise<void> {
     const { concurrency } = this.options.outbox;
-    const queue: ClaimedPostback[] = [];
+    const queue: ClaimedPostback[] = (this.queued = []);
     const finished: Settlement[] = [];
     let inFlight = 0;
     let firstFinishedAt = 0;
@@ -190,6 +207,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         const now = this.clock.now();
         const exchangedBeforeDispatch = exchanged;
         const expiring: ClaimedPostback[] = [];
+        const starting: ClaimedPostback[] = [];
         for (let i = 0; i < queue.length && inFlight < concurrency;) {
           const row = queue[i];
           // Its lease would run out during the send: another instance could take the row over
@@ -202,9 +220,15 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
             i++;
             continue;
           }
-          queue.splice(i, 1);
+          starting.push(...queue.splice(i, 1));
           inFlight++;
-          void this.deliver(row)
+        }
+        // Marked as sending before they go out: a lease found expired then tells an attempt
+        // that may have reached the tracker from a claim that never left this queue.
+        const marked = starting.length > 0 ? this.markSending(starting) : undefined;
+        for (const row of starting) {
+          void (marked as Promise<boolean>)
+            .then((sent) => (sent ? this.deliver(row) : undefined))
             .catch((error: Error) => {
               // A bug, not a delivery outcome: the row stays in flight until its lease
               // expires, then counts as an attempt and goes out again.
@@ -213,7 +237,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
             })
             .then((outcome) => {
               inFlight--;
-              this.gate.finish(row.tracker, outcome?.health ?? 'up', this.clock.now());
+              const error = outcome?.settlement.attempt.error ?? undefined;
+              this.gate.finish(row.tracker, outcome?.health ?? 'up', this.clock.now(), error);
               if (outcome) {
                 if (finished.length === 0) firstFinishedAt = this.clock.now();
                 finished.push(outcome.settlement);
@@ -285,6 +310,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                 exchanged++;
                 this.wakeUp();
               });
+            this.exchanging = exchanging;
           }
         }
         if (exchanging === undefined && inFlight === 0 && finished.length === 0) {
@@ -300,8 +326,11 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
               : Math.max(0, SETTLE_DELAY_MS - (this.clock.now() - firstFinishedAt)),
         );
       }
-      // Shutdown or a failing database: wait for what is in flight, then write it down.
-      while (inFlight > 0 || exchanging) await this.sleep();
+      // Shutdown or a failing database: hand back what was claimed but not started (sends
+      // in flight may outlast the grace period), wait for the sends, then write them down.
+      while (exchanging) await this.sleep();
+      if (queue.length > 0) await this.handBack(queue.splice(0));
+      while (inFlight > 0) await this.sleep();
       if (finished.length > 0) {
         try {
           this.report(finished, (await this.store.exchange(finished)).lost);
@@ -313,9 +342,9 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         finished.length = 0;
       }
     } finally {
-      // Claimed but never attempted (shutdown, or a failed claim): hand them back now
-      // rather than leave them to wait for their lease to expire.
-      if (queue.length > 0) await this.store.release(queue.splice(0));
+      // Claimed but never attempted (a failed claim): hand them back now rather than leave
+      // them to wait for their lease to expire.
+      if (queue.length > 0) await this.handBack(queue.splice(0));
     }
   }
 
@@ -392,99 +421,23 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     for (const [until, rows] of byResume) await this.store.release(rows, until);
   }
 
-  /**
-   * Sends one postback; returns what to record and whether the tracker answered. Never
-   * rejects: whatever goes wrong becomes the attempt's outcome.
-   */
-  private async deliver(
-    row: ClaimedPostback,
-  ): Promise<{ settlement: Settlement; health: TrackerHealth }> {
-    const attempt = row.attempts + 1;
-    const startedAt = this.clock.now();
-    const tracker = this.options.trackers.get(row.tracker);
-    let requestUrl = '';
-    let result: SendResult | undefined;
-    let verdict: DeliveryVerdict;
-    let original: Postback['state'] | undefined = 'delivered';
-    let unreadable: string | undefined;
-    if (row.afterPostbackId) {
-      original = await this.store.stateOf(row.afterPostbackId).catch((error: Error) => {
-        unreadable = error.message;
-        return undefined;
-      });
-    }
-    if (!tracker) {
-      verdict = { outcome: 'dead', reason: `tracker "${row.tracker}" is no longer configured` };
-    } else if (unreadable !== undefined) {
-      // A reversal must never overtake its original: not knowing, try again later.
-      const reason = `could not read the original postback's state: ${unreadable}`;
-      verdict = judgeAttempt({ error: reason, durationMs: 0 }, attempt, tracker, startedAt);
-    } else if (original !== 'delivered' && original !== undefined) {
-      // (Only delivered rows are ever purged: an original that is gone was delivered.)
-      verdict = {
-        outcome: 'dead',
-        reason: `the original conversion's postback was never delivered (${original}); there is nothing to reverse`,
-      };
-    } else {
-      try {
-        const fields = JSON.parse(row.fieldsJson) as PostbackFields;
-        const request = buildPostbackRequest(tracker, fields, row.id, startedAt);
-        requestUrl = request.redactedUrl;
-        result = await this.http.send(request);
-        verdict = judgeAttempt(result, attempt, tracker, this.clock.now());
-      } catch (error) {
-        verdict = {
-          outcome: 'dead',
-          reason: `cannot build the postback: ${(error as Error).message}`,
-        };
-      }
-    }
-    // Nothing the tracker sent back is stored or logged before its secrets are taken out.
-    const { redact, excerpt } = secretRedactor(tracker);
-    if (verdict.outcome !== 'delivered') verdict = { ...verdict, reason: redact(verdict.reason) };
-    const responseExcerpt = excerpt(result, this.options.outbox.responseExcerptBytes);
-    const record: AttemptRecord = {
-      attempt,
-      startedAt,
-      durationMs: result?.durationMs ?? 0,
-      requestUrl,
-      statusCode: result?.status ?? null,
-      outcome: verdict.outcome,
-      error: verdict.outcome === 'delivered' ? null : verdict.reason,
-      responseExcerpt,
-    };
-    return {
-      settlement: { row, attempt: record, change: this.changeFor(verdict, attempt, result) },
-      health: result ? healthOf(result.status) : 'up',
-    };
+  /** Marks rows as sending; false when that fails: then they are not sent (see `drain`). */
+  private markSending(rows: ClaimedPostback[]): Promise<boolean> {
+    return this.marks.mark(rows).then(
+      () => true,
+      (error: Error) => {
+        if (worthLogging(error)) {
+          this.logger.warn(
+            `Could not mark ${rows.length} postback(s) as sending, so they were not sent; they go out once their leases expire, as lost claims, not attempts: ${safeErrorText(error)}`,
+          );
+        }
+        return false;
+      },
+    );
   }
 
-  /** The row's new state: whole literals, no spread (this runs for every send). */
-  private changeFor(
-    verdict: DeliveryVerdict,
-    attempt: number,
-    result?: SendResult,
-  ): Partial<Postback> {
-    const lastStatus = result?.status ?? null;
-    switch (verdict.outcome) {
-      case 'delivered':
-        return {
-          attempts: attempt,
-          lastStatus,
-          state: 'delivered',
-          deliveredAt: this.clock.now(),
-          lastError: null,
-        };
-      case 'retry':
-        return {
-          attempts: attempt,
-          lastStatus,
-          state: 'pending',
-          nextAttemptAt: verdict.nextAttemptAt,
-          lastError: verdict.reason,
-        };
-      case 'dead':
-        return { attempts: attempt, lastStatus, state: 'dead', lastError: verdict.reason };
-    }
+  /** Sends one postback (see PostbackSender); a method, so a test can stand in for it. */
+  private deliver(row: ClaimedPostback): Promise<SentPostback> {
+    return this.sender.send(row);
   }
 }

@@ -27,9 +27,11 @@ import {
 } from '../database/raw-sql.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { settleAbandoned } from './abandoned-claims.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { type DueQuery, dueSelectSql } from './due-postbacks.query.js';
 import { Postback } from './postback.entity.js';
+import { type SendMarks, sendMarksFor } from './send-journal.js';
 
 export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
 
@@ -42,7 +44,7 @@ export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
  */
 export interface ClaimedPostback extends Pick<
   Postback,
-  'id' | 'tracker' | 'attempts' | 'nextAttemptAt' | 'afterPostbackId' | 'claimToken'
+  'id' | 'tracker' | 'attempts' | 'nextAttemptAt' | 'afterPostbackId' | 'claimToken' | 'createdAt'
 > {
   /**
    * The postback's fields as the column holds them, JSON text: parsed at the send, so the
@@ -52,8 +54,8 @@ export interface ClaimedPostback extends Pick<
   fieldsJson: string;
 }
 
-/** A due row as a claim selects it: what it keeps, and whether its lease expired. */
-type DueRow = ClaimedPostback & Pick<Postback, 'state'>;
+/** A due row as a claim selects it: what it keeps, whether its lease expired, and was sent. */
+type DueRow = ClaimedPostback & Pick<Postback, 'state' | 'sendingAt'>;
 
 /** A finished attempt waiting to be written: the row as claimed, what happened, its new state. */
 export interface Settlement {
@@ -87,7 +89,8 @@ interface Lease {
 }
 /** What a claim's `WITH "due"` selects: the row, and its due time before the lease. */
 const DUE_COLUMNS = `"p"."id" AS "id", "p"."next_attempt_at" AS "due_at"`;
-const LEASE_SET = `"state" = :state, "lease_owner" = :leaseOwner, "claim_token" = :claimToken, "next_attempt_at" = :nextAttemptAt, "updated_at" = :updatedAt`;
+/** A claim also clears `sending_at`: its request has not started (see `markSending`). */
+const LEASE_SET = `"state" = :state, "lease_owner" = :leaseOwner, "claim_token" = :claimToken, "next_attempt_at" = :nextAttemptAt, "sending_at" = NULL, "updated_at" = :updatedAt`;
 
 /** The rows of an UPDATE … RETURNING: PostgreSQL's driver answers [rows, count]. */
 function returned(result: unknown): ObjectLiteral[] {
@@ -264,6 +267,7 @@ function claimedColumns(manager: EntityManager): ColumnMetadata[] {
       'nextAttemptAt',
       'afterPostbackId',
       'claimToken',
+      'createdAt',
     ];
     columns = properties.map(
       (property) => metadata.findColumnWithPropertyName(property) as ColumnMetadata,
@@ -283,7 +287,7 @@ function claimedColumnList(manager: EntityManager, alias?: string): string {
 
 /**
  * A claimed row, each column as the driver hydrates it (transformers applied; `fields` left
- * as its text), built as one literal: seven fields of a fixed shape, where `hydrate` adds an
+ * as its text), built as one literal: eight fields of a fixed shape, where `hydrate` adds an
  * entity's fifteen one by one.
  */
 function claimedRow(
@@ -301,6 +305,7 @@ function claimedRow(
     nextAttemptAt: value(4) as number,
     afterPostbackId: value(5) as string | null,
     claimToken: value(6) as string | null,
+    createdAt: value(7) as number,
   };
 }
 
@@ -344,12 +349,16 @@ export class OutboxStore {
    */
   private fullySweptAt = Number.NEGATIVE_INFINITY;
   private skippedBefore = new Set<string>();
+  /** Where requests are marked as started (see `markSending`). */
+  private readonly marks: SendMarks;
 
   constructor(
     private readonly db: PostbackDatabase,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.marks = sendMarksFor(db);
+  }
 
   /**
    * Claims up to `limit` due rows: expired leases first (they have waited longest), then
@@ -543,7 +552,9 @@ export class OutboxStore {
     let claimed: ClaimedPostback[] = [];
     if (sweeping) {
       const expired = await this.due(manager, { state: 'in_flight', now, limit, skip });
-      claimed = await this.lease(manager, await this.countAbandoned(manager, expired, now), lease);
+      const sentAt = (row: DueRow) => this.marks.sentAt(row);
+      const kept = await settleAbandoned(manager, expired, now, this.options, sentAt);
+      claimed = await this.lease(manager, kept, lease);
     }
     if (claimed.length >= limit) return claimed;
     const pending: DueQuery = {
@@ -584,7 +595,7 @@ export class OutboxStore {
   /** Due rows, locked where other instances compete (see `dueSelectSql`). */
   private async due(manager: EntityManager, due: DueQuery): Promise<DueRow[]> {
     const parameters: Record<string, unknown> = {};
-    const columns = `${claimedColumnList(manager, 'p')}, "p"."state" AS "state"`;
+    const columns = `${claimedColumnList(manager, 'p')}, "p"."state" AS "state", "p"."sending_at" AS "sending_at"`;
     const rows = await rawQuery<ObjectLiteral[]>(
       manager,
       dueSelectSql(
@@ -600,6 +611,7 @@ export class OutboxStore {
     return rows.map((row) => ({
       ...claimedRow(claimed, driver, row),
       state: row.state as Postback['state'],
+      sendingAt: row.sending_at === null ? null : Number(row.sending_at),
     }));
   }
 
@@ -735,62 +747,6 @@ export class OutboxStore {
   }
 
   /**
-   * A row still in flight whose lease ran out was being sent by a worker that stopped before
-   * recording the outcome (a crash, a kill). That counts as an attempt, recorded as such, so a
-   * postback that brings its worker down every time ends dead instead of looping forever.
-   * Returns the rows still to send.
-   */
-  private async countAbandoned(
-    manager: EntityManager,
-    rows: DueRow[],
-    now: number,
-  ): Promise<DueRow[]> {
-    const keep: DueRow[] = [];
-    for (const row of rows) {
-      if (row.state !== 'in_flight') {
-        keep.push(row);
-        continue;
-      }
-      const attempt = row.attempts + 1;
-      const maxAttempts =
-        this.options.trackers.get(row.tracker)?.retry.maxAttempts ??
-        this.options.outbox.retry.maxAttempts;
-      const reason =
-        'the worker sending it stopped before recording an outcome (its lease expired)';
-      const dead = attempt >= maxAttempts;
-      await manager.insert(DeliveryAttempt, {
-        id: uuidV7(now),
-        postbackId: row.id,
-        attempt,
-        startedAt: now,
-        durationMs: 0,
-        requestUrl: '',
-        statusCode: null,
-        outcome: dead ? 'dead' : 'retry',
-        error: reason,
-        responseExcerpt: null,
-      });
-      const lastError = dead ? `gave up after ${attempt} attempts; last: ${reason}` : reason;
-      await manager.update(
-        Postback,
-        { id: row.id },
-        dead
-          ? {
-              attempts: attempt,
-              state: 'dead',
-              lastError,
-              leaseOwner: null,
-              claimToken: null,
-              updatedAt: now,
-            }
-          : { attempts: attempt, lastError },
-      );
-      if (!dead) keep.push({ ...row, attempts: attempt });
-    }
-    return keep;
-  }
-
-  /**
    * How far the database's clock is ahead of this instance's (negative: behind), in
    * milliseconds, give or take `uncertaintyMs` (half the query's round trip). Undefined on
    * SQLite, which one process owns. Leases are written and judged on each instance's own
@@ -814,6 +770,11 @@ export class OutboxStore {
       manager.findOne(Postback, { select: { id: true, state: true }, where: { id } }),
     );
     return row?.state;
+  }
+
+  /** Notes, before they go out, that the requests of `rows` start now (see SendMarks). */
+  markSending(rows: ClaimedPostback[]): Promise<void> {
+    return this.marks.mark(rows, this.clock.now());
   }
 
   /** Hands claimed rows that were never attempted back, due at `dueAt` (default: now). */

@@ -19,6 +19,8 @@ export function pendingPostback(
     state: 'pending',
     fields,
     attempts: 0,
+    lostClaims: 0,
+    sendingAt: null,
     nextAttemptAt: now,
     afterPostbackId,
     leaseOwner: null,

@@ -46,8 +46,24 @@ export class Postback {
   @Column({ type: 'text', transformer: jsonText })
   fields: PostbackFields;
 
+  /** Requests sent (or, after a crash, that may have been): what `maxAttempts` counts. */
   @Column({ type: 'integer', default: 0 })
   attempts: number;
+
+  /**
+   * Claims whose lease expired before the request went out (the worker stopped with the row
+   * still queued): counted apart, never against `maxAttempts`.
+   */
+  @Column({ name: 'lost_claims', type: 'integer', default: 0 })
+  lostClaims: number;
+
+  /**
+   * When the current claim's request started, written before it goes out; null while the
+   * row waits in a worker's queue. Cleared by every claim. (On SQLite the mark goes to a
+   * journal file beside the database instead: see SendMarks.)
+   */
+  @Column({ name: 'sending_at', type: 'bigint', nullable: true, transformer: epochMillis })
+  sendingAt: number | null;
 
   @Column({ name: 'next_attempt_at', type: 'bigint', transformer: epochMillis })
   nextAttemptAt: number;

@@ -61,6 +61,69 @@ describe('TrackerGate', () => {
   });
 });
 
+describe('TrackerGate transitions', () => {
+  it('tells each change of a circuit once, with the failures and the reason', () => {
+    const told: unknown[] = [];
+    const gate = new TrackerGate(
+      () => 5,
+      OPTIONS,
+      (change) => told.push(change),
+    );
+    const fail = (now: number, reason = 'HTTP 503') => {
+      expect(gate.tryStart('bad', now)).toBe(true);
+      gate.finish('bad', 'down', now, reason);
+    };
+    fail(0);
+    fail(0);
+    expect(told).toEqual([]);
+    // Two sends in flight when the third failure opens it: the late failure is not news.
+    expect(gate.tryStart('bad', 0)).toBe(true);
+    fail(0, 'timed out after 15000 ms');
+    gate.finish('bad', 'down', 10, 'HTTP 502');
+    expect(told).toEqual([
+      {
+        tracker: 'bad',
+        to: 'open',
+        failures: 3,
+        reason: 'timed out after 15000 ms',
+        openUntil: 1_000,
+        probeFailed: false,
+      },
+    ]);
+    expect(gate.pausedTrackers(500)).toEqual([
+      {
+        tracker: 'bad',
+        circuit: 'open',
+        nextProbeAt: 1_000,
+        failures: 4,
+        reason: 'timed out after 15000 ms',
+      },
+    ]);
+
+    fail(1_000, 'HTTP 500'); // the probe
+    expect(told.slice(1)).toEqual([
+      { tracker: 'bad', to: 'half_open', failures: 4, reason: 'timed out after 15000 ms' },
+      {
+        tracker: 'bad',
+        to: 'open',
+        failures: 5,
+        reason: 'HTTP 500',
+        openUntil: 3_000,
+        probeFailed: true,
+      },
+    ]);
+    expect(gate.tryStart('bad', 3_000)).toBe(true);
+    gate.finish('bad', 'up', 3_010);
+    expect(gate.tryStart('bad', 3_020)).toBe(true);
+    gate.finish('bad', 'up', 3_030);
+    expect(told.slice(3)).toEqual([
+      { tracker: 'bad', to: 'half_open', failures: 5, reason: 'HTTP 500' },
+      { tracker: 'bad', to: 'closed', failures: 0, reason: undefined },
+    ]);
+    expect(gate.pausedTrackers(3_030)).toEqual([]);
+  });
+});
+
 describe('healthOf', () => {
   it.each([
     [200, 'up'],

@@ -10,12 +10,40 @@ export interface CircuitOptions {
   maxCooldownMs: number;
 }
 
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
 interface TrackerState {
   inFlight: number;
   failures: number;
-  circuit: 'closed' | 'open' | 'half_open';
+  circuit: CircuitState;
   openUntil: number;
   cooldownMs: number;
+  /** The last failure's reason, while the circuit is not closed. */
+  reason?: string;
+}
+
+/** A change of a tracker's circuit, told once, when it happens. */
+export interface CircuitTransition {
+  tracker: string;
+  to: CircuitState;
+  /** Consecutive failures so far (0 once closed). */
+  failures: number;
+  /** The failure that opened it (or failed the probe). */
+  reason?: string;
+  /** When the next probe may go out, once open. */
+  openUntil?: number;
+  /** Opened after a failed probe rather than after `failureThreshold` failures. */
+  probeFailed?: boolean;
+}
+
+/** A tracker whose circuit is not closed: its postbacks wait for a probe. */
+export interface PausedTracker {
+  tracker: string;
+  circuit: Exclude<CircuitState, 'closed'>;
+  /** When the next probe may go out (for a probing circuit: its probe is under way). */
+  nextProbeAt: number;
+  failures: number;
+  reason?: string;
 }
 
 /**
@@ -31,6 +59,7 @@ export class TrackerGate {
   constructor(
     private readonly limits: (tracker: string) => number,
     private readonly options: CircuitOptions,
+    private readonly onTransition: (change: CircuitTransition) => void = () => undefined,
   ) {}
 
   /** Takes a slot for a send to `tracker` if its limit and circuit allow one now. */
@@ -39,6 +68,7 @@ export class TrackerGate {
     if (state.circuit === 'open') {
       if (now < state.openUntil) return false;
       state.circuit = 'half_open';
+      this.tell(tracker, state);
     }
     const limit = state.circuit === 'half_open' ? 1 : this.limits(tracker);
     if (state.inFlight >= limit) return false;
@@ -46,23 +76,43 @@ export class TrackerGate {
     return true;
   }
 
-  /** Gives the slot back and learns from the attempt. */
-  finish(tracker: string, health: TrackerHealth, now: number): void {
+  /** Gives the slot back and learns from the attempt (`reason`: why it failed, if it did). */
+  finish(tracker: string, health: TrackerHealth, now: number, reason?: string): void {
     const state = this.stateOf(tracker);
     state.inFlight = Math.max(0, state.inFlight - 1);
     if (health === 'up') {
+      const wasClosed = state.circuit === 'closed';
       state.failures = 0;
       state.circuit = 'closed';
       state.cooldownMs = this.options.cooldownMs;
+      state.reason = undefined;
+      if (!wasClosed) this.tell(tracker, state);
       return;
     }
     state.failures++;
     if (state.circuit === 'half_open') {
       state.cooldownMs = Math.min(state.cooldownMs * 2, this.options.maxCooldownMs);
-      this.open(state, now);
+      this.open(tracker, state, now, reason, true);
     } else if (state.circuit === 'closed' && state.failures >= this.options.failureThreshold) {
-      this.open(state, now);
+      this.open(tracker, state, now, reason, false);
     }
+  }
+
+  /** Trackers whose circuit is open or probing, for `/health`. */
+  pausedTrackers(now: number): PausedTracker[] {
+    const paused: PausedTracker[] = [];
+    for (const [tracker, state] of this.states) {
+      if (state.circuit === 'closed') continue;
+      const { circuit, failures, reason } = state;
+      paused.push({
+        tracker,
+        circuit,
+        nextProbeAt: Math.max(now, state.openUntil),
+        failures,
+        reason,
+      });
+    }
+    return paused;
   }
 
   /** When the circuit of `tracker` lets a probe through, if it is open now. */
@@ -84,9 +134,27 @@ export class TrackerGate {
     return this.stateOf(tracker).circuit;
   }
 
-  private open(state: TrackerState, now: number): void {
+  private open(
+    tracker: string,
+    state: TrackerState,
+    now: number,
+    reason: string | undefined,
+    probeFailed: boolean,
+  ): void {
     state.circuit = 'open';
     state.openUntil = now + state.cooldownMs;
+    state.reason = reason;
+    this.tell(tracker, state, probeFailed);
+  }
+
+  private tell(tracker: string, state: TrackerState, probeFailed = false): void {
+    this.onTransition({
+      tracker,
+      to: state.circuit,
+      failures: state.failures,
+      reason: state.reason,
+      ...(state.circuit === 'open' && { openUntil: state.openUntil, probeFailed }),
+    });
   }
 
   private stateOf(tracker: string): TrackerState {

@@ -210,6 +210,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           { name: 'DropClickIdIndex1764200000000' },
           { name: 'RegistrationPerCustomer1764300000000' },
           { name: 'HashVisitorKeys1764400000000' },
+          { name: 'CountLostClaims1764500000000' },
         ]);
 
         // A second instance on the migrated database starts cleanly and migrates nothing again.

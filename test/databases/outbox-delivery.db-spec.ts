@@ -361,7 +361,9 @@ describeEachDatabase(await testDatabases(), (database) => {
     for (let claim = 1; claim <= 6; claim++) {
       const claimed = await store.claimDue(10);
       expect(claimed.map((r) => r.id)).toEqual(claim <= 5 ? [postbackId] : []);
-      // The worker dies with the row in flight; its lease runs out.
+      // The request goes out, the worker dies with the row in flight; its lease runs out. (A
+      // row never marked as sending is a lost claim, not an attempt: lost-claims.db-spec.ts.)
+      await store.markSending(claimed);
       await agent.db.run((m) =>
         m.update(Postback, { id: postbackId }, { nextAttemptAt: Date.now() - 1 }),
       );
@@ -424,6 +426,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const store = agent.app.get(OutboxStore);
     const claimed = await store.claimDue(10);
     expect(claimed.map((r) => r.id).sort()).toEqual([kept, taken].sort());
+    await store.markSending(claimed); // as the flusher does before the requests go out
     // One lease runs out; another worker takes that row over.
     await agent.db.run((m) => m.update(Postback, { id: taken }, { nextAttemptAt: Date.now() - 1 }));
     const [takeover] = await store.claimDue(10);

@@ -79,6 +79,8 @@ export function pendingPurchase(
       sub: {},
     },
     attempts: 0,
+    lostClaims: 0,
+    sendingAt: null,
     afterPostbackId: null,
     nextAttemptAt: options.dueAt ?? createdAt,
     leaseOwner: null,

@@ -32,7 +32,9 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
       offer_id: 'the offer ID',
     },
     token: { param: 'security_token', required: false },
-    successBodyMatch: 'success=true',
+    // The answer is `success=true;` or `success=false; err_msg=…`, and the message may quote
+    // the success text: only a body that starts with it is a success.
+    successBodyMatch: /^\s*success=true\s*(?:;|$)/,
     source:
       'support.tune.com "Receiving Conversions via Postback URL", "Advertiser Security Tokens"',
   },

@@ -39,8 +39,11 @@ export interface PostbackPreset {
    * username, secret }` or `{ type: 'bearer', secret }`, what each credential is said here.
    */
   auth?: { type: 'basic' | 'bearer'; username?: string; secret: string };
-  /** Text the answer must contain for success, where the network answers 200 to refusals. */
-  successBodyMatch?: string;
+  /**
+   * The network's success answer, where it answers 200 to refusals: a pattern anchored on the
+   * whole answer (or its first field), never a substring an error message could quote.
+   */
+  successBodyMatch?: RegExp;
   /** Event types the network takes postbacks for. @default every type */
   events?: string[];
   /** The network takes refunds, chargebacks and cancellations (through `eventValues` codes). */
