@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { waitForHostTransaction } from './host-transaction-wait.js';
 
 /** What the module needs of better-sqlite3's connection: its own view of the transaction. */
 interface SqliteConnection {
@@ -34,9 +35,10 @@ export async function sqliteTransaction<T>(
 ): Promise<SqliteOutcome<T>> {
   const runner = dataSource.createQueryRunner();
   const connection = sqliteConnection(dataSource);
+  await waitForHostTransaction(runner, connection);
   await settleIfLeftOpen(runner, connection);
-  // Open already: a transaction of the host's own on a shared DataSource, which this one joins
-  // as a savepoint (TypeORM's way); it is the host's to commit or roll back, not ours.
+  // Open still: on a driver without a view of its state (sql.js), a host's transaction, which
+  // this one joins as a savepoint (TypeORM's way); the host's to commit or roll back.
   const clean = !connection?.inTransaction && !runner.isTransactionActive;
   const before = totalChanges(connection);
   let value: T;
@@ -63,7 +65,9 @@ export async function sqliteAutocommit<T>(
   work: () => Promise<T>,
 ): Promise<SqliteOutcome<T>> {
   const connection = sqliteConnection(dataSource);
-  await settleIfLeftOpen(dataSource.createQueryRunner(), connection);
+  const runner = dataSource.createQueryRunner();
+  await waitForHostTransaction(runner, connection);
+  await settleIfLeftOpen(runner, connection);
   const before = totalChanges(connection);
   const value = await work();
   return { value, wrote: before === undefined || totalChanges(connection) !== before };

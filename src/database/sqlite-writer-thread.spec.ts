@@ -65,7 +65,11 @@ describe('SqliteWriterThread', () => {
     const thread = open();
     await thread.run([{ sql: 'INSERT INTO t (id, n) VALUES (?, ?)', values: ['a', 1] }]);
     const worker = (thread as unknown as { worker: { terminate(): Promise<number> } }).worker;
-    const dying = thread.run([{ sql: 'INSERT INTO t (id, n) VALUES (?, ?)', values: ['b', 2] }]);
+    // A batch that is still running when the thread dies (a quick one may have finished).
+    const slow = `INSERT INTO t (id, n) SELECT ?, count(*) FROM (WITH RECURSIVE c(x) AS
+      (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) SELECT x FROM c)`;
+    const dying = thread.run([{ sql: slow, values: ['b'] }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
     await worker.terminate();
     await expect(dying).rejects.toThrow(/writer thread stopped/);
     await thread.run([{ sql: 'INSERT INTO t (id, n) VALUES (?, ?)', values: ['c', 3] }]);
