@@ -2,28 +2,30 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import { sessionIdOf, VISITOR_KEY_SECRET_ENV, visitorKeyDigest } from './visitor-key.js';
+import { sessionIdOf, VISITOR_KEY_SECRET_ENV, visitorKeyHasher } from './visitor-key.js';
 
 /** Turns visitor keys into what clicks and conversions store (see `visitorKeyDigest`). */
 @Injectable()
 export class VisitorKeys implements OnModuleInit {
   private readonly logger = new Logger(VisitorKeys.name);
   private readonly secret: string | undefined;
+  private readonly hash: (key: string) => string;
 
   constructor(
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
   ) {
     this.secret = options.capture.visitorKeySecret;
+    this.hash = visitorKeyHasher(this.secret);
   }
 
   /** A click's visitor column: the digest, or '' without a key. */
   digest(key: string | undefined): string {
-    return key ? visitorKeyDigest(key, this.secret) : '';
+    return key ? this.hash(key) : '';
   }
 
   /** A conversion's visitor column: the digest, or null without a key. */
   stored(key: string | undefined): string | null {
-    return key ? visitorKeyDigest(key, this.secret) : null;
+    return key ? this.hash(key) : null;
   }
 
   onModuleInit(): void {
