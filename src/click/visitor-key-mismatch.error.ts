@@ -13,10 +13,10 @@ const made = (fingerprint: string) =>
 export class VisitorKeyMismatchError extends Error {
   constructor(stored: string, configured: string) {
     super(
-      `The stored visitor keys were hashed ${made(stored)}, but capture.visitorKeySecret ` +
-        `(${VISITOR_KEY_SECRET_ENV} for the agent) gives ${made(configured)}: clicks captured ` +
-        'before would no longer be found by session. Start with the secret they were made ' +
-        'with. To change it on purpose (earlier clicks are then credited by click ID or ' +
+      `The stored visitor keys were hashed ${made(stored)}, but this start hashes them ` +
+        `${made(configured)} (capture.visitorKeySecret; ${VISITOR_KEY_SECRET_ENV} for the ` +
+        'agent): clicks captured before would no longer be found by session. Start with ' +
+        'the secret they were made with. To change it on purpose (earlier clicks are then credited by click ID or ' +
         'customer only), stop every instance and run ' +
         `"DELETE FROM postback_meta WHERE name = 'visitor_key_hash'" first (see the README).`,
     );
