@@ -12,6 +12,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ClickCaptureMiddleware } from './click/click-capture.middleware.js';
 import { ClickService } from './click/click.service.js';
 import { ClickWriteBuffer } from './click/click-write-buffer.js';
+import { VisitorKeyCheck } from './click/visitor-key-check.js';
 import { VisitorKeys } from './click/visitor-keys.js';
 import { AttributionService } from './conversion/attribution.service.js';
 import { ConversionEventsListener } from './conversion/conversion-events.listener.js';
@@ -51,6 +52,7 @@ import {
     ClickService,
     ClickWriteBuffer,
     VisitorKeys,
+    VisitorKeyCheck,
     ClickCaptureMiddleware,
     AttributionService,
     ConversionService,

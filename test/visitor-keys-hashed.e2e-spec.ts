@@ -9,7 +9,9 @@ import { createAgentApp } from '../src/agent/agent.app.js';
 import { loadAgentEnv } from '../src/agent/agent-env.js';
 import { visitorKeyDigest } from '../src/click/visitor-key.js';
 import { type VisitorDigest, VisitorKeys } from '../src/click/visitor-keys.js';
+import { VisitorKeyMismatchError } from '../src/click/visitor-key-mismatch.error.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
+import { startAgentProcess, stopAllAgentProcesses } from './utils/agent-process.js';
 import { startShopApp, useShop } from './fixtures/shop-app.js';
 import { tempDir } from './utils/sqlite.js';
 
@@ -199,4 +201,65 @@ describe('the agent keys stored session keys with POSTBACK_VISITOR_KEY_SECRET', 
       await app.close();
     }
   });
+});
+
+describe('a start with another visitor-key secret than the stored keys were made with', () => {
+  const SECRET = 'agent-visitor-key-secret-42';
+  const trackers = [
+    { name: 'net', clickParams: ['cid'], postback: { url: 'https://t.example/?c={click_id}' } },
+  ];
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => (dir = tempDir()));
+  afterEach(async () => {
+    await stopAllAgentProcesses();
+    dir.remove();
+  });
+
+  /** Starts the agent in this process under `secret`, then closes it; its error if any. */
+  const startError = async (secret: string | undefined) => {
+    const env = loadAgentEnv({
+      DATABASE_URL: `sqlite:${dir.path}/agent.sqlite`,
+      ...(secret && { POSTBACK_VISITOR_KEY_SECRET: secret }),
+    });
+    const app = await createAgentApp(env, { trackers, outbox: { enabled: false } }, false);
+    try {
+      await app.init();
+      return undefined;
+    } catch (error) {
+      return error;
+    } finally {
+      await app.close();
+    }
+  };
+
+  it('is refused when the secret is set after a first start, naming the fix', async () => {
+    expect(await startError(undefined)).toBeUndefined();
+    expect(await startError(undefined)).toBeUndefined();
+    // The secret set after a first start: the keys stored so far are plain SHA-256.
+    const error = await startError(SECRET);
+    expect(error).toBeInstanceOf(VisitorKeyMismatchError);
+    expect((error as Error).message).toMatch(
+      /hashed without a secret \(plain SHA-256\), but this start hashes them with a secret of fingerprint [0-9a-f]{8} \(capture\.visitorKeySecret; POSTBACK_VISITOR_KEY_SECRET for the agent\)[\s\S]*DELETE FROM postback_meta WHERE name = 'visitor_key_hash'/,
+    );
+  });
+
+  it('stops the agent process with the reason, not a silent start', async () => {
+    const url = `sqlite:${dir.path}/agent.sqlite`;
+    const config = { trackers, outbox: { enabled: false } };
+    const first = await startAgentProcess({
+      databaseUrl: url,
+      config,
+      env: { POSTBACK_VISITOR_KEY_SECRET: SECRET },
+    });
+    await first.kill('SIGTERM');
+    await expect(
+      startAgentProcess({
+        databaseUrl: url,
+        config,
+        env: { POSTBACK_VISITOR_KEY_SECRET: 'a-different-secret-0000' },
+      }),
+    ).rejects.toThrow(
+      /exited before \/health answered \(code 1[\s\S]*could not start:\nThe stored visitor keys were hashed with a secret of fingerprint/,
+    );
+  }, 60_000);
 });

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   }
   if (!env.POSTBACK_VISITOR_KEY_SECRET) {
     logger.warn(
-      'POSTBACK_VISITOR_KEY_SECRET is not set: session keys are stored as plain SHA-256, which anyone holding the database can test guesses against if they can be guessed (an e-mail address). Set it to a random value of at least 16 characters, before the first start if you can: changing it later makes stored session keys unfindable.',
+      'POSTBACK_VISITOR_KEY_SECRET is not set: session keys are stored as plain SHA-256, which anyone holding the database can test guesses against if they can be guessed (an e-mail address). Set it to a random value of at least 16 characters, before the first start if you can: a later start with it set is refused until the stored session keys are given up (see the README).',
     );
   }
 }

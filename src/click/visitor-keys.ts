@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import { sessionIdOf, VISITOR_KEY_SECRET_ENV, visitorKeyDigest } from './visitor-key.js';
+import { sessionIdOf, VISITOR_KEY_SECRET_ENV, visitorKeyHasher } from './visitor-key.js';
 
 /**
  * What clicks and conversions store for a visitor key, and look it up by: typed apart from a
@@ -16,16 +16,18 @@ export type VisitorDigest = string & { readonly visitorDigest: unique symbol };
 export class VisitorKeys implements OnModuleInit {
   private readonly logger = new Logger(VisitorKeys.name);
   private readonly secret: string | undefined;
+  private readonly hash: (key: string) => string;
 
   constructor(
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
   ) {
     this.secret = options.capture.visitorKeySecret;
+    this.hash = visitorKeyHasher(this.secret);
   }
 
   /** The digest of a visitor key, or null without one (a click stores '', a conversion null). */
   digest(key: string | undefined): VisitorDigest | null {
-    return key ? (visitorKeyDigest(key, this.secret) as VisitorDigest) : null;
+    return key ? (this.hash(key) as VisitorDigest) : null;
   }
 
   onModuleInit(): void {

@@ -89,9 +89,10 @@ export interface ClickCaptureOptions {
    * `sessionKey` given to `record()`) are stored and looked up: never in clear. Without it
    * they are stored as SHA-256, enough for random session IDs but not for guessable keys such
    * as e-mail addresses (a warning says so when `visitorKey` is set). Fill it from the
-   * environment, from `POSTBACK_VISITOR_KEY_SECRET`, which the migration hashing the keys
-   * stored by earlier versions reads. At least 16 characters; changing it makes the stored
-   * keys unfindable (attribution by click ID and by customer still works).
+   * environment (`POSTBACK_VISITOR_KEY_SECRET`). At least 16 characters. The first start
+   * records which key the stored digests are made with; a later start with another one (or
+   * none) is refused, as its lookups would miss every stored visitor (the README says how to
+   * change it on purpose).
    * @default none: SHA-256
    */
   visitorKeySecret?: string;

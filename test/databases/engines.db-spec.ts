@@ -24,7 +24,13 @@ const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 // Everything a click ID could hold that would break a naively built URL or a narrow charset.
 const HOSTILE_CLICK_ID = 'a&b=c#d e+f%20?x=/é😀';
 
-const TABLES = ['postback_attempts', 'postback_clicks', 'postback_conversions', 'postback_outbox'];
+const TABLES = [
+  'postback_attempts',
+  'postback_clicks',
+  'postback_conversions',
+  'postback_meta',
+  'postback_outbox',
+];
 const INDEXES: Record<string, { table: string; unique: boolean; columns: string[] }> = {
   UQ_postback_clicks_tracker_click_visitor: {
     table: 'postback_clicks',

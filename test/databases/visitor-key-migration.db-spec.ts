@@ -1,26 +1,61 @@
 import { createHash } from 'node:crypto';
 
+import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 
 import { Click, Conversion, ConversionService } from '../../src/index.js';
-import { VISITOR_KEY_SECRET_ENV, visitorKeyDigest } from '../../src/click/visitor-key.js';
+import {
+  VISITOR_KEY_SECRET_ENV,
+  visitorKeyDigest,
+  visitorKeyFingerprint,
+} from '../../src/click/visitor-key.js';
+import { VisitorKeyMismatchError } from '../../src/click/visitor-key-mismatch.error.js';
 import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
 import { CreatePostbackTables1764000000000 } from '../../src/database/migrations/1764000000000-CreatePostbackTables.js';
 import { DropClickIdIndex1764200000000 } from '../../src/database/migrations/1764200000000-DropClickIdIndex.js';
 import { PostbackDatabase } from '../../src/database/postback-database.js';
-import { startShopApp } from '../fixtures/shop-app.js';
+import { type ShopAppSettings, shopAppModule, startShopApp } from '../fixtures/shop-app.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 
 const SECRET = 'visitor-key-secret-0123456789';
+const OTHER_SECRET = 'another-visitor-key-secret-987';
 /** Longer than the column: earlier versions stored its SHA-256 instead. */
 const LONG_KEY = `signed-cookie.${'x'.repeat(200)}`;
 /** More rows than one batch of the migration holds. */
 const MANY = 450;
 
+const settings = (url: string, visitorKeySecret: string | undefined): ShopAppSettings => ({
+  databaseUrl: url,
+  options: {
+    trackers: [
+      { name: 'net', clickParams: ['cid'], postback: { url: 'https://t.example/?c={click_id}' } },
+    ],
+    capture: { visitorKeySecret },
+    outbox: { enabled: false },
+  },
+});
+
+/** What starting the shop app comes to: its error, else undefined (the app closed again). */
+async function startError(url: string, secret: string | undefined): Promise<unknown> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [shopAppModule(settings(url, secret))],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  try {
+    await app.init();
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    await app.close();
+  }
+}
+
 /**
- * Visitor keys stored in clear by earlier versions are hashed by the migration, on every
- * engine, with the digest the module now looks them up by: their visitors' events still find
- * their clicks.
+ * Visitor keys stored in clear by earlier versions are hashed at the module's first start, on
+ * every engine, with the module's own secret, into the digest it now looks them up by: their
+ * visitors' events still find their clicks, wherever the migrations ran. A later start with
+ * another secret is refused, never left to miss every stored visitor.
  */
 describeEachDatabase(await testDatabases(), (database) => {
   let url: string;
@@ -78,32 +113,20 @@ describeEachDatabase(await testDatabases(), (database) => {
     await before.destroy();
   };
   afterEach(async () => {
-    delete process.env[VISITOR_KEY_SECRET_ENV];
     await drop?.();
     drop = undefined;
   });
 
   it.each([
-    ['under POSTBACK_VISITOR_KEY_SECRET', SECRET],
+    ['under capture.visitorKeySecret', SECRET],
     ['as SHA-256 without a secret', undefined],
   ])('hashes the stored keys %s, and the visitors are found again', async (_, secret) => {
     await previousRelease();
-    if (secret) process.env[VISITOR_KEY_SECRET_ENV] = secret;
+    // As a host filling the option from its own configuration does: the variable is not set
+    // where the migrations run.
+    expect(process.env[VISITOR_KEY_SECRET_ENV]).toBeUndefined();
     // The app's DataSource runs the pending migration at start-up.
-    const app = await startShopApp({
-      databaseUrl: url,
-      options: {
-        trackers: [
-          {
-            name: 'net',
-            clickParams: ['cid'],
-            postback: { url: 'https://t.example/?c={click_id}' },
-          },
-        ],
-        capture: { visitorKeySecret: secret },
-        outbox: { enabled: false },
-      },
-    });
+    const app = await startShopApp(settings(url, secret));
     try {
       const db = app.get(PostbackDatabase);
       const clicks = new Map(
@@ -141,4 +164,74 @@ describeEachDatabase(await testDatabases(), (database) => {
       await app.close();
     }
   });
+
+  it('takes up a pass cut short: keys already hashed are not hashed again', async () => {
+    await previousRelease();
+    // What a start killed part-way leaves: the key claimed, some batches hashed, not all.
+    const migrated = new DataSource({ ...postbackDataSourceOptions({ url }) });
+    await migrated.initialize();
+    const [insert, values] = migrated.driver.escapeQueryWithParameters(
+      'INSERT INTO postback_meta (name, value) VALUES (:name, :value)',
+      { name: 'visitor_key_hash', value: `v1:${visitorKeyFingerprint(SECRET)}` },
+    );
+    await migrated.query(insert, values);
+    const halfway = await migrated.manager.find(Click, { order: { id: 'ASC' }, take: 250 });
+    for (const click of halfway.filter((c) => c.visitorKey !== '')) {
+      const key = click.clickId === 'C-2' ? LONG_KEY : keyOf(click.clickId);
+      await migrated.manager.update(
+        Click,
+        { id: click.id },
+        { visitorKey: visitorKeyDigest(key, SECRET) },
+      );
+    }
+    await migrated.destroy();
+
+    for (let start = 0; start < 2; start++) {
+      const app = await startShopApp(settings(url, SECRET));
+      try {
+        const clicks = await app.get(PostbackDatabase).run((m) => m.find(Click));
+        for (const click of clicks) {
+          if (click.clickId === 'C-3') continue;
+          const key = click.clickId === 'C-2' ? LONG_KEY : keyOf(click.clickId);
+          expect([click.clickId, click.visitorKey]).toEqual([
+            click.clickId,
+            visitorKeyDigest(key, SECRET),
+          ]);
+        }
+        const result = await app.get(ConversionService).record({
+          type: 'purchase',
+          orderId: `O-${start}`,
+          amount: '1.00',
+          currency: 'EUR',
+          sessionKey: 'sess-many-0',
+        });
+        expect(result).toMatchObject({ attribution: 'session' });
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
+  it('refuses to start with another secret than the stored keys were hashed with', async () => {
+    await previousRelease();
+    await (await startShopApp(settings(url, SECRET))).close();
+    for (const secret of [OTHER_SECRET, undefined]) {
+      const error = await startError(url, secret);
+      expect(error).toBeInstanceOf(VisitorKeyMismatchError);
+      expect(String(error)).toMatch(/capture\.visitorKeySecret[\s\S]*DELETE FROM postback_meta/);
+    }
+
+    // The documented way to change it on purpose: the earlier visitors are given up.
+    const dataSource = new DataSource({ ...postbackDataSourceOptions({ url }) });
+    await dataSource.initialize();
+    await dataSource.query("DELETE FROM postback_meta WHERE name = 'visitor_key_hash'");
+    await dataSource.destroy();
+    expect(await startError(url, OTHER_SECRET)).toBeUndefined();
+    expect(await startError(url, SECRET)).toBeInstanceOf(VisitorKeyMismatchError);
+  });
 });
+
+/** The clear key `previousRelease` gave the click of this click ID. */
+function keyOf(clickId: string): string {
+  return clickId === 'C-1' ? 'sess-raw-1' : `sess-many-${Number(clickId.slice(2)) - 100}`;
+}
