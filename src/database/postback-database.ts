@@ -8,6 +8,7 @@ import { DatabaseWriteHealth } from './database-write-health.js';
 import { GroupCommit } from './group-commit.js';
 import { isSqliteBusy, LOCK_PROBE_TIMEOUT_MS, SqliteLockWait } from './sqlite-lock-wait.js';
 import { sqliteAutocommit, sqliteTransaction } from './sqlite-transaction.js';
+import { withoutStatement } from './without-statement.js';
 import {
   SqliteWriterThread,
   type WriterResult,
@@ -223,7 +224,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       if (noted && classified instanceof DatabaseUnavailableError) {
         this.writeHealth.failed(classified);
       }
-      throw classified;
+      throw withoutStatement(classified);
     }
   }
 
