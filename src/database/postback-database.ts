@@ -9,6 +9,7 @@ import { GroupCommit } from './group-commit.js';
 import { isSqliteBusy, LOCK_PROBE_TIMEOUT_MS, SqliteLockWait } from './sqlite-lock-wait.js';
 import { sqliteAutocommit, sqliteTransaction } from './sqlite-transaction.js';
 import { withoutStatement } from './without-statement.js';
+import { probeWrite } from './write-probe.js';
 import {
   SqliteWriterThread,
   type WriterResult,
@@ -54,6 +55,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   /** On better-sqlite3: waits out another process's write lock off the event loop. */
   private readonly lockWait?: SqliteLockWait;
   readonly writeHealth = new DatabaseWriteHealth();
+  private probe?: Promise<void>;
 
   constructor(
     readonly dataSource: DataSource,
@@ -92,8 +94,10 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     if (!this.serialised) return this.watched(work(this.dataSource.manager), false);
     const attempt = () =>
       this.exclusive(async () => {
-        const outcome = await sqliteAutocommit(this.dataSource, () =>
-          work(this.dataSource.manager),
+        const outcome = await sqliteAutocommit(
+          this.dataSource,
+          () => work(this.dataSource.manager),
+          this.writeHealth.failure !== undefined,
         );
         if (outcome.wrote) this.writeHealth.succeeded();
         return outcome.value;
@@ -205,9 +209,28 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
 
   /** A SQLite transaction that has really committed when it resolves (see sqliteTransaction). */
   private async sqliteTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const outcome = await sqliteTransaction(this.dataSource, work);
+    // Whether it changed rows matters only while writes are failing: that clears it.
+    const measure = this.writeHealth.failure !== undefined;
+    const outcome = await sqliteTransaction(this.dataSource, work, measure);
     if (outcome.wrote) this.writeHealth.succeeded();
     return outcome.value;
+  }
+
+  /**
+   * While writes are failing, tries the smallest real write (see probeWrite) and clears the
+   * failure if it commits: an idle instance has no other write to tell it that the outage has
+   * ended. A failed probe changes nothing (it is no unit of work refused). One at a time.
+   */
+  probeWrites(): Promise<void> {
+    if (!this.writeHealth.failure) return Promise.resolve();
+    this.probe ??= this.watched(
+      this.exclusive(() => probeWrite(this.dataSource)),
+      true,
+      false,
+    )
+      .catch(() => undefined)
+      .finally(() => (this.probe = undefined));
+    return this.probe;
   }
 
   /**
