@@ -28,6 +28,20 @@ describe('withoutStatement', () => {
     expect((error as Error).message).toMatch(/Duplicate entry '…'.*ER_DUP_ENTRY/);
   });
 
+  it('hides the values node-postgres puts in `detail`', () => {
+    const duplicate = new QueryFailedError(
+      'INSERT INTO "t" VALUES ($1)',
+      ['ORDER-SECRET'],
+      Object.assign(new Error('duplicate key value violates unique constraint "t_pkey"'), {
+        code: '23505',
+        detail: 'Key (order_id)=(ORDER-SECRET) already exists.',
+      }),
+    );
+    const error = withoutStatement(duplicate);
+    expect(inspect(error, { depth: 10 })).not.toMatch(/SECRET|INSERT/);
+    expect(isUniqueViolation(error)).toBe(true);
+  });
+
   it("reduces an outage's cause to its code and safe text", () => {
     const lost = new QueryFailedError(
       'SELECT $1',

@@ -1,8 +1,21 @@
 import { DatabaseUnavailableError } from './database-unavailable.error.js';
 import { safeErrorText, safeStack } from './safe-error-text.js';
 
-/** Where TypeORM and the drivers put the statement and its values on an error. */
-const STATEMENT_FIELDS = ['query', 'parameters', 'sql', 'sqlMessage', 'driverError'] as const;
+/**
+ * Where TypeORM and the drivers put the statement and its values on an error: TypeORM's
+ * `query` and `parameters`, mysql2's `sql` and `sqlMessage`, node-postgres's `detail`
+ * ("Key (order_id)=(…) already exists"), `where` and `internalQuery`.
+ */
+const STATEMENT_FIELDS = [
+  'query',
+  'parameters',
+  'sql',
+  'sqlMessage',
+  'detail',
+  'where',
+  'internalQuery',
+  'driverError',
+] as const;
 
 /**
  * `error` as the module may rethrow it: nothing in it that a host's logger prints (Nest's own
