@@ -22,6 +22,8 @@ export class HealthController {
   @Get()
   @PublicRoute()
   async health() {
+    // While writes are failing, a tiny write tells whether they work again.
+    await this.db.probeWrites();
     const { ok, ...database } = databaseHealth(this.db);
     if (!ok) throw new ServiceUnavailableException({ status: 'error', ...database });
     const paused = pausedTrackers(this.circuits);

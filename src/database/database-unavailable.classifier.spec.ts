@@ -20,6 +20,11 @@ describe('unavailableReason', () => {
     ['53100', /out of resources .* \(SQLSTATE 53100\)/],
     ['PROTOCOL_CONNECTION_LOST', /connection .* lost \(PROTOCOL_CONNECTION_LOST\)/],
     ['ER_LOCK_WAIT_TIMEOUT', /lock .* \(ER_LOCK_WAIT_TIMEOUT\)/],
+    ['25006', /read-only \(SQLSTATE 25006\)/],
+    ['ER_OPTION_PREVENTS_STATEMENT', /read-only \(ER_OPTION_PREVENTS_STATEMENT\)/],
+    ['40P01', /deadlocks .* \(SQLSTATE 40P01\)/],
+    ['40001', /serialize .* \(SQLSTATE 40001\)/],
+    ['ER_LOCK_DEADLOCK', /deadlocks .* \(ER_LOCK_DEADLOCK\)/],
   ])('%s means the database cannot work now', (code, reason) => {
     expect(unavailableReason(failed(driver(code)))).toMatch(reason);
     expect(unavailableReason(driver(code))).toMatch(reason);
@@ -31,6 +36,14 @@ describe('unavailableReason', () => {
     expect(
       unavailableReason(failed(driver('55000', 'currval is not yet defined'))),
     ).toBeUndefined();
+  });
+
+  it.each([
+    [1290, /read-only \(ER_OPTION_PREVENTS_STATEMENT\)/],
+    [1213, /deadlocks .* \(ER_LOCK_DEADLOCK\)/],
+  ])('MySQL errno %s without a code means the database cannot work now', (errno, reason) => {
+    const error = Object.assign(new Error('driver message'), { errno });
+    expect(unavailableReason(failed(error))).toMatch(reason);
   });
 
   it('knows node-postgres losing its connection without a code', () => {

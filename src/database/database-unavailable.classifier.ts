@@ -49,7 +49,11 @@ function reasonOf(error: DriverError | undefined): string | undefined {
     if (/^(08|53|57P|58)[0-9A-Z]{2,3}$/.test(code) || code === '55P03' || code === '57014') {
       return `${PG_REASONS[code.slice(0, 2)] ?? 'the database server cannot take the statement now'} (SQLSTATE ${code})`;
     }
+    if (PG_CODES[code]) return `${PG_CODES[code]} (SQLSTATE ${code})`;
   }
+  // mysql2 always sets the code; the errno alone is what other MySQL clients give.
+  const mysqlCode = typeof error.errno === 'number' ? MYSQL_ERRNOS[error.errno] : undefined;
+  if (!code && mysqlCode) return `${MYSQL_CODES[mysqlCode]} (${mysqlCode})`;
   const message = typeof error.message === 'string' ? error.message : '';
   // 55000 is "not in prerequisite state" in general; with this message, a database closed to
   // connections (ALTER DATABASE … ALLOW_CONNECTIONS false, a drop or restore under way).
@@ -104,6 +108,24 @@ const MYSQL_CODES: Record<string, string> = {
   ER_RECORD_FILE_FULL: 'the table is full',
   ER_DISK_FULL: 'the database server disk is full',
   ER_OUT_OF_RESOURCES: 'the database server is out of memory',
+  // --read-only or --super-read-only: a replica, or a primary demoted by a failover.
+  ER_OPTION_PREVENTS_STATEMENT: 'the database server is read-only',
+  // Still a deadlock after PostbackDatabase's retries: contention, worth a later try.
+  ER_LOCK_DEADLOCK: 'the transaction kept meeting deadlocks with concurrent ones',
+};
+
+const MYSQL_ERRNOS: Record<number, string> = {
+  1205: 'ER_LOCK_WAIT_TIMEOUT',
+  1213: 'ER_LOCK_DEADLOCK',
+  1290: 'ER_OPTION_PREVENTS_STATEMENT',
+};
+
+const PG_CODES: Record<string, string> = {
+  // read_only_sql_transaction: a standby, or a primary demoted by a failover.
+  '25006': 'the database server is read-only',
+  // Still failing after PostbackDatabase's retries: contention, worth a later try.
+  '40P01': 'the transaction kept meeting deadlocks with concurrent ones',
+  '40001': 'the transaction kept failing to serialize with concurrent ones',
 };
 
 const PG_REASONS: Record<string, string> = {

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { DataSource, type EntityManager, type Logger } from 'typeorm';
 
+import { InvalidInputError } from '../common/invalid-input.error.js';
 import { DatabaseUnavailableError } from './database-unavailable.error.js';
 import { GroupCommit } from './group-commit.js';
 import { PostbackDatabase } from './postback-database.js';
@@ -114,7 +115,7 @@ describe('GroupCommit on SQLite', () => {
 });
 
 describe('GroupCommit when the shared transaction fails', () => {
-  it('fails every unit, each that failed on its own with its own error', async () => {
+  it("fails every unit with the batch's error, but for a unit whose input was refused", async () => {
     const manager = { query: async () => undefined } as unknown as EntityManager;
     const group = new GroupCommit(
       (job) => void job(),
@@ -126,13 +127,20 @@ describe('GroupCommit when the shared transaction fails', () => {
     const outcomes = await Promise.allSettled([
       group.submit(async () => 'a'),
       group.submit(async () => {
-        throw new Error('own error');
+        throw new InvalidInputError({ amount: ['not a decimal'] });
       }),
-      group.submit(async () => 'c'),
+      // A duplicate met in the batch that rolled back: it was never committed before either.
+      group.submit(async () => {
+        throw Object.assign(new Error('UNIQUE constraint failed'), {
+          code: 'SQLITE_CONSTRAINT_UNIQUE',
+        });
+      }),
+      group.submit(async () => 'd'),
     ]);
     expect(outcomes.map((o) => (o as PromiseRejectedResult).reason?.message)).toEqual([
       'disk I/O error at COMMIT',
-      'own error',
+      'Invalid input: amount not a decimal',
+      'disk I/O error at COMMIT',
       'disk I/O error at COMMIT',
     ]);
   });

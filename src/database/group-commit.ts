@@ -4,6 +4,8 @@ import { setImmediate } from 'node:timers';
 
 import type { EntityManager } from 'typeorm';
 
+import { InvalidInputError } from '../common/invalid-input.error.js';
+
 type Work<T> = (manager: EntityManager) => Promise<T>;
 
 interface Unit {
@@ -29,7 +31,7 @@ export const MAX_UNITS_PER_COMMIT = 64;
  *   acknowledged before it is durable, exactly as with a transaction of its own;
  * - if the shared transaction itself fails (the COMMIT, or an error that SQLite answers by
  *   rolling back the whole transaction), every unit in it fails: none is committed, and
- *   every caller hears so.
+ *   every caller hears so, with the batch's error unless its own input was refused.
  *
  * No unit waits for a batch to fill: a batch is whatever arrived in the same turn of the event
  * loop or while the previous work held the connection, so a lone caller commits after one
@@ -77,10 +79,14 @@ export class GroupCommit {
         }
       });
     } catch (error) {
-      // Nothing was committed. A unit that failed on its own keeps its own error.
+      // Nothing was committed. Only a unit whose input was refused keeps its own error: that
+      // answer holds whatever the batch did. Any other (a unique violation, a bug) was met in a
+      // transaction that no longer exists; its caller must hear why the batch failed (an
+      // outage: 503, send it again), not a duplicate that was never committed.
       units.forEach((unit, i) => {
         const outcome = outcomes[i];
-        unit.reject(outcome && !outcome.ok ? outcome.error : error);
+        const own = outcome && !outcome.ok ? outcome.error : undefined;
+        unit.reject(own instanceof InvalidInputError ? own : error);
       });
       return;
     }

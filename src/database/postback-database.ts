@@ -6,13 +6,13 @@ import { asUnavailable } from './database-unavailable.classifier.js';
 import { DatabaseUnavailableError } from './database-unavailable.error.js';
 import { DatabaseWriteHealth } from './database-write-health.js';
 import { GroupCommit } from './group-commit.js';
-import { isSqliteBusy, LOCK_PROBE_TIMEOUT_MS, SqliteLockWait } from './sqlite-lock-wait.js';
+import { serverTransaction, type TransactionOptions } from './server-transaction.js';
+import { isSqliteBusy, SqliteLockWait } from './sqlite-lock-wait.js';
 import { sqliteAutocommit, sqliteTransaction } from './sqlite-transaction.js';
-import {
-  SqliteWriterThread,
-  type WriterResult,
-  type WriterStatement,
-} from './sqlite-writer-thread.js';
+import type { SqliteWriterThread, WriterResult, WriterStatement } from './sqlite-writer-thread.js';
+import { startSqliteWriter } from './start-sqlite-writer.js';
+import { withoutStatement } from './without-statement.js';
+import { probeWrite } from './write-probe.js';
 
 export interface PostbackDatabaseOptions {
   /**
@@ -53,6 +53,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   /** On better-sqlite3: waits out another process's write lock off the event loop. */
   private readonly lockWait?: SqliteLockWait;
   readonly writeHealth = new DatabaseWriteHealth();
+  private probe?: Promise<void>;
 
   constructor(
     readonly dataSource: DataSource,
@@ -91,8 +92,10 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     if (!this.serialised) return this.watched(work(this.dataSource.manager), false);
     const attempt = () =>
       this.exclusive(async () => {
-        const outcome = await sqliteAutocommit(this.dataSource, () =>
-          work(this.dataSource.manager),
+        const outcome = await sqliteAutocommit(
+          this.dataSource,
+          () => work(this.dataSource.manager),
+          this.writeHealth.failure !== undefined,
         );
         if (outcome.wrote) this.writeHealth.succeeded();
         return outcome.value;
@@ -136,28 +139,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       const attempt = () => this.exclusive(() => this.sqliteTransaction(work));
       return this.watched(this.lockedRetry(attempt), false);
     }
-    return this.watched(this.serverTransaction(work, options), true);
-  }
-
-  private async serverTransaction<T>(
-    work: (manager: EntityManager) => Promise<T>,
-    options: TransactionOptions,
-  ): Promise<T> {
-    const anyIsolation = options.anyIsolation && this.postgres;
-    const isolation = anyIsolation ? undefined : 'READ COMMITTED';
-    const autocommit = anyIsolation && options.singleWrite;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await (autocommit
-          ? work(this.dataSource.manager)
-          : isolation
-            ? this.dataSource.transaction(isolation, work)
-            : this.dataSource.transaction(work));
-      } catch (error) {
-        if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      }
-    }
+    return this.watched(serverTransaction(this.dataSource, work, options), true);
   }
 
   /**
@@ -204,9 +186,28 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
 
   /** A SQLite transaction that has really committed when it resolves (see sqliteTransaction). */
   private async sqliteTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const outcome = await sqliteTransaction(this.dataSource, work);
+    // Whether it changed rows matters only while writes are failing: that clears it.
+    const measure = this.writeHealth.failure !== undefined;
+    const outcome = await sqliteTransaction(this.dataSource, work, measure);
     if (outcome.wrote) this.writeHealth.succeeded();
     return outcome.value;
+  }
+
+  /**
+   * While writes are failing, tries the smallest real write (see probeWrite) and clears the
+   * failure if it commits: an idle instance has no other write to tell it that the outage has
+   * ended. A failed probe changes nothing (it is no unit of work refused). One at a time.
+   */
+  probeWrites(): Promise<void> {
+    if (!this.writeHealth.failure) return Promise.resolve();
+    this.probe ??= this.watched(
+      this.exclusive(() => probeWrite(this.dataSource)),
+      true,
+      false,
+    )
+      .catch(() => undefined)
+      .finally(() => (this.probe = undefined));
+    return this.probe;
   }
 
   /**
@@ -223,7 +224,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       if (noted && classified instanceof DatabaseUnavailableError) {
         this.writeHealth.failed(classified);
       }
-      throw classified;
+      throw withoutStatement(classified);
     }
   }
 
@@ -247,28 +248,8 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
 
   /** The writer thread, started if it is not yet (call inside `exclusive`). */
   private async startedWriter(): Promise<SqliteWriterThread> {
-    this.writer ??= await this.startWriter();
+    this.writer ??= await startSqliteWriter(this.dataSource);
     return this.writer;
-  }
-
-  /**
-   * A writer thread whose connection syncs as the main one does. Its wait for a lock would not
-   * hold the event loop, but it would hold the queue (reads, health checks): it gives up as
-   * soon as the main connection does, and the batch is queued again (see `writeOffThread`).
-   */
-  private async startWriter(): Promise<SqliteWriterThread> {
-    const query = async <T>(pragma: string) =>
-      ((await this.dataSource.query(`PRAGMA ${pragma}`)) as T[])[0];
-    // The main connection's file as SQLite resolved it: the same file whatever the cwd.
-    const { file } = await query<{ file: string }>('database_list');
-    const { synchronous } = await query<{ synchronous: number }>('synchronous');
-    const writer = new SqliteWriterThread({
-      file,
-      synchronous,
-      busyTimeoutMs: LOCK_PROBE_TIMEOUT_MS,
-    });
-    writer.start();
-    return writer;
   }
 
   /** `attempt` again while another process holds SQLite's write lock (see SqliteLockWait). */
@@ -300,65 +281,6 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
-export interface TransactionOptions {
-  /** `work` is correct under any isolation level; see `PostbackDatabase.transaction`. */
-  anyIsolation?: boolean;
-  /**
-   * On PostgreSQL, everything `work` writes goes in one statement, if any, and nothing after
-   * that statement can fail; with `anyIsolation`, it then runs without BEGIN and COMMIT. See
-   * `PostbackDatabase.transaction`. Other engines ignore it.
-   */
-  singleWrite?: boolean;
-  /** On SQLite, when waiting out another process's write lock ends (from `lockDeadline()`). */
-  lockDeadline?: number;
-}
-
-const MAX_TRANSACTION_ATTEMPTS = 4;
-
-/** A deadlock or serialization failure: the server rolled the transaction back; rerun it. */
-export function isTransientConflict(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string; errno?: number } })?.driverError;
-  const code = driverError?.code ?? (error as { code?: string })?.code;
-  return (
-    code === '40P01' || // PostgreSQL deadlock_detected
-    code === '40001' || // serialization_failure
-    code === 'ER_LOCK_DEADLOCK' ||
-    driverError?.errno === 1213 ||
-    code === 'ER_LOCK_WAIT_TIMEOUT' ||
-    driverError?.errno === 1205
-  );
-}
-
-/** A unique-index violation, on any of the supported engines. */
-export function isUniqueViolation(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string; errno?: number } })?.driverError;
-  const code = driverError?.code ?? (error as { code?: string })?.code;
-  return (
-    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    code === '23505' ||
-    code === 'ER_DUP_ENTRY' ||
-    driverError?.errno === 1062
-  );
-}
-
-/**
- * The server refused a value (too long, NULL where none may be, not valid in the column's
- * character set, a constraint): the row is at fault, not the database, and writing it again
- * fails again. Anything else (connection lost, disk full, locks) may pass on a later try.
- */
-export function isRefusedValue(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string; errno?: number } })?.driverError;
-  const code = String(driverError?.code ?? (error as { code?: string })?.code ?? '');
-  const errno = driverError?.errno ?? (error as { errno?: number })?.errno;
-  return (
-    code.startsWith('SQLITE_CONSTRAINT') ||
-    code === 'SQLITE_MISMATCH' ||
-    code === 'SQLITE_TOOBIG' ||
-    /^2[23][0-9A-Z]{3}$/.test(code) || // PostgreSQL classes 22 (data exception), 23 (integrity)
-    (errno !== undefined && MYSQL_REFUSED_VALUE.has(errno))
-  );
-}
-
-/** Bad NULL, duplicate, out of range, incorrect value, incorrect string, too long, CHECK. */
-const MYSQL_REFUSED_VALUE = new Set([1048, 1062, 1264, 1292, 1366, 1406, 3819, 4025]);
+// Where callers have always found them.
+export { isRefusedValue, isUniqueViolation } from './refused-statement.js';
+export { isTransientConflict, type TransactionOptions } from './server-transaction.js';

@@ -10,7 +10,10 @@ interface SqliteConnection {
   prepare(sql: string): { pluck(): { get(): unknown } };
 }
 
-/** A unit of work on SQLite, and whether it changed rows (a write that reached the file). */
+/**
+ * A unit of work on SQLite, and whether it changed rows (a write that reached the file); false
+ * when not asked to find out (`measure`).
+ */
 export interface SqliteOutcome<T> {
   value: T;
   wrote: boolean;
@@ -28,10 +31,14 @@ export interface SqliteOutcome<T> {
  * on the next crash, and the flusher sending postbacks for them meanwhile. So the driver's own
  * `inTransaction` is the truth here: checked before and after, really rolled back when a
  * transaction is left open, and TypeORM's count reset to match.
+ *
+ * With `measure`, it also finds out whether `work` changed rows (two statements more): the
+ * caller asks only while writes are failing, when a change is what clears that.
  */
 export async function sqliteTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
+  measure: boolean,
 ): Promise<SqliteOutcome<T>> {
   const runner = dataSource.createQueryRunner();
   const connection = sqliteConnection(dataSource);
@@ -40,7 +47,7 @@ export async function sqliteTransaction<T>(
   // Open still: on a driver without a view of its state (sql.js), a host's transaction, which
   // this one joins as a savepoint (TypeORM's way); the host's to commit or roll back.
   const clean = !connection?.inTransaction && !runner.isTransactionActive;
-  const before = totalChanges(connection);
+  const before = measure ? totalChanges(connection) : undefined;
   let value: T;
   try {
     value = await dataSource.transaction(work);
@@ -53,24 +60,33 @@ export async function sqliteTransaction<T>(
     await settle(runner, connection).catch(() => undefined);
     throw new DatabaseUnavailableError('the commit did not complete, nothing was written');
   }
-  return { value, wrote: before === undefined || totalChanges(connection) !== before };
+  return { value, wrote: measure && changedSince(connection, before) };
 }
 
 /**
- * Runs `work` outside any transaction of the module's (each statement commits on its own) and
- * says whether it changed rows.
+ * Runs `work` outside any transaction of the module's (each statement commits on its own) and,
+ * with `measure`, says whether it changed rows.
  */
 export async function sqliteAutocommit<T>(
   dataSource: DataSource,
   work: () => Promise<T>,
+  measure: boolean,
 ): Promise<SqliteOutcome<T>> {
   const connection = sqliteConnection(dataSource);
   const runner = dataSource.createQueryRunner();
   await waitForHostTransaction(runner, connection);
   await settleIfLeftOpen(runner, connection);
-  const before = totalChanges(connection);
+  const before = measure ? totalChanges(connection) : undefined;
   const value = await work();
-  return { value, wrote: before === undefined || totalChanges(connection) !== before };
+  return { value, wrote: measure && changedSince(connection, before) };
+}
+
+/** Whether rows changed since `before` (always, off better-sqlite3: it cannot tell). */
+function changedSince(
+  connection: SqliteConnection | undefined,
+  before: number | undefined,
+): boolean {
+  return before === undefined || totalChanges(connection) !== before;
 }
 
 /**
