@@ -251,6 +251,51 @@ describe('the options schema', () => {
   });
 });
 
+describe('values that contradict each other', () => {
+  it('refuses a route object with a misspelt key', () => {
+    expect(
+      problemsOf({ trackers: [tracker()], capture: { routes: [{ path: '/x', methd: 0 }] } }),
+    ).toEqual(
+      expect.arrayContaining(['capture.routes[0].methd: unknown option — did you mean "method"?']),
+    );
+  });
+
+  it('accepts a { path, method } route', () => {
+    expect(() =>
+      resolvePostbackOptions({
+        trackers: [tracker()],
+        capture: { routes: ['/a', { path: '/x', method: 0 }] },
+      } as unknown as PostbackModuleOptions),
+    ).not.toThrow();
+  });
+
+  it('refuses a custom event type declared twice', () => {
+    expect(problemsOf({ trackers: [tracker()], customEventTypes: ['trial', 'trial'] })).toEqual([
+      'customEventTypes[1] lists "trial" twice: declare each type once',
+    ]);
+  });
+
+  it.each([
+    [
+      { outbox: { retry: { initialDelayMs: 5000, maxDelayMs: 1000 } } },
+      'outbox.retry.maxDelayMs (1000) must not be below initialDelayMs (5000): raise maxDelayMs or lower initialDelayMs',
+    ],
+    [
+      { trackerRetry: { maxDelayMs: 10 } },
+      'tracker "net": retry.maxDelayMs (10) must not be below initialDelayMs (10000): raise maxDelayMs or lower initialDelayMs',
+    ],
+    [
+      { outbox: { circuitBreaker: { cooldownMs: 60_000, maxCooldownMs: 1000 } } },
+      'outbox.circuitBreaker.maxCooldownMs (1000) must not be below cooldownMs (60000): raise maxCooldownMs or lower cooldownMs',
+    ],
+  ])('refuses a cap below the delay it caps: %j', (options, message) => {
+    const { trackerRetry, ...rest } = options as Record<string, unknown>;
+    expect(
+      problemsOf({ trackers: [tracker(trackerRetry ? { retry: trackerRetry } : {})], ...rest }),
+    ).toEqual([message]);
+  });
+});
+
 describe('values no template uses', () => {
   const keitaro = (overrides: Record<string, unknown>) =>
     oneTracker({

@@ -36,6 +36,19 @@ export const moduleOptionsSchema = strictOptions({
         if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
       }),
     )
+    .check((ctx) => {
+      // A repeat is harmless to the module but is a sign of a list merged by hand.
+      ctx.value.forEach((type, i) => {
+        if (ctx.value.indexOf(type) !== i) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `lists "${type}" twice: declare each type once`,
+            input: type,
+            path: [i],
+          });
+        }
+      });
+    })
     .optional(),
   capture: captureSchema.optional(),
   outbox: outboxSchema.optional(),

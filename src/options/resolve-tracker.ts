@@ -22,6 +22,7 @@ import {
   reversalProblems,
   SENT_AS_IS,
 } from './tracker-templates.js';
+import { retryBoundsProblem } from './delay-bounds.js';
 import { placeholdersOf, unusedValueProblems } from './unused-values.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -169,6 +170,10 @@ export function resolveTracker(
     );
   }
 
+  const retry = { ...outboxRetry, ...tracker.retry };
+  const retryProblem = tracker.retry && retryBoundsProblem(retry, 'retry');
+  if (retryProblem) counted(retryProblem);
+
   found.forEach(problem);
   if (found.length > 0 || !url) return undefined;
   const windowDays = tracker.attributionWindowDays ?? DEFAULT_ATTRIBUTION_WINDOW_DAYS;
@@ -201,7 +206,7 @@ export function resolveTracker(
             tracker.successBodyMatch.flags.replace(/[gy]/g, ''),
           )
         : tracker.successBodyMatch,
-    retry: { ...outboxRetry, ...tracker.retry },
+    retry,
     concurrency: tracker.concurrency ?? defaultConcurrency,
   };
 }
