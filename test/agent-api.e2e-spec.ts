@@ -388,11 +388,24 @@ describe('agent HTTP API', () => {
       expect(response.body.fields.landingUrl).toBeDefined();
     });
 
+    it('answers 400 to an event type neither built in nor declared, and writes no row', async () => {
+      const response = await api()
+        .post('/v1/events')
+        .send({ type: 'purchse', orderId: 'X-1', amount: '10.00', currency: 'EUR', clickId: 'c1' })
+        .expect(400);
+      expect(response.body.fields.type).toEqual([
+        'type "purchse" is not a known event type (did you mean "purchase"?); known: purchase, registration, refund, chargeback, cancellation. A custom type must be declared in the customEventTypes option',
+      ]);
+      expect(await count(Conversion)).toBe(0);
+      expect(await count(Postback)).toBe(0);
+    });
+
     it('applies the catch-all commission to a custom event called "constructor"', async () => {
       await agent.app.close();
       agent = await startAgent({
         databaseUrl: `sqlite:${dir.path}/agent.sqlite`,
         trackers: [testTracker(tracker.url(), { commission: { '*': { fixed: '1.50' } } })],
+        customEventTypes: ['constructor'],
         apiKey: API_KEY,
       });
       const event = await api()

@@ -54,6 +54,23 @@ trackers:
     ]);
   });
 
+  it('refuses a misspelt key of eventValues, which would leave the preset status in place', async () => {
+    const path = config(`
+trackers:
+  - name: kt
+    preset: keitaro
+    values: { tracking_domain: kt.example.com }
+    eventValues: { purchase: { stauts: approved } }
+    signing: { type: token, secretEnv: KT_TOKEN }
+`);
+    const { code, output } = await cli(['validate', '--config', path], { KT_TOKEN: 'k' });
+    expect(output.split('\n')).toEqual([
+      `${path}: 1 problem`,
+      '  - tracker "kt": eventValues.purchase.stauts: no macro of the postback or reversal template uses it — did you mean "status"?',
+    ]);
+    expect(code).toBe(1);
+  });
+
   it('prints the landing URL shape and the exact sample postback of a preset, token applied', async () => {
     const { code, output } = await cli(
       [

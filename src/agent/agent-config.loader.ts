@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 
 import type { PostbackModuleOptions, SigningOptions, TrackerOptions } from '../interfaces/index.js';
+import { didYouMean } from '../options/did-you-mean.js';
 import { describeOptionIssues, optionErrorMap } from '../options/option-issues.js';
 import { postbackOptionProblems } from '../options/resolve-options.js';
 import { strictOptions } from '../options/strict-options.js';
@@ -75,8 +76,16 @@ function withSecret(
 ): unknown {
   const signing = (tracker as { signing?: unknown } | null)?.signing;
   if (typeof signing !== 'object' || signing === null) return tracker;
-  const { secretEnv, secret, ...rest } = signing as Record<string, unknown>;
+  const { secretEnv, secret, ...others } = signing as Record<string, unknown>;
   const at = `trackers[${index}].signing`;
+  // The module's schema would point a mistyped `secretENV` at `secret`, a key the file refuses.
+  const mistyped = Object.keys(others).filter((key) => didYouMean(key, ['secretEnv']));
+  for (const key of mistyped) {
+    problems.push(`${at}.${key}: unknown option — did you mean "secretEnv"?`);
+  }
+  const rest = Object.fromEntries(
+    Object.entries(others).filter(([key]) => !mistyped.includes(key)),
+  );
   if (secret !== undefined) {
     // Never echo it: only say where it does not belong.
     problems.push(
@@ -85,7 +94,7 @@ function withSecret(
   }
   const names = secretEnvSchema.safeParse(secretEnv);
   if (!names.success) {
-    problems.push(`${at}.secretEnv ${names.error.issues[0].message}`);
+    if (mistyped.length === 0) problems.push(`${at}.secretEnv ${names.error.issues[0].message}`);
     return { ...(tracker as object), signing: { ...rest, secret: STAND_IN } };
   }
   const name = (tracker as { name?: unknown }).name;
@@ -110,8 +119,13 @@ const STAND_IN = 'stand-in-secret-for-validation';
  * top-level keys) and those of the options it describes, in one list.
  */
 export function agentConfigProblems(file: unknown, environment: NodeJS.ProcessEnv): string[] {
+  return checkAgentConfig(file, environment).problems;
+}
+
+/** The file read once: its options, and every problem of the file and of those options. */
+function checkAgentConfig(file: unknown, environment: NodeJS.ProcessEnv): AgentConfig {
   const { options, problems } = readAgentConfig(file, environment);
-  return [...problems, ...(options ? postbackOptionProblems(options) : [])];
+  return { options, problems: [...problems, ...(options ? postbackOptionProblems(options) : [])] };
 }
 
 /**
@@ -123,8 +137,7 @@ export function toModuleOptions(
   environment: NodeJS.ProcessEnv,
   path = 'config',
 ): PostbackModuleOptions {
-  const problems = agentConfigProblems(file, environment);
-  const { options } = readAgentConfig(file, environment);
+  const { options, problems } = checkAgentConfig(file, environment);
   if (problems.length > 0 || !options) throw new PostbackConfigurationError(problems, path);
   return options;
 }

@@ -25,6 +25,7 @@ import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
 import { idempotencyKey } from './idempotency-key.js';
 import { refuseFutureEvent } from './future-event.js';
 import { storePendingClicks } from './pending-clicks.js';
+import { refuseUndeclaredType } from './declared-event-type.js';
 
 export type { ConversionEvent } from './checked-event.js';
 
@@ -78,6 +79,7 @@ export class ConversionService {
     // The type alone would let a cast through; validation must not be skippable by accident.
     if (!(checked instanceof CheckedEvent))
       throw new TypeError('recordChecked() needs a CheckedEvent');
+    refuseUndeclaredType(checked.event.type, this.options.customEventTypes);
     refuseFutureEvent(checked.event.occurredAt, this.clock.now());
     const input: Input = {
       ...checked.event,

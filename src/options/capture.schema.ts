@@ -1,4 +1,5 @@
-import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
+import { RequestMethod } from '@nestjs/common';
+import type { VersionValue } from '@nestjs/common/interfaces/index.js';
 import type { Request } from 'express';
 import { z } from 'zod';
 
@@ -6,20 +7,19 @@ import { VISITOR_KEY_SECRET_ENV } from '../click/visitor-key.js';
 import { MAX_CLICK_BUFFER_MS } from '../postback.constants.js';
 import { functionOption, strictOptions } from './strict-options.js';
 
-const route = z.union(
-  [
-    z.string(),
-    z
-      .custom<RouteInfo>(
-        (value) =>
-          typeof value === 'object' &&
-          value !== null &&
-          typeof (value as { path?: unknown }).path === 'string',
-      )
-      .meta({ type: 'RouteInfo' }),
-  ],
-  { error: 'must be a path or a { path, method } route' },
-);
+/**
+ * A `{ path, method }` route, strict like every options object: a misspelt `methd` would
+ * otherwise leave the route matching every method.
+ */
+const routeInfo = strictOptions({
+  path: z.string(),
+  method: z.enum(RequestMethod, { error: 'must be a RequestMethod (RequestMethod.GET, …)' }),
+  version: z.custom<VersionValue>().optional(),
+});
+
+const route = z.union([z.string(), routeInfo], {
+  error: 'must be a path or a { path, method } route',
+});
 
 const VISITOR_KEY_SECRET = `must be at least 16 characters (is ${VISITOR_KEY_SECRET_ENV} set?)`;
 

@@ -109,7 +109,10 @@ describe('the options schema', () => {
       ],
       [
         'eventValues',
-        { eventValues: { registraton: { status: 'lead' } }, values: {} },
+        {
+          eventValues: { registraton: { status: 'lead' } },
+          postback: { url: 'https://t.example/pb?cid={click_id}&s={status}' },
+        },
         'trackers[0].eventValues.registraton: unknown event type "registraton"',
       ],
     ])('in %s', (_where, overrides, start) => {
@@ -128,7 +131,7 @@ describe('the options schema', () => {
             tracker({
               events: ['purchase', 'registration', 'refund'],
               reversals: true,
-              postback: { url: 'https://t.example/pb?cid={click_id}&et={event_type}' },
+              postback: { url: 'https://t.example/pb?cid={click_id}&et={event_type}&s={status}' },
               commission: { purchase: { percent: '5' }, '*': { fixed: '1.00' } },
               eventValues: { chargeback: { status: 'x' } },
             }),
@@ -142,6 +145,7 @@ describe('the options schema', () => {
         events: ['lead'],
         commission: { lead: { fixed: '1.00' } },
         eventValues: { lead: { goal: 'lead' } },
+        postback: { url: 'https://t.example/pb?cid={click_id}&g={goal}' },
       };
       const undeclared = oneTracker(custom);
       expect(undeclared).toHaveLength(3);
@@ -244,6 +248,110 @@ describe('the options schema', () => {
       'trackers[0].commision: unknown option — did you mean "commission"?',
       expect.stringMatching(/^tracker "net": unknown macro \{payuot\}/),
     ]);
+  });
+});
+
+describe('values that contradict each other', () => {
+  it('refuses a route object with a misspelt key', () => {
+    expect(
+      problemsOf({ trackers: [tracker()], capture: { routes: [{ path: '/x', methd: 0 }] } }),
+    ).toEqual(
+      expect.arrayContaining(['capture.routes[0].methd: unknown option — did you mean "method"?']),
+    );
+  });
+
+  it('accepts a { path, method } route', () => {
+    expect(() =>
+      resolvePostbackOptions({
+        trackers: [tracker()],
+        capture: { routes: ['/a', { path: '/x', method: 0 }] },
+      } as unknown as PostbackModuleOptions),
+    ).not.toThrow();
+  });
+
+  it('refuses a custom event type declared twice', () => {
+    expect(problemsOf({ trackers: [tracker()], customEventTypes: ['trial', 'trial'] })).toEqual([
+      'customEventTypes[1] lists "trial" twice: declare each type once',
+    ]);
+  });
+
+  it.each([
+    [
+      { outbox: { retry: { initialDelayMs: 5000, maxDelayMs: 1000 } } },
+      'outbox.retry.maxDelayMs (1000) must not be below initialDelayMs (5000): raise maxDelayMs or lower initialDelayMs',
+    ],
+    [
+      { trackerRetry: { maxDelayMs: 10 } },
+      'tracker "net": retry.maxDelayMs (10) must not be below initialDelayMs (10000): raise maxDelayMs or lower initialDelayMs',
+    ],
+    [
+      { outbox: { circuitBreaker: { cooldownMs: 60_000, maxCooldownMs: 1000 } } },
+      'outbox.circuitBreaker.maxCooldownMs (1000) must not be below cooldownMs (60000): raise maxCooldownMs or lower cooldownMs',
+    ],
+  ])('refuses a cap below the delay it caps: %j', (options, message) => {
+    const { trackerRetry, ...rest } = options as Record<string, unknown>;
+    expect(
+      problemsOf({ trackers: [tracker(trackerRetry ? { retry: trackerRetry } : {})], ...rest }),
+    ).toEqual([message]);
+  });
+});
+
+describe('values no template uses', () => {
+  const keitaro = (overrides: Record<string, unknown>) =>
+    oneTracker({
+      name: 'kt',
+      preset: 'keitaro',
+      clickParams: undefined,
+      postback: undefined,
+      signing: { type: 'token', secret: 'k' },
+      values: { tracking_domain: 'kt.example.com' },
+      ...overrides,
+    });
+
+  it('refuses a misspelt key of eventValues, naming its path and the macro meant', () => {
+    expect(keitaro({ eventValues: { purchase: { stauts: 'approved' } } })).toEqual([
+      'tracker "kt": eventValues.purchase.stauts: no macro of the postback or reversal template uses it — did you mean "status"?',
+    ]);
+  });
+
+  it('refuses a misspelt key of values, a placeholder counting as used', () => {
+    expect(keitaro({ values: { trackng_domain: 'kt.example.com' } })).toEqual([
+      'tracker "kt": postback.url: {{tracking_domain}} is not filled in: set values.tracking_domain (your Keitaro domain)',
+      'tracker "kt": values.trackng_domain: no macro of the postback or reversal template uses it — did you mean "tracking_domain"?',
+    ]);
+  });
+
+  it('lists the usable values when nothing is close, and says so when there are none', () => {
+    expect(
+      oneTracker({
+        postback: { url: 'https://t.example/pb?cid={click_id}&s={status}' },
+        values: { status: 'ok', zzz: '1' },
+      }),
+    ).toEqual([
+      'tracker "net": values.zzz: no macro of the postback or reversal template uses it — known: status',
+    ]);
+    expect(oneTracker({ eventValues: { purchase: { status: 'sale' } } })).toEqual([
+      'tracker "net": eventValues.purchase.status: no macro of the postback or reversal template uses it — they take no values: remove it',
+    ]);
+  });
+
+  it('accepts values used by the reversal URL or a POST body only', () => {
+    expect(() =>
+      resolvePostbackOptions({
+        trackers: [
+          tracker({
+            postback: {
+              url: 'https://t.example/pb',
+              method: 'POST',
+              body: { cid: '{click_id}', goal: '{goal}' },
+            },
+            reversalPostbackUrl: 'https://t.example/rv?cid={click_id}&s={state}',
+            values: { goal: 'sale' },
+            eventValues: { refund: { state: 'rejected' } },
+          }),
+        ],
+      } as unknown as PostbackModuleOptions),
+    ).not.toThrow();
   });
 });
 

@@ -12,6 +12,7 @@ import { captureSchema } from './capture.schema.js';
 import { customEventTypeProblem } from './event-types.js';
 import { outboxSchema } from './outbox.schema.js';
 import { retrySchema } from './retry.schema.js';
+import { assertSame, type Same } from './same-shape.js';
 import { signingSchema } from './signing.schema.js';
 import { functionOption, strictOptions } from './strict-options.js';
 import { trackerSchema } from './tracker.schema.js';
@@ -35,6 +36,19 @@ export const moduleOptionsSchema = strictOptions({
         if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
       }),
     )
+    .check((ctx) => {
+      // A repeat is harmless to the module but is a sign of a list merged by hand.
+      ctx.value.forEach((type, i) => {
+        if (ctx.value.indexOf(type) !== i) {
+          ctx.issues.push({
+            code: 'custom',
+            message: `lists "${type}" twice: declare each type once`,
+            input: type,
+            path: [i],
+          });
+        }
+      });
+    })
     .optional(),
   capture: captureSchema.optional(),
   outbox: outboxSchema.optional(),
@@ -55,16 +69,8 @@ export const moduleOptionsSchema = strictOptions({
   clock: functionOption<() => number>().optional(),
 });
 
-/** True when A and B have the same keys and accept the same values (assignable both ways). */
-type Same<A, B> = [A, keyof A] extends [B, keyof B]
-  ? [B, keyof B] extends [A, keyof A]
-    ? true
-    : false
-  : false;
-/** Fails to compile unless given `true`. */
-function assertSame<T extends true>(): T | void {}
-
-// The documented interfaces are the public API; the schema must describe exactly them.
+// The documented interfaces are the public API; the schema must describe exactly them, at
+// every depth (`Same` compares the nested key paths).
 assertSame<Same<z.input<typeof moduleOptionsSchema>, PostbackModuleOptions>>();
 assertSame<Same<z.input<typeof trackerSchema>, TrackerOptions>>();
 assertSame<Same<z.input<typeof outboxSchema>, OutboxOptions>>();

@@ -15,6 +15,22 @@ export function describeOptionIssues(issues: readonly Issue[], root: PropertyKey
         `${pathText([...path, key])}: unknown option — ${help[i] ?? ''}`.trimEnd(),
       );
     }
+    if (issue.code === 'invalid_union') {
+      // Only one alternative of the right kind (an object for a route object): its own
+      // problems (`methd`) say more than "must be a path or a route".
+      const sameKind = issue.errors.filter(
+        (branch) =>
+          !(
+            branch.length === 1 &&
+            branch[0].code === 'invalid_type' &&
+            branch[0].path.length === 0
+          ),
+      );
+      const inside = sameKind[0]?.some(
+        (inner) => inner.path.length > 0 || inner.code === 'unrecognized_keys',
+      );
+      if (sameKind.length === 1 && inside) return describeOptionIssues(sameKind[0], path);
+    }
     if (issue.code === 'invalid_key') {
       return issue.issues.map((inner) => `${pathText(path)}: ${inner.message}`);
     }

@@ -1,7 +1,8 @@
 import type { OutboxOptions } from '../interfaces/index.js';
+import { cooldownBoundsProblem, retryBoundsProblem } from './delay-bounds.js';
 import { DEFAULT_RETRY, type ResolvedOutboxOptions } from './resolved-options.js';
 
-/** `outbox` with its defaults, and the one rule that ties two of its values. */
+/** `outbox` with its defaults, and the rules that tie two of its values. */
 export function resolveOutbox(
   outbox: OutboxOptions,
   problem: (text: string) => void,
@@ -25,6 +26,12 @@ export function resolveOutbox(
   };
   if (resolved.leaseMs <= resolved.timeoutMs) {
     problem('outbox.leaseMs must be longer than timeoutMs, or a lease could expire during a send');
+  }
+  for (const text of [
+    retryBoundsProblem(resolved.retry, 'outbox.retry'),
+    cooldownBoundsProblem(resolved.circuitBreaker),
+  ]) {
+    if (text) problem(text);
   }
   return resolved;
 }

@@ -22,6 +22,8 @@ import {
   reversalProblems,
   SENT_AS_IS,
 } from './tracker-templates.js';
+import { retryBoundsProblem } from './delay-bounds.js';
+import { placeholdersOf, unusedValueProblems } from './unused-values.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -86,6 +88,7 @@ export function resolveTracker(
   const method = postback?.method ?? 'GET';
   const format = postback?.format ?? 'form';
   let url: UrlTemplate | undefined;
+  let templateFailed = false;
   const body: Record<string, TemplatePart[]> = {};
   if (!postback) {
     counted('postback.url is required (or a preset that gives one)');
@@ -93,12 +96,14 @@ export function resolveTracker(
     try {
       url = parseUrlTemplate(fill(postback.url, 'postback.url'));
     } catch (error) {
+      templateFailed = true;
       counted(`postback.url: ${(error as Error).message}`);
     }
     for (const [field, template] of Object.entries(postback.body ?? {})) {
       try {
         body[field] = parseParts(fill(template, `postback.body.${field}`));
       } catch (error) {
+        templateFailed = true;
         counted(`postback.body.${field}: ${(error as Error).message}`);
       }
     }
@@ -121,6 +126,7 @@ export function resolveTracker(
     try {
       reversalUrl = parseUrlTemplate(fill(tracker.reversalPostbackUrl, 'reversalPostbackUrl'));
     } catch (error) {
+      templateFailed = true;
       counted(`reversalPostbackUrl: ${(error as Error).message}`);
     }
   }
@@ -132,6 +138,13 @@ export function resolveTracker(
   for (const macro of new Set(usedMacros)) {
     const problemText = macroProblem(macro, subParams, valueNames, signing);
     if (problemText) counted(problemText);
+  }
+  // Only over templates that all parsed: a broken one would make every value look unused.
+  if (postback && !templateFailed) {
+    const placeholders = [postback.url, ...Object.values(postback.body ?? {})]
+      .concat(tracker.reversalPostbackUrl ?? [])
+      .flatMap(placeholdersOf);
+    unusedValueProblems(raw, [...usedMacros, ...placeholders]).forEach(counted);
   }
   const credential = signing && SENT_AS_IS[signing.type];
   for (const template of [url, reversalUrl]) {
@@ -156,6 +169,10 @@ export function resolveTracker(
       'signing: a token needs signing.param or a {token} macro in the template, or it is never sent',
     );
   }
+
+  const retry = { ...outboxRetry, ...tracker.retry };
+  const retryProblem = tracker.retry && retryBoundsProblem(retry, 'retry');
+  if (retryProblem) counted(retryProblem);
 
   found.forEach(problem);
   if (found.length > 0 || !url) return undefined;
@@ -189,7 +206,7 @@ export function resolveTracker(
             tracker.successBodyMatch.flags.replace(/[gy]/g, ''),
           )
         : tracker.successBodyMatch,
-    retry: { ...outboxRetry, ...tracker.retry },
+    retry,
     concurrency: tracker.concurrency ?? defaultConcurrency,
   };
 }

@@ -38,6 +38,7 @@ export async function startAgent(settings: {
   databaseUrl: string;
   trackers: TrackerOptions[];
   outbox?: OutboxOptions;
+  customEventTypes?: string[];
   apiKey?: string;
   adminKey?: string;
   /** The module's clock (default: the real one). */
@@ -53,6 +54,7 @@ export async function startAgent(settings: {
     {
       trackers: settings.trackers,
       outbox: settings.outbox ?? FAST_OUTBOX,
+      ...(settings.customEventTypes && { customEventTypes: settings.customEventTypes }),
       ...(settings.clock && { clock: settings.clock }),
     },
     false,

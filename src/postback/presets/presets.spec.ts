@@ -368,7 +368,6 @@ describe('presets', () => {
         {
           name: 'net',
           preset: 'voluum',
-          values: DOMAIN,
           reversals: true,
           postback: { url: 'https://t.example/pb?cid={click_id}&et={event_type}' },
         },
