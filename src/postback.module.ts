@@ -87,11 +87,10 @@ export class PostbackModule extends ConfigurableModuleClass implements NestModul
    * Mounts click capture. For every GET request (the default), on an Express app, it goes on
    * the app itself, as `app.use(fn)` would: Express runs it for every request at no cost, where
    * Nest's consumer mounts it as a GET route on `*path`, matched against each request's path
-   * and dispatched as a route, and notes each request it ran for in a WeakSet. In a landing
-   * profile that machinery cost more than the capture itself (about 10 µs a request, against
-   * 7.5). It runs where consumer-mounted middleware would: after what the app mounted with
-   * `app.use()` before starting (express-session), before the routes. With `capture.routes`
-   * or `capture.exclude` given, Nest's consumer mounts it on those.
+   * and dispatched as a route, and notes each request it ran for in a WeakSet: machinery that
+   * costs more than the capture itself. It runs where consumer-mounted middleware would: after
+   * what the app mounted with `app.use()` before starting (express-session), before the
+   * routes. With `capture.routes` or `capture.exclude` given, Nest's consumer mounts it on those.
    */
   configure(consumer: MiddlewareConsumer): void {
     const { enabled, exclude, routes } = this.options.capture;
