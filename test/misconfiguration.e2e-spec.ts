@@ -52,6 +52,19 @@ describe('a misconfiguration stops the start', () => {
   beforeEach(() => (dir = tempDir()));
   afterEach(() => dir.remove());
 
+  /** `nestjs-postback validate` on a config file with this text: its exit code and lines. */
+  async function validate(text: string) {
+    const path = `${dir.path}/postback.yaml`;
+    writeFileSync(path, text);
+    const lines: string[] = [];
+    const code = await runCli(['validate', '--config', path], {
+      env: {},
+      out: (line) => lines.push(line),
+      fetch,
+    });
+    return { path, code, lines };
+  }
+
   it.each([
     ['forRoot', false],
     ['the value forRootAsync resolves', true],
@@ -67,14 +80,7 @@ describe('a misconfiguration stops the start', () => {
   });
 
   it('in the agent config file read by `nestjs-postback validate`', async () => {
-    const path = `${dir.path}/postback.yaml`;
-    writeFileSync(path, YAML);
-    const lines: string[] = [];
-    const code = await runCli(['validate', '--config', path], {
-      env: {},
-      out: (text) => lines.push(text),
-      fetch,
-    });
+    const { path, code, lines } = await validate(YAML);
     expect(code).toBe(1);
     expect(lines).toEqual([
       `${path}: 4 problems`,
@@ -85,23 +91,13 @@ describe('a misconfiguration stops the start', () => {
   });
 
   it('refuses a secret written in the config file, without printing it', async () => {
-    const path = `${dir.path}/postback.yaml`;
-    writeFileSync(
-      path,
-      `
+    const { path, code, lines } = await validate(`
 trackers:
   - name: net
     clickParams: [cid]
     postback: { url: "https://tracker.example/pb?c={click_id}" }
     signing: { type: token, param: key, secret: written-in-the-file-123 }
-`,
-    );
-    const lines: string[] = [];
-    const code = await runCli(['validate', '--config', path], {
-      env: {},
-      out: (text) => lines.push(text),
-      fetch,
-    });
+`);
     expect(code).toBe(1);
     expect(lines).toEqual([
       `${path}: 2 problems`,

@@ -69,9 +69,7 @@ export class PostbackHttpClient implements OnApplicationShutdown {
    * add and a delete per send is rehashed every few sends, and V8 links each replaced table to
    * the next one (for iterators); once one of them had been moved to the old generation, that
    * chain kept every later table, and through them every attempt's requests and responses,
-   * alive past young-generation collections. Measured on a drain of 100,000: runs fell into
-   * that state at random and stayed there, 7-10 KB promoted per postback against 1.7 KB, the
-   * old generation collected twice as often, the heap (hence the peak RSS) far larger.
+   * alive past young-generation collections: a drain's heap, hence its peak RSS, grew with it.
    */
   private readonly inFlight: Attempt[] = [];
   private sweeper?: NodeJS.Timeout;
