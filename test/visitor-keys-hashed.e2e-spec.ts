@@ -14,6 +14,7 @@ import { PostbackDatabase } from '../src/database/postback-database.js';
 import { startAgentProcess, stopAllAgentProcesses } from './utils/agent-process.js';
 import { startShopApp, useShop } from './fixtures/shop-app.js';
 import { tempDir } from './utils/sqlite.js';
+import { initError } from './utils/init-error.js';
 
 /** The session ID inside express-session's signed cookie (`s:<id>.<signature>`). */
 function sessionIdOf(response: request.Response): string {
@@ -221,15 +222,7 @@ describe('a start with another visitor-key secret than the stored keys were made
       DATABASE_URL: `sqlite:${dir.path}/agent.sqlite`,
       ...(secret && { POSTBACK_VISITOR_KEY_SECRET: secret }),
     });
-    const app = await createAgentApp(env, { trackers, outbox: { enabled: false } }, false);
-    try {
-      await app.init();
-      return undefined;
-    } catch (error) {
-      return error;
-    } finally {
-      await app.close();
-    }
+    return initError(await createAgentApp(env, { trackers, outbox: { enabled: false } }, false));
   };
 
   it('is refused when the secret is set after a first start, naming the fix', async () => {

@@ -16,6 +16,7 @@ import { DropClickIdIndex1764200000000 } from '../../src/database/migrations/176
 import { PostbackDatabase } from '../../src/database/postback-database.js';
 import { type ShopAppSettings, shopAppModule, startShopApp } from '../fixtures/shop-app.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { initError } from '../utils/init-error.js';
 
 const SECRET = 'visitor-key-secret-0123456789';
 const OTHER_SECRET = 'another-visitor-key-secret-987';
@@ -40,15 +41,7 @@ async function startError(url: string, secret: string | undefined): Promise<unkn
   const moduleRef = await Test.createTestingModule({
     imports: [shopAppModule(settings(url, secret))],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  try {
-    await app.init();
-    return undefined;
-  } catch (error) {
-    return error;
-  } finally {
-    await app.close();
-  }
+  return initError(moduleRef.createNestApplication({ logger: false }));
 }
 
 /**
