@@ -45,6 +45,35 @@ function storeWith(rows: ClaimedPostback[]) {
   return { store: store as unknown as OutboxStore, written };
 }
 
+/** `storeWith` as on PostgreSQL and MySQL: marks ride the exchanges (see SendMarks). */
+function columnMarksStore(rows: ClaimedPostback[]) {
+  const made = storeWith(rows);
+  // A mark written on its own before the sends would hold them forever here.
+  const held = new Promise<void>(() => undefined);
+  Object.assign(made.store, { marksRideExchanges: true, markSending: jest.fn(() => held) });
+  return {
+    ...made,
+    exchange: made.store.exchange as unknown as jest.Mock<OutboxStore['exchange']>,
+  };
+}
+
+/** A client whose send for click `c1` waits until `answer` is called. */
+function slowForC1() {
+  const sent: string[] = [];
+  let answer = () => {};
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  const client = {
+    send: jest.fn(async (request: { url: string }) => {
+      sent.push(request.url);
+      if (request.url.includes('c=c1')) await answered;
+      return { status: 200, body: 'OK', durationMs: 1 };
+    }),
+  } as unknown as PostbackHttpClient;
+  return { client, sent, answer };
+}
+
+const tick = (ms = 2) => new Promise((r) => setTimeout(r, ms));
+
 const okClient = {
   send: jest.fn(async () => ({ status: 200, body: 'OK', durationMs: 1 })),
 } as unknown as PostbackHttpClient;
@@ -159,5 +188,42 @@ describe('OutboxFlusher.flush', () => {
     await expect(flusher.flush()).resolves.toBeUndefined();
     // The broken one is not recorded (it stays in flight until its lease expires); the other is.
     expect(written.map((s) => s.row.id)).toEqual(['pb-2']);
+  });
+
+  it('sends at once where the marks are a column, and writes a mark within the delay', async () => {
+    const { store, written, exchange } = columnMarksStore([claimedRow(1)]);
+    const { client, sent, answer } = slowForC1();
+    const flushed = new OutboxFlusher(store, client, options, { now: () => Date.now() }).flush();
+    for (let i = 0; i < 100 && sent.length < 1; i++) await tick();
+    expect(sent).toHaveLength(1);
+    // Nothing else to write: the mark of the send still out gets an exchange of its own.
+    const marked = () =>
+      exchange.mock.calls.some(([, , marks]) => marks?.rows.some((row) => row.id === 'pb-1'));
+    for (let i = 0; i < 100 && !marked(); i++) await tick(5);
+    const markedWhileOut = marked();
+    answer();
+    await flushed;
+    expect(markedWhileOut).toBe(true);
+    expect(store.markSending).not.toHaveBeenCalled();
+    expect(written.map((s) => s.row.id)).toEqual(['pb-1']);
+  });
+
+  it('never marks a row in the exchange that settles it', async () => {
+    const { store, written, exchange } = columnMarksStore([claimedRow(1), claimedRow(2)]);
+    const { client, sent, answer } = slowForC1();
+    const flushed = new OutboxFlusher(store, client, options, { now: () => Date.now() }).flush();
+    for (let i = 0; i < 100 && sent.length < 2; i++) await tick();
+    // pb-2 is answered at once; pb-1 is still out when the delay ends.
+    const settledPb2 = () => written.some((s) => s.row.id === 'pb-2');
+    for (let i = 0; i < 100 && !settledPb2(); i++) await tick(5);
+    answer();
+    await flushed;
+    const calls = exchange.mock.calls;
+    expect(calls.some(([, , marks]) => marks?.rows.some((row) => row.id === 'pb-1'))).toBe(true);
+    for (const [finished, , marks] of calls) {
+      const settled = new Set(finished.map((s) => s.row.id));
+      expect(marks?.rows.filter((row) => settled.has(row.id)) ?? []).toEqual([]);
+    }
+    expect(written.map((s) => s.row.id).sort()).toEqual(['pb-1', 'pb-2']);
   });
 });

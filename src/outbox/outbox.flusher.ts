@@ -30,6 +30,8 @@ const SETTLE_DELAY_MS = 50;
 /** After this many failed writes in a row the drain stops claiming and winds down. */
 const MAX_WRITE_FAILURES = 5;
 const WRITE_RETRY_DELAY_MS = 1_000;
+/** Sends whose marks ride with the next exchange go out at once. */
+const SENT_UNMARKED = Promise.resolve(true);
 
 /**
  * Sends due postbacks. A tick runs on the schedule and whenever a new conversion nudges it;
@@ -179,7 +181,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    * is counted as an attempt and sent again, so a tracker may see the postbacks of the last
    * few milliseconds twice (delivery is at least once, with a stable event ID per postback),
    * never none. Rows still queued at the crash were never marked as sending: their expired
-   * leases count as lost claims, not attempts (see settleAbandoned).
+   * leases count as lost claims, not attempts (see settleAbandoned); on PostgreSQL and
+   * MySQL/MariaDB so do the sends whose marks had yet to ride an exchange (see SendMarks).
    */
   private async drain(): Promise<void> {
     const { concurrency } = this.options.outbox;
@@ -195,6 +198,9 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     let exchanging: Promise<void> | undefined;
     /** Exchanges finished so far: one that lands after the sends were dispatched means a look. */
     let exchanged = 0;
+    /** Rows started whose marks wait for the next exchange (see `store.marksRideExchanges`). */
+    const unmarked: ClaimedPostback[] = [];
+    let firstUnmarkedAt = 0;
     try {
       while (!this.stopping && writeFailures < MAX_WRITE_FAILURES) {
         if (this.again && !exchanging) {
@@ -223,11 +229,18 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           starting.push(...queue.splice(i, 1));
           inFlight++;
         }
-        // Marked as sending before they go out: a lease found expired then tells an attempt
-        // that may have reached the tracker from a claim that never left this queue.
-        const marked = starting.length > 0 ? this.markSending(starting) : undefined;
+        // Marked as sending (before they go out, or with the next exchange): a lease found
+        // expired then tells an attempt that may have reached the tracker from a claim that
+        // never left this queue.
+        let marked: Promise<boolean> = SENT_UNMARKED;
+        if (starting.length > 0 && this.store.marksRideExchanges) {
+          if (unmarked.length === 0) firstUnmarkedAt = now;
+          unmarked.push(...starting);
+        } else if (starting.length > 0) {
+          marked = this.markSending(starting);
+        }
         for (const row of starting) {
-          void (marked as Promise<boolean>)
+          void marked
             .then((sent) => (sent ? this.deliver(row) : undefined))
             .catch((error: Error) => {
               // A bug, not a delivery outcome: the row stays in flight until its lease
@@ -278,13 +291,22 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                 inFlight === 0 ||
                 finished.length >= window / 2 ||
                 now - firstFinishedAt >= SETTLE_DELAY_MS);
-          if (settleNow || wantClaim) {
+          const markNow =
+            unmarked.length > 0 &&
+            (writeFailures > 0 ? now >= retryWriteAt : now - firstUnmarkedAt >= SETTLE_DELAY_MS);
+          if (settleNow || wantClaim || markNow) {
             // Not claimed now: trackers paused by their circuit (their rows are due when it
             // may close), and crowded ones.
             const skipped = [...paused, ...crowded];
             const writing = finished.splice(0);
+            // Rows settled in this exchange need no mark.
+            const settled = new Set(writing.map((s) => s.row.id));
+            const marks = {
+              rows: unmarked.splice(0).filter((row) => !settled.has(row.id)),
+              at: firstUnmarkedAt,
+            };
             exchanging = this.store
-              .exchange(writing, wantClaim ? { limit, skipTrackers: skipped } : undefined)
+              .exchange(writing, wantClaim ? { limit, skipTrackers: skipped } : undefined, marks)
               .then(
                 ({ claimed, lost }) => {
                   writeFailures = 0;
@@ -299,6 +321,10 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                 (error: Error) => {
                   // Keep the outcomes and try again shortly; claim nothing more meanwhile.
                   finished.unshift(...writing);
+                  if (marks.rows.length > 0) {
+                    if (unmarked.length === 0) firstUnmarkedAt = marks.at;
+                    unmarked.unshift(...marks.rows);
+                  }
                   writeFailures++;
                   retryWriteAt = this.clock.now() + WRITE_RETRY_DELAY_MS;
                   const what = `Could not record ${writing.length} attempt(s) (try ${writeFailures})`;
@@ -319,17 +345,30 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           continue;
         }
         await this.sleep(
-          exchanging || finished.length === 0
+          exchanging
             ? undefined
-            : writeFailures > 0
-              ? Math.max(0, retryWriteAt - this.clock.now())
-              : Math.max(0, SETTLE_DELAY_MS - (this.clock.now() - firstFinishedAt)),
+            : this.untilWrite(
+                finished,
+                firstFinishedAt,
+                unmarked,
+                firstUnmarkedAt,
+                writeFailures > 0 ? retryWriteAt : undefined,
+              ),
         );
       }
       // Shutdown or a failing database: hand back what was claimed but not started (sends
       // in flight may outlast the grace period), wait for the sends, then write them down.
       while (exchanging) await this.sleep();
       if (queue.length > 0) await this.handBack(queue.splice(0));
+      // The sends still in flight may outlast the grace period: their marks go now.
+      const settling = new Set(finished.map((s) => s.row.id));
+      const stillUnmarked = unmarked.splice(0).filter((row) => !settling.has(row.id));
+      if (stillUnmarked.length > 0) {
+        await this.store.markSending(stillUnmarked, firstUnmarkedAt).catch((error: Error) => {
+          const what = `Could not mark ${stillUnmarked.length} postback(s) in flight as sending; if this worker stops before they finish, they go out again as lost claims, not attempts`;
+          logDatabaseError(this.logger, what, error);
+        });
+      }
       while (inFlight > 0) await this.sleep();
       if (finished.length > 0) {
         try {
@@ -419,6 +458,28 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       byResume.set(until, [...(byResume.get(until) ?? []), ...queue.splice(i, 1)]);
     }
     for (const [until, rows] of byResume) await this.store.release(rows, until);
+  }
+
+  /**
+   * How long the drain may sleep before a write falls due: finished attempts to settle, or
+   * marks of started sends (each SETTLE_DELAY_MS after the first), or a failed write's retry.
+   * Undefined: nothing to write, sleep until woken.
+   */
+  private untilWrite(
+    finished: Settlement[],
+    firstFinishedAt: number,
+    unmarked: ClaimedPostback[],
+    firstUnmarkedAt: number,
+    retryWriteAt: number | undefined,
+  ): number | undefined {
+    if (finished.length === 0 && unmarked.length === 0) return undefined;
+    const now = this.clock.now();
+    if (retryWriteAt !== undefined) return Math.max(0, retryWriteAt - now);
+    const first = Math.min(
+      finished.length > 0 ? firstFinishedAt : Number.POSITIVE_INFINITY,
+      unmarked.length > 0 ? firstUnmarkedAt : Number.POSITIVE_INFINITY,
+    );
+    return Math.max(0, SETTLE_DELAY_MS - (now - first));
   }
 
   /** Marks rows as sending; false when that fails: then they are not sent (see `drain`). */

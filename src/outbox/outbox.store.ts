@@ -32,6 +32,7 @@ import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { type DueQuery, dueSelectSql } from './due-postbacks.query.js';
 import { Postback } from './postback.entity.js';
 import { type SendMarks, sendMarksFor } from './send-journal.js';
+import { markSendingIn, markStatements, type SendingMarks } from './send-marks.js';
 
 export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
 
@@ -351,6 +352,11 @@ export class OutboxStore {
   private skippedBefore = new Set<string>();
   /** Where requests are marked as started (see `markSending`). */
   private readonly marks: SendMarks;
+  /**
+   * Whether the flusher hands its send marks to the next `exchange` instead of writing them
+   * before the requests go out (see `sendMarksFor`).
+   */
+  readonly marksRideExchanges: boolean;
 
   constructor(
     private readonly db: PostbackDatabase,
@@ -358,6 +364,7 @@ export class OutboxStore {
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
   ) {
     this.marks = sendMarksFor(db);
+    this.marksRideExchanges = !db.serialised;
   }
 
   /**
@@ -379,15 +386,21 @@ export class OutboxStore {
   exchange(
     finished: Settlement[],
     claim?: { limit: number; skipTrackers?: string[] },
+    marks?: SendingMarks,
   ): Promise<{ claimed: ClaimedPostback[]; lost: Settlement[] }> {
+    const marking = marks && marks.rows.length > 0 ? marks : undefined;
+    if (marking && !this.marksRideExchanges) {
+      throw new Error('send marks ride exchanges only where they are a column (see SendMarks)');
+    }
     const round = this.steadyRound(finished, claim);
-    if (round && finished.length === 0 && !round.claim) {
+    if (round && finished.length === 0 && !round.claim && !marking) {
       return Promise.resolve({ claimed: [], lost: [] });
     }
-    if (round && this.db.postgres) return this.exchangeInOneStatement(round);
+    if (round && this.db.postgres) return this.exchangeInOneStatement(round, marking);
     if (round && this.db.offThread) return this.exchangeOffThread(round);
     return this.db.transaction(async (manager) => {
       const lost = await this.settleIn(manager, finished);
+      if (marking) await markSendingIn(manager, marking.rows, marking.at);
       const claimed =
         claim && claim.limit > 0
           ? await this.claimIn(manager, claim.limit, claim.skipTrackers ?? [], false)
@@ -444,18 +457,23 @@ export class OutboxStore {
    * which PostgreSQL runs as a whole or not at all, each part on the same snapshot (the claim
    * takes pending rows only, never the rows being settled).
    */
-  private exchangeInOneStatement({
-    finished,
-    delivered,
-    now,
-    claim,
-  }: SteadyRound): Promise<{ claimed: ClaimedPostback[]; lost: Settlement[] }> {
+  private exchangeInOneStatement(
+    { finished, delivered, now, claim }: SteadyRound,
+    marks?: SendingMarks,
+  ): Promise<{ claimed: ClaimedPostback[]; lost: Settlement[] }> {
     return this.db.transaction(async (manager) => {
       const table = tableOf(manager, Postback);
       const columns = claimedColumns(manager).map((c) => c.databaseName);
       const params: Record<string, unknown> = {};
       const parts: string[] = [];
       const outputs: string[] = [];
+      // Rows still in flight (the flusher leaves out those settled here): no other part of
+      // the statement touches them.
+      if (marks) {
+        markStatements(table, marks.rows, marks.at, params).forEach((update, m) =>
+          parts.push(`"m${m}" AS (${update})`),
+        );
+      }
       chunks(attemptRows(finished, now)).forEach((attempts, a) => {
         const insert = insertManySql(manager, DeliveryAttempt, attempts, params, `a${a}`);
         parts.push(`"a${a}" AS (${insert})`);
@@ -481,6 +499,8 @@ export class OutboxStore {
           `SELECT ${columns.map((c) => `"c"."${c}"`).join(', ')}, "c"."due_at", NULL AS "settled_id" FROM "c"`,
         );
       }
+      // Marks alone return nothing; PostgreSQL runs every part of a WITH, read or not.
+      if (outputs.length === 0) outputs.push('SELECT NULL AS "settled_id" WHERE false');
       const rows = await rawQuery<ObjectLiteral[]>(
         manager,
         `WITH ${parts.join(', ')} ${outputs.join(' UNION ALL ')}`,
@@ -772,9 +792,9 @@ export class OutboxStore {
     return row?.state;
   }
 
-  /** Notes, before they go out, that the requests of `rows` start now (see SendMarks). */
-  markSending(rows: ClaimedPostback[]): Promise<void> {
-    return this.marks.mark(rows, this.clock.now());
+  /** Notes that the requests of `rows` started `at` (default: now; see SendMarks). */
+  markSending(rows: ClaimedPostback[], at = this.clock.now()): Promise<void> {
+    return this.marks.mark(rows, at);
   }
 
   /** Hands claimed rows that were never attempted back, due at `dueAt` (default: now). */

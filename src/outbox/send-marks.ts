@@ -1,6 +1,7 @@
+import type { EntityManager } from 'typeorm';
+
 import type { PostbackDatabase } from '../database/postback-database.js';
-import { boundStatement, placeholders, rawQuery } from '../database/raw-sql.js';
-import type { WriterStatement } from '../database/sqlite-writer-thread.js';
+import { placeholders, rawQuery } from '../database/raw-sql.js';
 import { Postback } from './postback.entity.js';
 
 /** The claimed rows a mark names: their claim, so a row taken over is not marked. */
@@ -9,15 +10,51 @@ interface Marked {
   claimToken: string | null;
 }
 
+/** Rows whose requests started at `at` (or a little later), for `OutboxStore.exchange`. */
+export interface SendingMarks {
+  rows: Marked[];
+  at: number;
+}
+
 /** Rows per UPDATE: well within every engine's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 100;
 
 /**
- * Writes `sending_at` on claimed rows just before their requests go out, each checked against
- * its claim token. A worker killed afterwards leaves the mark behind: when the lease is found
- * expired, a marked row may have reached the tracker (an attempt), an unmarked one never left
- * the worker's queue (a lost claim, see settleAbandoned). One statement per claim and hundred
- * rows; the requests wait for it, never the other way round.
+ * The UPDATEs writing `sending_at` = `now` on `rows`, each checked against its claim token (a
+ * row taken over is not marked): one per claim and hundred rows, their parameters added to
+ * `params` under names starting with `prefix`, so that they can join a larger statement.
+ */
+export function markStatements(
+  table: string,
+  rows: Marked[],
+  now: number,
+  params: Record<string, unknown>,
+  prefix = 'm',
+): string[] {
+  const texts: string[] = [];
+  params[`${prefix}At`] = now;
+  [...new Set(rows.map((r) => r.claimToken))].forEach((token, t) => {
+    const ids = rows.filter((r) => r.claimToken === token).map((r) => r.id);
+    params[`${prefix}${t}token`] = token;
+    for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+      const list = placeholders(
+        `${prefix}${t}_${i}_`,
+        ids.slice(i, i + ROWS_PER_STATEMENT),
+        params,
+      );
+      texts.push(
+        `UPDATE "${table}" SET "sending_at" = :${prefix}At WHERE "claim_token" = :${prefix}${t}token AND "id" IN (${list})`,
+      );
+    }
+  });
+  return texts;
+}
+
+/**
+ * Writes `sending_at` on claimed rows whose requests have started (see SendMarks). A worker
+ * killed afterwards leaves the mark behind: when the lease is found expired, a marked row may
+ * have reached the tracker (an attempt), an unmarked one never left the worker's queue (a lost
+ * claim, see settleAbandoned).
  */
 export async function markSending(
   db: PostbackDatabase,
@@ -25,27 +62,20 @@ export async function markSending(
   now: number,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const table = db.dataSource.getMetadata(Postback).tableName;
-  const statements: { text: string; params: Record<string, unknown> }[] = [];
-  for (const token of new Set(rows.map((r) => r.claimToken))) {
-    const ids = rows.filter((r) => r.claimToken === token).map((r) => r.id);
-    for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
-      const params: Record<string, unknown> = { sendingAt: now, token };
-      const list = placeholders('id', ids.slice(i, i + ROWS_PER_STATEMENT), params);
-      const text = `UPDATE "${table}" SET "sending_at" = :sendingAt WHERE "claim_token" = :token AND "id" IN (${list})`;
-      statements.push({ text, params });
-    }
+  await db.run((manager) => markSendingIn(manager, rows, now));
+}
+
+/** `markSending` on `manager` (a transaction's, when it runs in one). */
+export async function markSendingIn(
+  manager: EntityManager,
+  rows: Marked[],
+  now: number,
+): Promise<void> {
+  const params: Record<string, unknown> = {};
+  const table = manager.connection.getMetadata(Postback).tableName;
+  for (const text of markStatements(table, rows, now, params)) {
+    await rawQuery(manager, text, params);
   }
-  if (db.offThread) {
-    const bound: WriterStatement[] = statements.map(({ text, params }) =>
-      boundStatement(db.dataSource, text, params),
-    );
-    await db.writeOffThread(bound);
-    return;
-  }
-  await db.run(async (manager) => {
-    for (const { text, params } of statements) await rawQuery(manager, text, params);
-  });
 }
 
 /**

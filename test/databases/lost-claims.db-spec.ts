@@ -92,4 +92,22 @@ describeEachDatabase(databases, (database) => {
     );
     expect(await attempts()).toHaveLength(3);
   });
+
+  it('counts as an attempt a send whose mark rode an exchange (PostgreSQL, MySQL)', async () => {
+    const store = agent.app.get(OutboxStore);
+    if (!store.marksRideExchanges) {
+      // SQLite marks before the request, in its journal (see send-journal.ts).
+      await expect(store.exchange([], undefined, { rows: [], at: now })).resolves.toBeDefined();
+      return;
+    }
+    const claimed = await store.claimDue(10);
+    expect(claimed).toHaveLength(1);
+    // The flusher's shape: its sends went out, their marks go with the next exchange.
+    await store.exchange([], undefined, { rows: claimed, at: now - 5 });
+    expect((await row()).sendingAt).toBe(now - 5);
+    now += LEASE_MS + 1;
+    await store.claimDue(10);
+    expect(await row()).toMatchObject({ attempts: 1, lostClaims: 0 });
+    expect((await attempts()).map((a) => a.startedAt)).toEqual([now - LEASE_MS - 1 - 5]);
+  });
 });
