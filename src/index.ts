@@ -22,6 +22,7 @@ export type { PausedTracker } from './outbox/tracker-gate.js';
 export { OutboxAdminService, type OutboxSelection } from './outbox/outbox-admin.service.js';
 export { Postback, type PostbackState, type PostbackFields } from './outbox/postback.entity.js';
 export { DeliveryAttempt, type AttemptOutcome } from './outbox/delivery-attempt.entity.js';
+export { PostbackMeta } from './database/postback-meta.entity.js';
 export {
   PostbackQueryService,
   type PostbackView,

@@ -1,16 +1,19 @@
 import type { EntityManager } from 'typeorm';
 
 import { isUniqueViolation } from './postback-database.js';
+import { PostbackMeta } from './postback-meta.entity.js';
 import { rawQuery } from './raw-sql.js';
 
-/** The table of the module's own facts about its data (created by HashVisitorKeys1764400000000). */
-export const POSTBACK_META_TABLE = 'postback_meta';
+/** The meta table's name as the DataSource has it (entityPrefix included). */
+function metaTable(manager: EntityManager): string {
+  return manager.connection.getMetadata(PostbackMeta).tableName;
+}
 
 /** The value stored under `name`, or undefined. */
 export async function readMeta(manager: EntityManager, name: string): Promise<string | undefined> {
   const rows: { value: string }[] = await rawQuery(
     manager,
-    `SELECT "value" FROM "${POSTBACK_META_TABLE}" WHERE "name" = :name`,
+    `SELECT "value" FROM "${metaTable(manager)}" WHERE "name" = :name`,
     { name },
   );
   return rows[0]?.value;
@@ -30,7 +33,7 @@ export async function claimMeta(
   try {
     await rawQuery(
       manager,
-      `INSERT INTO "${POSTBACK_META_TABLE}" ("name", "value") VALUES (:name, :value)`,
+      `INSERT INTO "${metaTable(manager)}" ("name", "value") VALUES (:name, :value)`,
       { name, value },
     );
     return value;

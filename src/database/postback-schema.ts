@@ -2,6 +2,7 @@ import { Click } from '../click/click.entity.js';
 import { Conversion } from '../conversion/conversion.entity.js';
 import { DeliveryAttempt } from '../outbox/delivery-attempt.entity.js';
 import { Postback } from '../outbox/postback.entity.js';
+import { PostbackMeta } from './postback-meta.entity.js';
 import { CreatePostbackTables1764000000000 } from './migrations/1764000000000-CreatePostbackTables.js';
 import { DropClickIdIndex1764200000000 } from './migrations/1764200000000-DropClickIdIndex.js';
 import { RegistrationPerCustomer1764300000000 } from './migrations/1764300000000-RegistrationPerCustomer.js';
@@ -14,7 +15,7 @@ import { CountLostClaims1764500000000 } from './migrations/1764500000000-CountLo
  *
  * @publicApi
  */
-export const POSTBACK_ENTITIES = [Click, Conversion, Postback, DeliveryAttempt];
+export const POSTBACK_ENTITIES = [Click, Conversion, Postback, DeliveryAttempt, PostbackMeta];
 
 /**
  * The module's migrations, in order: add them to the host's DataSource `migrations`.

@@ -21,7 +21,7 @@ import { ClaimPace } from './claim-pace.js';
 import { type ClaimedPostback, OutboxStore, type Settlement } from './outbox.store.js';
 import { PostbackHttpClient } from './postback-http.client.js';
 import { PostbackSender, type SentPostback } from './postback-sender.js';
-import { CoalescedMarks } from './send-marks.js';
+import { CoalescedMarks, PendingMarks } from './send-marks.js';
 import { TrackerCircuits } from './tracker-circuits.js';
 import type { TrackerGate } from './tracker-gate.js';
 
@@ -198,9 +198,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     let exchanging: Promise<void> | undefined;
     /** Exchanges finished so far: one that lands after the sends were dispatched means a look. */
     let exchanged = 0;
-    /** Rows started whose marks wait for the next exchange (see `store.marksRideExchanges`). */
-    const unmarked: ClaimedPostback[] = [];
-    let firstUnmarkedAt = 0;
+    /** Sends whose marks wait for an exchange (see `store.marksRideExchanges`). */
+    const unmarked = new PendingMarks<ClaimedPostback>(SETTLE_DELAY_MS);
     try {
       while (!this.stopping && writeFailures < MAX_WRITE_FAILURES) {
         if (this.again && !exchanging) {
@@ -234,8 +233,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         // never left this queue.
         let marked: Promise<boolean> = SENT_UNMARKED;
         if (starting.length > 0 && this.store.marksRideExchanges) {
-          if (unmarked.length === 0) firstUnmarkedAt = now;
-          unmarked.push(...starting);
+          unmarked.add(starting, now);
         } else if (starting.length > 0) {
           marked = this.markSending(starting);
         }
@@ -291,20 +289,15 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                 inFlight === 0 ||
                 finished.length >= window / 2 ||
                 now - firstFinishedAt >= SETTLE_DELAY_MS);
+          const markDueAt = unmarked.dueAt();
           const markNow =
-            unmarked.length > 0 &&
-            (writeFailures > 0 ? now >= retryWriteAt : now - firstUnmarkedAt >= SETTLE_DELAY_MS);
+            markDueAt !== undefined && (writeFailures > 0 ? now >= retryWriteAt : now >= markDueAt);
           if (settleNow || wantClaim || markNow) {
             // Not claimed now: trackers paused by their circuit (their rows are due when it
             // may close), and crowded ones.
             const skipped = [...paused, ...crowded];
             const writing = finished.splice(0);
-            // Rows settled in this exchange need no mark.
-            const settled = new Set(writing.map((s) => s.row.id));
-            const marks = {
-              rows: unmarked.splice(0).filter((row) => !settled.has(row.id)),
-              at: firstUnmarkedAt,
-            };
+            const marks = unmarked.take(now, new Set(writing.map((s) => s.row.id)));
             exchanging = this.store
               .exchange(writing, wantClaim ? { limit, skipTrackers: skipped } : undefined, marks)
               .then(
@@ -321,10 +314,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                 (error: Error) => {
                   // Keep the outcomes and try again shortly; claim nothing more meanwhile.
                   finished.unshift(...writing);
-                  if (marks.rows.length > 0) {
-                    if (unmarked.length === 0) firstUnmarkedAt = marks.at;
-                    unmarked.unshift(...marks.rows);
-                  }
+                  if (marks) unmarked.putBack(marks);
                   writeFailures++;
                   retryWriteAt = this.clock.now() + WRITE_RETRY_DELAY_MS;
                   const what = `Could not record ${writing.length} attempt(s) (try ${writeFailures})`;
@@ -348,10 +338,8 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           exchanging
             ? undefined
             : this.untilWrite(
-                finished,
-                firstFinishedAt,
-                unmarked,
-                firstUnmarkedAt,
+                finished.length > 0 ? firstFinishedAt + SETTLE_DELAY_MS : undefined,
+                unmarked.dueAt(),
                 writeFailures > 0 ? retryWriteAt : undefined,
               ),
         );
@@ -361,11 +349,11 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       while (exchanging) await this.sleep();
       if (queue.length > 0) await this.handBack(queue.splice(0));
       // The sends still in flight may outlast the grace period: their marks go now.
-      const settling = new Set(finished.map((s) => s.row.id));
-      const stillUnmarked = unmarked.splice(0).filter((row) => !settling.has(row.id));
-      if (stillUnmarked.length > 0) {
-        await this.store.markSending(stillUnmarked, firstUnmarkedAt).catch((error: Error) => {
-          const what = `Could not mark ${stillUnmarked.length} postback(s) in flight as sending; if this worker stops before they finish, they go out again as lost claims, not attempts`;
+      const stillUnmarked = unmarked.takeAll(new Set(finished.map((s) => s.row.id)));
+      if (stillUnmarked) {
+        const { rows, at } = stillUnmarked;
+        await this.store.markSending(rows, at).catch((error: Error) => {
+          const what = `Could not mark ${rows.length} postback(s) in flight as sending; if this worker stops before they finish, they go out again as lost claims, not attempts`;
           logDatabaseError(this.logger, what, error);
         });
       }
@@ -461,25 +449,18 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * How long the drain may sleep before a write falls due: finished attempts to settle, or
-   * marks of started sends (each SETTLE_DELAY_MS after the first), or a failed write's retry.
+   * How long the drain may sleep before a write falls due: finished attempts to settle, marks
+   * of sends still out (see PendingMarks), or a failed write's retry, which holds both back.
    * Undefined: nothing to write, sleep until woken.
    */
   private untilWrite(
-    finished: Settlement[],
-    firstFinishedAt: number,
-    unmarked: ClaimedPostback[],
-    firstUnmarkedAt: number,
+    settleAt: number | undefined,
+    markAt: number | undefined,
     retryWriteAt: number | undefined,
   ): number | undefined {
-    if (finished.length === 0 && unmarked.length === 0) return undefined;
-    const now = this.clock.now();
-    if (retryWriteAt !== undefined) return Math.max(0, retryWriteAt - now);
-    const first = Math.min(
-      finished.length > 0 ? firstFinishedAt : Number.POSITIVE_INFINITY,
-      unmarked.length > 0 ? firstUnmarkedAt : Number.POSITIVE_INFINITY,
-    );
-    return Math.max(0, SETTLE_DELAY_MS - (now - first));
+    if (settleAt === undefined && markAt === undefined) return undefined;
+    const at = retryWriteAt ?? Math.min(settleAt ?? Infinity, markAt ?? Infinity);
+    return Math.max(0, at - this.clock.now());
   }
 
   /** Marks rows as sending; false when that fails: then they are not sent (see `drain`). */

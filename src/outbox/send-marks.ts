@@ -11,8 +11,8 @@ interface Marked {
 }
 
 /** Rows whose requests started at `at` (or a little later), for `OutboxStore.exchange`. */
-export interface SendingMarks {
-  rows: Marked[];
+export interface SendingMarks<T extends Marked = Marked> {
+  rows: T[];
   at: number;
 }
 
@@ -114,5 +114,57 @@ export class CoalescedMarks<T> {
     };
     writing.then(clear, clear);
     return writing;
+  }
+}
+
+/**
+ * Sends started whose marks are still to be written, where the marks ride the exchanges (see
+ * SendMarks), oldest first. A send answered within `delayMs` is settled by its own outcome
+ * and never marked: only sends out longer than that are, so a fast tracker costs no mark.
+ */
+export class PendingMarks<T extends Marked> {
+  private started: { row: T; at: number }[] = [];
+
+  constructor(private readonly delayMs: number) {}
+
+  get size(): number {
+    return this.started.length;
+  }
+
+  add(rows: T[], at: number): void {
+    for (const row of rows) this.started.push({ row, at });
+  }
+
+  /** When the oldest send still unmarked falls due for its mark; undefined: none waits. */
+  dueAt(): number | undefined {
+    return this.started.length > 0 ? this.started[0].at + this.delayMs : undefined;
+  }
+
+  /**
+   * The marks of the sends out for `delayMs` by `now`, taken from here; the sends settled
+   * by the exchange they ride (`settled`) are dropped, marked or not.
+   */
+  take(now: number, settled: Set<string>): SendingMarks<T> | undefined {
+    this.started = this.started.filter(({ row }) => !settled.has(row.id));
+    let due = 0;
+    while (due < this.started.length && this.started[due].at + this.delayMs <= now) due++;
+    return this.taken(this.started.splice(0, due));
+  }
+
+  /** Every mark still to write (at shutdown), less the sends `settled`. */
+  takeAll(settled: Set<string>): SendingMarks<T> | undefined {
+    return this.taken(this.started.splice(0).filter(({ row }) => !settled.has(row.id)));
+  }
+
+  /** Puts back marks whose write failed, to go with the next exchange. */
+  putBack(marks: SendingMarks<T>): void {
+    const back = marks.rows.map((row) => ({ row, at: marks.at }));
+    this.started = back.concat(this.started);
+  }
+
+  private taken(entries: { row: T; at: number }[]): SendingMarks<T> | undefined {
+    if (entries.length === 0) return undefined;
+    // One time for the batch: the earliest, at most `delayMs` before the others.
+    return { rows: entries.map((e) => e.row), at: entries[0].at };
   }
 }
