@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { createAgentApp } from '../src/agent/agent.app.js';
 import { loadAgentEnv } from '../src/agent/agent-env.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { PostbackDatabase } from '../src/database/postback-database.js';
 import { ConversionService, DatabaseUnavailableError } from '../src/index.js';
 import { FAST_OUTBOX, HMAC_SECRET, testTracker } from './utils/agent.js';
 import { startAgentProcess, stopAllAgentProcesses, TEST_API_KEY } from './utils/agent-process.js';
@@ -173,6 +174,22 @@ describe.each([
     expectNoTransactionOpen(module.dataSource);
     expect(committedOrders(file)).toEqual([...before, ...during, ...after].sort());
   });
+
+  it('is up again by itself once there is room, with no /health call and no write of its own', async () => {
+    // A host app without the agent's /health route, idle once the outage ends.
+    const [{ page_count: pages }] = await module.dataSource.query('PRAGMA page_count');
+    await module.dataSource.query(`PRAGMA max_page_count = ${pages}`);
+    const refused: unknown[] = [];
+    for (let i = 0; i < 20 && refused.length === 0; i++) {
+      await recordAll(module, ids(`full-${i}`, 20), refused);
+    }
+    const health = module.app.get(PostbackDatabase).writeHealth;
+    expect(health.failure).toMatchObject({ reason: expect.stringMatching(/full/) });
+
+    await module.dataSource.query('PRAGMA max_page_count = 1073741823');
+    // The module probes every Retry-After (5 s) while failing.
+    await eventually(() => health.failure === undefined, 8_000, 'the failure cleared');
+  }, 15_000);
 });
 
 /** One block of real-disk tests; skipped, with the reason printed, where the disk cannot be had. */

@@ -54,6 +54,8 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   private readonly lockWait?: SqliteLockWait;
   readonly writeHealth = new DatabaseWriteHealth();
   private probe?: Promise<void>;
+  /** Probes while writes are failing (see `keepProbing`). */
+  private probeTimer?: ReturnType<typeof setInterval>;
 
   constructor(
     readonly dataSource: DataSource,
@@ -223,6 +225,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       const classified = asUnavailable(error);
       if (noted && classified instanceof DatabaseUnavailableError) {
         this.writeHealth.failed(classified);
+        this.keepProbing(classified.retryAfterSeconds);
       }
       throw withoutStatement(classified);
     }
@@ -238,7 +241,27 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Lets the writer thread finish what it was given, then closes its connection. */
+  /**
+   * Probes every `Retry-After` while writes are failing, until one commits: an app with no
+   * `/health` route, or an idle one, would otherwise say it is failing (and log no end to the
+   * incident) until its next unit of work.
+   */
+  private keepProbing(everySeconds: number): void {
+    if (this.probeTimer) return;
+    this.probeTimer = setInterval(
+      () => {
+        if (this.writeHealth.failure) return void this.probeWrites();
+        clearInterval(this.probeTimer);
+        this.probeTimer = undefined;
+      },
+      Math.max(1, everySeconds) * 1000,
+    );
+    this.probeTimer.unref();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
     await this.exclusive(async () => {
       const writer = this.writer;
       this.writer = undefined;
