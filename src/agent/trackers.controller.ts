@@ -24,7 +24,7 @@ export class TrackersController {
   sample(@Param('name') name: string) {
     const tracker = this.options.trackers.get(name);
     if (!tracker) throw new NotFoundException(`No tracker "${name}"`);
-    const { landingUrl, request, unconfirmed } = samplePostback(tracker, tracker.preset);
+    const { landingUrl, request, notes, unconfirmed } = samplePostback(tracker, tracker.preset);
     const { redact } = secretRedactor(tracker);
     // An authorization header carries the secret (basic, bearer): redacted with the others.
     const headers = Object.fromEntries(
@@ -41,6 +41,7 @@ export class TrackersController {
         headers,
         ...(request.body !== undefined && { body: redact(request.body) }),
       },
+      notes,
       unconfirmed,
     };
   }

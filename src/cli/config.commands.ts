@@ -117,12 +117,18 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
   }
   const sample = samplePostback(resolved, tracker.preset, args.shopUrl);
   io.out(`Landing URL to give the network:\n  ${sample.landingUrl}`);
-  io.out(`\nPostback for a sample purchase (order TEST-ORDER-1, 59.97 EUR, click TEST-CLICK-1):`);
+  io.out(
+    `\nPostback for a sample purchase (order TEST-ORDER-1, customer TEST-CUSTOMER-1, 59.97 EUR, click TEST-CLICK-1):`,
+  );
   io.out(`  ${sample.request.method} ${sample.request.url}`);
   for (const [name, value] of Object.entries(sample.request.headers)) io.out(`  ${name}: ${value}`);
   if (sample.request.body) io.out(`\n  ${sample.request.body}`);
   if (tracker.signing)
     io.out('\n(The secret is applied as it will be sent: do not share this output.)');
+  if (sample.notes.length > 0) {
+    io.out('\nSet up on the network side:');
+    for (const note of sample.notes) io.out(`  - ${note}`);
+  }
   if (sample.unconfirmed.length > 0) {
     io.out('\nNot confirmed by the network documentation read; check with the network:');
     for (const fact of sample.unconfirmed) io.out(`  - ${fact}`);

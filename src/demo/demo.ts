@@ -14,7 +14,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createAgentApp } from '../agent/agent.app.js';
 import { loadAgentEnv } from '../agent/agent-env.js';
 import { verifyPostbackSignature } from '../postback/postback-signature.js';
-import { FakeTracker } from './fake-tracker.js';
+import { FakeTracker } from '../testing/index.js';
 
 const say = (text: string) => console.log(`\n▶ ${text}`);
 const show = (value: unknown) => console.log(JSON.stringify(value, null, 2));

@@ -240,3 +240,59 @@ describe('judgeAttempt with a global success pattern', () => {
     expect(outcomes).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
   });
 });
+
+describe("judgeAttempt for Dub's lead not yet ingested", () => {
+  // Dub's answer, as apps/web/lib/api/errors.ts writes a DubApiError("not_found").
+  const notIngested = (code = 'not_found') =>
+    JSON.stringify({
+      error: {
+        code,
+        message: 'Lead event not found for externalId: cust-7 and leadEventName: undefined',
+        doc_url: 'https://dub.co/docs/api-reference/errors#not-found',
+      },
+    });
+  const dub = () =>
+    resolvePostbackOptions({
+      trackers: [{ name: 'dub', preset: 'dub', signing: { type: 'bearer', secret: 'dub_k' } }],
+    }).trackers.get('dub')!;
+  const MINUTE = 60_000;
+
+  it('retries the 404 while the conversion is less than an hour old', () => {
+    const verdict = judgeAttempt(
+      { status: 404, body: notIngested(), durationMs: 5 },
+      3,
+      dub(),
+      NOW + 30 * MINUTE,
+      NOW,
+    );
+    expect(verdict.outcome).toBe('retry');
+    expect(verdict).toMatchObject({ reason: expect.stringMatching(/HTTP 404: Dub has no lead/) });
+  });
+
+  it('dead-letters it an hour after the conversion, saying why', () => {
+    const verdict = judgeAttempt(
+      { status: 404, body: notIngested(), durationMs: 5 },
+      6,
+      dub(),
+      NOW + 61 * MINUTE,
+      NOW,
+    );
+    expect(verdict).toEqual({
+      outcome: 'dead',
+      reason: expect.stringMatching(/Dub has no lead for this customer yet.*60 minutes after/),
+    });
+  });
+
+  it('dead-letters any other 404 from Dub at once (a click or link Dub does not know)', () => {
+    const body = JSON.stringify({
+      error: { code: 'not_found', message: 'Click event not found for clickId: x' },
+    });
+    const verdict = judgeAttempt({ status: 404, body, durationMs: 5 }, 1, dub(), NOW, NOW);
+    expect(verdict.outcome).toBe('dead');
+  });
+
+  it('does not read that text as "not yet" from a tracker without the preset', () => {
+    const verdict = judge({ status: 404, body: notIngested() });
+    expect(verdict.outcome).toBe('dead');
+  });
+});

@@ -1,5 +1,7 @@
 import type { ResolvedTracker } from '../resolve-postback-options.js';
 import { backoffDelay, maxRetryAgeMs, retryAfterDelay } from './backoff.js';
+import { POSTBACK_PRESETS } from '../postback/presets/index.js';
+import type { RetryableRefusal } from '../postback/presets/postback-preset.interface.js';
 import type { SendResult } from './postback-http.client.js';
 
 /** What to do with a postback after an attempt. */
@@ -17,7 +19,8 @@ const RETRYABLE_STATUS = new Set([408, 425, 429]);
  * schedule (or after `Retry-After`, capped); a refusal (any other 4xx, or a body without the
  * success marker) is dead once `permanentFailureAttempts` is reached. A retry past the last
  * attempt, or past the max age counted from `createdAt` (the conversion's acceptance), is
- * dead, with the last reason.
+ * dead, with the last reason. A refusal the tracker's preset lists as "not yet" (`notYet`) is
+ * retried like a 5xx until its own bound, then dead.
  */
 export function judgeAttempt(
   result: SendResult,
@@ -27,8 +30,22 @@ export function judgeAttempt(
   createdAt = now,
 ): DeliveryVerdict {
   const retry = tracker.retry;
-  const verdict = classify(result, tracker);
+  let verdict = classify(result, tracker);
   if (verdict.outcome === 'delivered') return verdict;
+  const notYet = verdict.outcome === 'dead' ? notYetRefusal(result, tracker) : undefined;
+  if (notYet) {
+    const reason = `HTTP ${result.status}: ${notYet.why}`;
+    if (now - createdAt >= notYet.forMs) {
+      return {
+        outcome: 'dead',
+        reason: `${reason}, still ${duration(notYet.forMs)} after the conversion; replay it once that is fixed`,
+      };
+    }
+    verdict = {
+      outcome: 'retry',
+      reason: `${reason}; retried until ${duration(notYet.forMs)} after the conversion`,
+    };
+  }
   if (verdict.outcome === 'dead' && attempt >= retry.permanentFailureAttempts) return verdict;
   if (attempt >= retry.maxAttempts) {
     return {
@@ -89,6 +106,14 @@ function classify(result: SendResult, tracker: ResolvedTracker): Classification 
     return { outcome: 'dead', reason: `HTTP ${status}: the tracker refused the postback` };
   }
   return { outcome: 'retry', reason: `HTTP ${status}` };
+}
+
+/** The preset's "not yet" refusal this answer is, if any (Dub's 404 for a lead not yet ingested). */
+function notYetRefusal(result: SendResult, tracker: ResolvedTracker): RetryableRefusal | undefined {
+  const rules = tracker.preset ? POSTBACK_PRESETS.get(tracker.preset)?.notYet : undefined;
+  return rules?.find(
+    (rule) => rule.status === result.status && bodyMatches(result.body ?? '', rule.bodyMatch),
+  );
 }
 
 function bodyMatches(body: string, marker: string | RegExp): boolean {

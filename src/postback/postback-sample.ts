@@ -8,6 +8,9 @@ import { POSTBACK_PRESETS } from './presets/index.js';
 export const SAMPLE_CONVERSION = {
   clickId: 'TEST-CLICK-1',
   orderId: 'TEST-ORDER-1',
+  // Networks that key conversions by customer (Dub's customerExternalId) refuse a request
+  // without one: the sample carries every field a conversion can.
+  customerId: 'TEST-CUSTOMER-1',
   amount: '59.97',
   currency: 'EUR',
 } as const;
@@ -17,6 +20,8 @@ export interface PostbackSample {
   landingUrl: string;
   /** The exact postback a sample purchase would produce. */
   request: PostbackRequest;
+  /** What the merchant must set up on the network's side (documented by the network). */
+  notes: string[];
   /** What the reference could not confirm about this preset. */
   unconfirmed: string[];
 }
@@ -43,6 +48,7 @@ export function samplePostback(
     conversionId: '00000000-0000-4000-8000-000000000001',
     occurredAt: now,
     orderId: SAMPLE_CONVERSION.orderId,
+    customerId: SAMPLE_CONVERSION.customerId,
     amount: SAMPLE_CONVERSION.amount,
     currency: SAMPLE_CONVERSION.currency,
     ...(payout && { payout: payout.amount, payoutCurrency: payout.currency }),
@@ -56,6 +62,7 @@ export function samplePostback(
   return {
     landingUrl,
     request: buildPostbackRequest(tracker, fields, '00000000-0000-4000-8000-000000000002', now),
+    notes: definition?.notes ?? [],
     unconfirmed: definition?.unconfirmed ?? [],
   };
 }

@@ -52,6 +52,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     unconfirmed: [
       'the amount key "p" (seen only in public code samples)',
       'the event ID per event type ("e")',
+      "CAKE's answer to a postback: any 2xx counts as delivered (CAKE documents answers for posted leads only, not for p.ashx postbacks), so a refusal answered 200 is not seen; check CAKE's conversion report after a test",
     ],
     source: 'support.getcake.com "How to Implement Server-to-Server Tracking Using a Postback URL"',
   },
@@ -117,9 +118,11 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     },
     placeholders: { workspace: 'your Scaleo workspace (the scaletrk.com subdomain)' },
     defaults: { goal_id: '1', status: 'approved' },
-    // Status changes go to their own endpoint.
+    // Status changes go to their own endpoint, which picks the conversion by Scaleo's
+    // transaction ID (which the shop never learns) or by click ID plus goal: without the goal
+    // it changes the click's last conversion of the offer's default goal.
     reversalUrl:
-      'https://{{workspace}}.scaletrk.com/track/conv-change?click_id={click_id}&conv_status={status}&adv_order_id={order_id}',
+      'https://{{workspace}}.scaletrk.com/track/conv-change?click_id={click_id}&goal_id={goal_id}&conv_status={status}&adv_order_id={order_id}',
     eventValues: {
       refund: { status: 'rejected' },
       chargeback: { status: 'rejected' },
@@ -127,8 +130,11 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     },
     reversals: true,
     token: { param: 'token', required: true },
-    unconfirmed: ['the parameters of /track/conv-change (only the endpoint is documented)'],
-    source: 'help.scaleo.io "Ultimate Postbacks", "Advertiser Security Token for Postback"',
+    notes: [
+      "a reversal changes the click's LAST conversion with the goal_id it carries: give refunds, chargebacks and cancellations the purchase's goal_id (values.goal_id, or eventValues.<reversal>.goal_id when the purchase has its own), and with Multiple Conversions on, a refund of an earlier order on the same click changes the latest one",
+    ],
+    source:
+      'help.scaleo.io "Ultimate Postbacks" (484: conv-change selects by Transaction ID, or by click ID + goal_id/goal_alias), "Advertiser Security Token for Postback"',
   },
   {
     name: 'offer18',
@@ -148,8 +154,11 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     unconfirmed: [
       'payout and currency keys',
       'the event token: "sale" is a stand-in for the one the network gives you',
+      'the token travels as the auth_token query parameter: Offer18\'s postback log refuses with "auth_token mismatch" when the advertiser\'s postback token is on, but the parameter list read does not show it',
+      "Offer18's answer: refusals (auth_token mismatch, IP not in Whitelist, Cleared due to Multi Conversion) show in its Advertiser Postback Logs; whether they come with a non-2xx status is not documented",
     ],
-    source: 'offer18.gitbook.io "In-depth Postback Integration Guide"; knowledgebase.offer18.com',
+    source:
+      'offer18.gitbook.io "In-depth Postback Integration Guide"; knowledgebase.offer18.com "What are different status in Advertiser Postback logs?"',
   },
   {
     name: 'awin',
@@ -230,7 +239,10 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     clickParams: ['dub_id'],
     // Dub's Track API: a lead (/track/lead) for a registration, a sale (/track/sale) for a
     // purchase, both keyed by the shop's customer ID, the sale's amount an integer in minor
-    // units. Authenticated with an API key (bearer) that has the conversions.write scope.
+    // units. Authenticated with a workspace API key (bearer) of an owner or member; the
+    // track routes need Dub's Business plan. Leads go with mode "wait": in Dub's default
+    // ("async") the lead is ingested after the answer, and a sale right behind it meets
+    // 404 "Lead event not found" (dubinc/dub apps/web/lib/api/conversions/track-lead.ts).
     postback: {
       url: 'https://api.dub.co/track/{dub_track}',
       method: 'POST',
@@ -242,23 +254,40 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
         amount: '{amount_minor}',
         currency: '{currency}',
         invoiceId: '{order_id}',
+        mode: '{dub_mode}',
       },
       jsonNumbers: ['amount'],
     },
     placeholders: {},
     eventValues: {
       purchase: { dub_track: 'sale', dub_event_name: 'Purchase' },
-      registration: { dub_track: 'lead', dub_event_name: 'Sign up' },
+      registration: { dub_track: 'lead', dub_event_name: 'Sign up', dub_mode: 'wait' },
     },
-    auth: { type: 'bearer', secret: 'API key with the conversions.write scope' },
+    auth: {
+      type: 'bearer',
+      secret: "API key (a workspace key made by an owner or member; Dub's Business plan)",
+    },
+    // A sale whose lead Dub has not ingested yet (a lead sent in "async" mode, by this shop
+    // or another integration) is refused with 404 until it is: retried, for an hour.
+    notYet: [
+      {
+        status: 404,
+        bodyMatch: /"message"\s*:\s*"Lead event (?:data )?not found\b/,
+        forMs: 60 * 60 * 1000,
+        why: 'Dub has no lead for this customer yet (Dub records leads asynchronously unless asked to wait)',
+      },
+    ],
     events: ['purchase', 'registration'],
     unconfirmed: [
       "every event needs the shop's customer ID (customerExternalId): a guest purchase without one is refused by Dub and dead-lettered",
       'a sale carries the click ID too, which Dub documents for a "direct sale" without a prior lead',
       'the event names ("Purchase", "Sign up"): set eventValues.<type>.dub_event_name to yours',
     ],
+    notes: [
+      'Dub dedupes a sale on its invoiceId (the order ID) and a lead on customer + event name, each for 7 days: a replay within them is answered as a success without recording anything new',
+    ],
     source:
-      'dub.co docs: conversions quickstart, direct sale, api-reference track-sale; github.com/dubinc/dub PRs #2157, #2828',
+      'dub.co docs: conversions quickstart, direct sale, api-reference track-sale; github.com/dubinc/dub PRs #2157, #2828; apps/web/lib/api/conversions/track-lead.ts, track-sale.ts',
   },
   {
     name: 'post-affiliate-pro',

@@ -44,6 +44,11 @@ export interface PostbackPreset {
    * whole answer (or its first field), never a substring an error message could quote.
    */
   successBodyMatch?: RegExp;
+  /**
+   * Refusals the network documents as "not yet" rather than "never": retried on the backoff
+   * schedule until `forMs` after the conversion was accepted, then dead with `why`.
+   */
+  notYet?: RetryableRefusal[];
   /** Event types the network takes postbacks for. @default every type */
   events?: string[];
   /** The network takes refunds, chargebacks and cancellations (through `eventValues` codes). */
@@ -55,8 +60,20 @@ export interface PostbackPreset {
    * parameter), by name; the template uses them like any other `{macro}`.
    */
   computed?: Record<string, (fields: PostbackFields) => string | undefined>;
+  /** What the merchant must set up on the network's side for the postbacks to count. */
+  notes?: string[];
   /** Facts the reference marks unconfirmed; shown by the builder and in the README. */
   unconfirmed?: string[];
   /** Where the facts come from. */
   source: string;
+}
+
+/** A refusal that means "try again later", for a bounded time (see `PostbackPreset.notYet`). */
+export interface RetryableRefusal {
+  status: number;
+  /** Anchored on what the network writes, never a substring a value could smuggle in. */
+  bodyMatch: RegExp;
+  forMs: number;
+  /** What the refusal means, for the attempt log and the dead letter. */
+  why: string;
 }

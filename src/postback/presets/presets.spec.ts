@@ -243,10 +243,12 @@ describe('presets', () => {
       sentAt,
     );
     expect(lead.url).toBe('https://api.dub.co/track/lead');
+    // Recorded before Dub answers, so a sale right behind it finds its lead.
     expect(JSON.parse(lead.body!)).toEqual({
       clickId: CLICK,
       eventName: 'Sign up',
       customerExternalId: 'cust-7',
+      mode: 'wait',
     });
     expect(tracker.events).toEqual(new Set(['purchase', 'registration']));
   });
@@ -299,27 +301,52 @@ describe('presets', () => {
     },
   );
 
-  it('sends Scaleo reversals to its status-change endpoint', () => {
+  // conv-change picks the conversion by Scaleo's transaction ID, or by click ID + goal: the
+  // goal of the purchase, or it changes the click's last conversion of the default goal.
+  it("sends Scaleo reversals to its status-change endpoint, with the purchase's goal", () => {
     const options = resolvePostbackOptions({
       trackers: [
         {
           name: 'net',
           preset: 'scaleo',
-          values: { workspace: 'acme' },
+          values: { workspace: 'acme', goal_id: '1673' },
           reversals: true,
           signing: { type: 'token', secret: TOKEN },
         },
       ],
     });
-    const request = buildPostbackRequest(
-      options.trackers.get('net')!,
-      { ...FIELDS, eventType: 'refund' },
+    const tracker = options.trackers.get('net')!;
+    const purchase = buildPostbackRequest(tracker, FIELDS, 'e', 0);
+    const refund = buildPostbackRequest(tracker, { ...FIELDS, eventType: 'refund' }, 'e', 0);
+    expect(refund.url).toBe(
+      `https://acme.scaletrk.com/track/conv-change?click_id=${ENCODED_CLICK}&goal_id=1673&conv_status=rejected&adv_order_id=ORDER-1&token=tok3n`,
+    );
+    expect(new URL(refund.url).searchParams.get('goal_id')).toBe(
+      new URL(purchase.url).searchParams.get('goal_id'),
+    );
+  });
+
+  it('sends RedTrack the conversion type under the name the account defines, case and all', () => {
+    const options = resolvePostbackOptions({
+      trackers: [
+        {
+          name: 'net',
+          preset: 'redtrack',
+          values: DOMAIN,
+          eventValues: { purchase: { conversion_type: 'Purchase' } },
+        },
+      ],
+    });
+    const tracker = options.trackers.get('net')!;
+    const purchase = buildPostbackRequest(tracker, FIELDS, 'e', 0);
+    const registration = buildPostbackRequest(
+      tracker,
+      { ...FIELDS, eventType: 'registration' },
       'e',
       0,
     );
-    expect(request.url).toBe(
-      `https://acme.scaletrk.com/track/conv-change?click_id=${ENCODED_CLICK}&conv_status=rejected&adv_order_id=ORDER-1&token=tok3n`,
-    );
+    expect(new URL(purchase.url).searchParams.get('type')).toBe('Purchase');
+    expect(new URL(registration.url).searchParams.get('type')).toBe('registration');
   });
 
   it.each([

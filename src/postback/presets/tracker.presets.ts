@@ -22,13 +22,19 @@ export const TRACKER_PRESETS: PostbackPreset[] = [
     clickParams: ['clickid'],
     clickMacro: '{clickid}',
     postback: {
-      url: 'https://{{tracking_domain}}/postback?clickid={click_id}&sum={payout}&type={event_type}&rdtk_event_id={order_id}',
+      url: 'https://{{tracking_domain}}/postback?clickid={click_id}&sum={payout}&type={conversion_type}&rdtk_event_id={order_id}',
     },
     placeholders: { tracking_domain: 'your RedTrack tracking domain' },
-    unconfirmed: [
-      'the payout key "sum" and the conversion-type key "type" are not confirmed by the docs read',
+    // RedTrack counts a conversion type only under a name defined in the account, spelt
+    // exactly (case-sensitive): the event type by default, eventValues.<type>.conversion_type
+    // for the account's own name ("Purchase").
+    computed: { conversion_type: (fields) => fields.eventType },
+    notes: [
+      "define each conversion type in RedTrack (Tools → Conversion tracking → Conversion type) under exactly the name sent, case-sensitive: the event type (purchase, registration) unless eventValues.<type>.conversion_type gives the account's name",
     ],
-    source: 'help.redtrack.io "Dynamic parameters: clickid", "Conversion types and statuses"',
+    unconfirmed: ['the payout key "sum" is not confirmed by the docs read'],
+    source:
+      'help.redtrack.io "Dynamic parameters: clickid", "Conversion types and statuses" ("The fields are case-sensitive"; &type=<conversion type>)',
   },
   {
     name: 'keitaro',
