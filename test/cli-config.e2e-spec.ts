@@ -35,6 +35,7 @@ trackers:
   - name: b
     preset: everflow
     values: { tracking_domain: trk.example.com }
+    currency: USD
   - name: c
     clickParams: [c]
     postback: { url: "http://tracker.example/pb?c={click_id}&p={payuot}" }
@@ -90,6 +91,21 @@ trackers:
     expect(output).toContain('https://your-shop.example/?transaction_id={transaction_id}');
     expect(output).toContain(
       'GET https://acme.go2cloud.org/aff_lsr?offer_id=7&transaction_id=TEST-CLICK-1&amount=59.97&adv_sub=TEST-ORDER-1&security_token=tune-secret',
+    );
+  });
+
+  it("asks for the offer's currency of a network that has no currency parameter", async () => {
+    const args = ['build', '--preset', 'everflow', '--value', 'tracking_domain=trk.example.com'];
+    const without = await cli([...args, '--value', 'nid=42']);
+    expect(without.code).toBe(1);
+    expect(without.output).toContain("reads amounts in the offer's currency");
+    const { code, output } = await cli([...args, '--value', 'nid=42', '--currency', 'USD']);
+    expect(code).toBe(0);
+    expect(output).toContain(
+      '(order TEST-ORDER-1, customer TEST-CUSTOMER-1, 59.97 USD, click TEST-CLICK-1)',
+    );
+    expect(output).toContain(
+      'GET https://trk.example.com/?nid=42&transaction_id=TEST-CLICK-1&amount=59.97&order_id=TEST-ORDER-1',
     );
   });
 

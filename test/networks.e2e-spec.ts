@@ -1,7 +1,7 @@
 import request from 'supertest';
 
 import { FakeTracker } from '../src/demo/fake-tracker.js';
-import type { TrackerOptions } from '../src/index.js';
+import { Postback, type TrackerOptions } from '../src/index.js';
 import { startAgent, type TestAgent } from './utils/agent.js';
 import { eventually, tempDir } from './utils/sqlite.js';
 
@@ -35,6 +35,8 @@ describe('several networks in one shop', () => {
           url: `${networks.everflow.url()}?transaction_id={click_id}&amount={amount}&order_id={order_id}`,
         },
         signing: { type: 'token', param: 'verification_token', secret: 'ef-secret' },
+        // No currency parameter: the amount is read in the offer's currency.
+        currency: 'EUR',
       },
       // Lands as awc, goes back as cks: the postback names the field its own way.
       {
@@ -123,6 +125,31 @@ describe('several networks in one shop', () => {
     expect(networks.awin.received.map((r) => r.url)).toEqual([
       '/postback?cks=1001_1403695822_abc&ref=ORDER-2',
     ]);
+  });
+
+  it('dead-letters a postback in another currency than the one the receiver reads, saying why', async () => {
+    await api()
+      .post('/v1/clicks')
+      .send({ landingUrl: 'https://shop.example/?transaction_id=EF-USD', sessionKey: 'v-usd' })
+      .expect(200);
+    const { postbackId } = (
+      await api()
+        .post('/v1/events')
+        .send({
+          type: 'purchase',
+          orderId: 'ORDER-USD',
+          amount: '20.00',
+          currency: 'USD',
+          sessionKey: 'v-usd',
+        })
+        .expect(202)
+    ).body as { postbackId: string };
+    const row = () => agent.db.run((m) => m.findOneByOrFail(Postback, { id: postbackId }));
+    await eventually(async () => (await row()).state === 'dead', 10_000, 'a dead letter');
+    expect((await row()).lastError).toMatch(
+      /cannot build the postback: the amount is 20\.00 USD, and tracker "everflow" reads every amount in EUR/,
+    );
+    expect(networks.everflow.received).toHaveLength(0);
   });
 
   it('shows what a tracker would be sent, secrets redacted', async () => {

@@ -6,7 +6,7 @@ import {
 } from '../agent/agent-config.loader.js';
 import type { SigningOptions, TrackerOptions } from '../interfaces/index.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
-import { samplePostback } from '../postback/postback-sample.js';
+import { samplePostback, SAMPLE_CONVERSION } from '../postback/postback-sample.js';
 import { POSTBACK_PRESETS } from '../postback/presets/index.js';
 import { resolvePostbackOptions } from '../resolve-postback-options.js';
 
@@ -53,6 +53,8 @@ export interface BuildArgs {
   username?: string;
   clickParam?: string;
   shopUrl?: string;
+  /** The one currency the network reads amounts in (Everflow's offer currency). */
+  currency?: string;
 }
 
 /**
@@ -96,6 +98,7 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
       preset: args.preset,
       values,
       ...(args.clickParam && { clickParams: [args.clickParam] }),
+      ...(args.currency && { currency: args.currency }),
       ...(secret && { signing: signingFor(args.preset, secret, args.username) }),
     };
   } else {
@@ -117,8 +120,9 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
   }
   const sample = samplePostback(resolved, tracker.preset, args.shopUrl);
   io.out(`Landing URL to give the network:\n  ${sample.landingUrl}`);
+  const currency = resolved.currency ?? SAMPLE_CONVERSION.currency;
   io.out(
-    `\nPostback for a sample purchase (order TEST-ORDER-1, customer TEST-CUSTOMER-1, 59.97 EUR, click TEST-CLICK-1):`,
+    `\nPostback for a sample purchase (order TEST-ORDER-1, customer TEST-CUSTOMER-1, ${SAMPLE_CONVERSION.amount} ${currency}, click TEST-CLICK-1):`,
   );
   io.out(`  ${sample.request.method} ${sample.request.url}`);
   for (const [name, value] of Object.entries(sample.request.headers)) io.out(`  ${name}: ${value}`);

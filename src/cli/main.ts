@@ -25,7 +25,7 @@ const USAGE = `usage:
   nestjs-postback outbox replay (--id ID ... | --tracker NAME | --all) [--state dead|cancelled]
   nestjs-postback outbox cancel (--id ID ... | --tracker NAME | --all)
   nestjs-postback outbox purge --older-than-days N
-  nestjs-postback build --preset NAME [--value name=value ...] [--token-env VAR [--username NAME]] [--click-param P] [--shop-url URL]
+  nestjs-postback build --preset NAME [--value name=value ...] [--token-env VAR [--username NAME]] [--click-param P] [--currency CODE] [--shop-url URL]
   nestjs-postback build --config FILE [--tracker NAME]
   nestjs-postback validate [--config FILE]`;
 
@@ -54,6 +54,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       username: { type: 'string' },
       'click-param': { type: 'string' },
       'shop-url': { type: 'string' },
+      currency: { type: 'string' },
     },
   });
   const [group, command] = positionals;
@@ -70,6 +71,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         username: values.username,
         clickParam: values['click-param'],
         shopUrl: values['shop-url'],
+        currency: values.currency,
       },
       io,
     );

@@ -1,32 +1,29 @@
 import Big from 'big.js';
 
+import { ISO_4217_MINOR_UNITS } from './iso-4217.js';
+
 // Every money value in the module is a decimal string; big.js does the arithmetic, because
 // binary floats cannot hold most decimal fractions (0.1 + 0.2 is 0.30000000000000004) and a
 // commission computed through them can round to the wrong cent.
 const DECIMAL = /^\d{1,15}(\.\d{1,8})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
-// The ISO 4217 codes this Node.js build knows (Intl itself would format any three letters).
-const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
-
-// Building an Intl.NumberFormat costs tens of microseconds, and every amount of every event
-// needs its currency's digits (validation, normalisation, commission) several times. Only
-// known codes are kept, so the cache cannot grow with what callers send.
-const DIGITS = new Map<string, number>();
-
-/** Digits after the decimal point of a currency's minor unit (2 for EUR, 0 for JPY, 3 for BHD). */
+/**
+ * Digits after the decimal point of a currency's minor unit (2 for EUR, 0 for JPY, 3 for BHD),
+ * from the ISO 4217 table the module ships, never from the host's ICU. Throws for a code that
+ * table lacks: every caller has validated the code first.
+ */
 export function currencyDigits(currency: string): number {
-  let digits = DIGITS.get(currency);
+  const digits = ISO_4217_MINOR_UNITS.get(currency);
   if (digits === undefined) {
-    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-      .maximumFractionDigits as number;
-    if (KNOWN_CURRENCIES.has(currency)) DIGITS.set(currency, digits);
+    throw new Error(`${currency} is not an active ISO 4217 currency with a minor unit`);
   }
   return digits;
 }
 
+/** An active ISO 4217 code in capitals, from the module's own table (`iso-4217.ts`). */
 export function isCurrencyCode(value: string): boolean {
-  return CURRENCY.test(value) && KNOWN_CURRENCIES.has(value);
+  return CURRENCY.test(value) && ISO_4217_MINOR_UNITS.has(value);
 }
 
 /** A non-negative decimal string of at most 15 integer and 8 fraction digits. */
@@ -43,8 +40,10 @@ export function amountProblem(amount: string, currency: string): string | undefi
   if (!isDecimalString(amount)) {
     return 'must be a non-negative decimal string such as "19.99"';
   }
+  // An unknown currency is its own problem, reported where the currency is checked.
+  const digits = ISO_4217_MINOR_UNITS.get(currency);
+  if (digits === undefined) return undefined;
   const fraction = amount.split('.')[1] ?? '';
-  const digits = currencyDigits(currency);
   if (fraction.replace(/0+$/, '').length > digits) {
     return `has more decimals than ${currency} allows (${digits})`;
   }

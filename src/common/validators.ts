@@ -52,7 +52,7 @@ export function IsAmount(currencyProperty: string, options?: ValidationOptions):
     const currency = (object as Record<string, unknown>)[currencyProperty];
     const text = typeof value === 'number' ? String(value) : value;
     if (text.startsWith('-')) return 'must not be negative';
-    return amountProblem(text, isCurrencyCode(String(currency)) ? String(currency) : 'XXX');
+    return amountProblem(text, String(currency));
   };
   return (target, propertyName) =>
     registerDecorator({

@@ -98,6 +98,24 @@ export interface TrackerOptions {
    */
   commission?: Record<string, CommissionRule>;
 
+  /**
+   * How the receiver counts `{amount_minor}` and `{payout_minor}`: `'iso4217'`, the ISO 4217
+   * exponent (59.97 EUR is 5997, 1.005 BHD 1005), or `'dub'`, Dub's rule (hundredths of every
+   * currency but Dub's zero-decimal list: 1.005 BHD is 100.5, 1000 ISK 100000). Where the
+   * receiver's unit is larger than ISO's, the amount is rounded half up to it (1.005 BHD: 101).
+   * @default the preset's rule (`'dub'` for Dub), else 'iso4217'
+   */
+  minorUnits?: 'iso4217' | 'dub';
+
+  /**
+   * The one currency the receiver reads amounts in, for a receiver that takes no currency
+   * parameter (Everflow: the offer's currency, which its preset requires you to name). Amounts
+   * are not converted: a postback whose amount or payout is in another currency is dead-lettered,
+   * saying so, rather than reported as a wrong number.
+   * @default any currency (the receiver is told it)
+   */
+  currency?: string;
+
   /** How the tracker can tell the postback came from this shop. @default none */
   signing?: SigningOptions;
 

@@ -190,6 +190,8 @@ export function resolveTracker(
     reversalUrl,
     body,
     jsonNumbers,
+    minorUnits: tracker.minorUnits ?? 'iso4217',
+    currency: tracker.currency,
     values,
     eventValues,
     computed,

@@ -1,6 +1,7 @@
 import type { RouteInfo } from '@nestjs/common/interfaces/index.js';
 import type { Request } from 'express';
 
+import type { MinorUnitRule } from '../common/minor-units.js';
 import type { Clock } from '../common/clock.js';
 import { isReversal } from '../conversion/dto/conversion-event.dto.js';
 import type { CommissionRule, SigningOptions } from '../interfaces/index.js';
@@ -21,6 +22,10 @@ export interface ResolvedTracker {
   /** Where reversals go, when not to `url`. */
   reversalUrl?: UrlTemplate;
   body: Record<string, TemplatePart[]>;
+  /** How the receiver counts `{amount_minor}` and `{payout_minor}`. */
+  minorUnits: MinorUnitRule;
+  /** The one currency the receiver reads amounts in, when it takes no currency parameter. */
+  currency?: string;
   /** JSON body fields sent as numbers (`postback.jsonNumbers`). */
   jsonNumbers: ReadonlySet<string>;
   values: Record<string, string>;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { MINOR_UNIT_RULES } from '../common/minor-units.js';
+import { isCurrencyCode } from '../common/money.js';
 import { CLICK_ID_COLUMN_LENGTH } from '../postback.constants.js';
 import { commissionRuleSchema } from './commission.schema.js';
 import { BUILT_IN_MACROS } from './macros.js';
@@ -64,6 +66,13 @@ export const trackerSchema = strictOptions({
   reversals: z.boolean().optional(),
   reversalPostbackUrl: z.string().optional(),
   commission: z.record(z.string(), commissionRuleSchema).optional(),
+  minorUnits: z.enum(MINOR_UNIT_RULES).optional(),
+  currency: z
+    .string()
+    .refine(isCurrencyCode, {
+      error: 'must be an ISO 4217 currency code in capitals, such as "USD"',
+    })
+    .optional(),
   signing: signingSchema.optional(),
   attributionWindowDays: z.number().positive().optional(),
   successBodyMatch: z

@@ -1,5 +1,5 @@
 import { isReversal } from '../conversion/dto/conversion-event.dto.js';
-import { Big, currencyDigits } from '../common/money.js';
+import { toMinorUnits } from '../common/minor-units.js';
 import type { SigningOptions } from '../interfaces/index.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
 import type { ResolvedTracker } from '../resolve-postback-options.js';
@@ -43,11 +43,16 @@ export function macroValues(
     : {};
   return (name) => {
     if (name.startsWith('sub.')) return fields.sub?.[name.slice(4)];
+    if (tracker.currency !== undefined && Object.hasOwn(MONEY_MACROS, name)) {
+      inReceiverCurrency(tracker, fields, MONEY_MACROS[name]);
+    }
     if (Object.hasOwn(builtIn, name)) return builtIn[name];
     // Formatted only when a template asks for them (a Date per postback adds up at speed).
     if (name === 'timestamp') return String(Math.floor(fields.occurredAt / 1000));
-    if (name === 'amount_minor') return minorUnits(fields.amount, fields.currency);
-    if (name === 'payout_minor') return minorUnits(fields.payout, fields.payoutCurrency);
+    if (name === 'amount_minor') return minorUnits(tracker, fields.amount, fields.currency);
+    if (name === 'payout_minor') {
+      return minorUnits(tracker, fields.payout, fields.payoutCurrency);
+    }
     if (name === 'occurred_at') return new Date(fields.occurredAt).toISOString();
     if (Object.hasOwn(forEvent, name)) return forEvent[name];
     if (Object.hasOwn(tracker.computed, name)) return tracker.computed[name](fields);
@@ -164,13 +169,41 @@ export function basicCredentials(signing: { username: string; secret: string }):
   return Buffer.from(`${signing.username}:${signing.secret}`, 'utf8').toString('base64');
 }
 
+/** The money macros, and which of the fields' amounts each one renders. */
+const MONEY_MACROS: Record<string, 'amount' | 'payout'> = {
+  amount: 'amount',
+  amount_minor: 'amount',
+  payout: 'payout',
+  payout_minor: 'payout',
+};
+
 /**
- * An amount in its currency's minor units, as an integer string (59.97 EUR is "5997", 1437 JPY
- * "1437", 1.005 BHD "1005"): exact, the amount having no more decimals than the currency has.
+ * Throws, so the postback is dead-lettered with the reason, when a receiver that reads every
+ * amount in one currency (`currency`) would get one in another: it has no way to know, and
+ * would record a wrong number (1437 JPY as 1437 USD).
  */
-function minorUnits(amount: string | undefined, currency: string | undefined): string | undefined {
+function inReceiverCurrency(
+  tracker: ResolvedTracker,
+  fields: PostbackFields,
+  which: 'amount' | 'payout',
+): void {
+  const [value, currency] =
+    which === 'amount' ? [fields.amount, fields.currency] : [fields.payout, fields.payoutCurrency];
+  if (value === undefined || currency === tracker.currency) return;
+  throw new Error(
+    `the ${which} is ${value} ${currency}, and tracker "${tracker.name}" reads every amount in ${tracker.currency} ` +
+      `(currency: '${tracker.currency}'), with no way to be told another currency: record the event in ${tracker.currency}`,
+  );
+}
+
+/** An amount in the receiver's minor units (`minorUnits`), as an integer string. */
+function minorUnits(
+  tracker: ResolvedTracker,
+  amount: string | undefined,
+  currency: string | undefined,
+): string | undefined {
   if (amount === undefined || currency === undefined) return undefined;
-  return new Big(amount).times(new Big(10).pow(currencyDigits(currency))).toFixed(0);
+  return toMinorUnits(amount, currency, tracker.minorUnits);
 }
 
 /** A JSON number's text as this module sends one: decimal, at most 15 digits, exact as a double. */

@@ -22,6 +22,8 @@ function trackerOn(preset: PostbackPreset): TrackerOptions {
     preset: preset.name,
     values,
     ...(signing && { signing }),
+    // A network that reads amounts in a currency of its own needs it named (see amountsIn).
+    ...(preset.amountsIn && { currency: 'EUR' }),
     commission: { purchase: { percent: '10' } },
   };
 }

@@ -40,8 +40,10 @@ export function samplePostback(
   const definition = preset ? POSTBACK_PRESETS.get(preset) : undefined;
   const eventType =
     tracker.events && !tracker.events.has('purchase') ? [...tracker.events][0] : 'purchase';
+  // In the one currency a receiver without a currency parameter reads (Everflow's offer's).
+  const order = { ...SAMPLE_CONVERSION, currency: tracker.currency ?? SAMPLE_CONVERSION.currency };
   const rule = tracker.commission[eventType] ?? tracker.commission['*'];
-  const payout = rule ? computeCommission(rule, SAMPLE_CONVERSION) : undefined;
+  const payout = rule ? computeCommission(rule, order) : undefined;
   const fields: PostbackFields = {
     clickId: SAMPLE_CONVERSION.clickId,
     eventType,
@@ -50,7 +52,7 @@ export function samplePostback(
     orderId: SAMPLE_CONVERSION.orderId,
     customerId: SAMPLE_CONVERSION.customerId,
     amount: SAMPLE_CONVERSION.amount,
-    currency: SAMPLE_CONVERSION.currency,
+    currency: order.currency,
     ...(payout && { payout: payout.amount, payoutCurrency: payout.currency }),
   };
   const landing = new URL(shopUrl);

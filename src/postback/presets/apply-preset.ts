@@ -32,6 +32,12 @@ export function applyPreset(
         `signing: { type: '${type}', ${username ? `username: <${username}>, ` : ''}secret: <${secret}> } (the secret from the environment)`,
     );
   }
+  if (preset.amountsIn && tracker.currency === undefined) {
+    problem(
+      `${preset.title} takes no currency parameter and reads amounts in ${preset.amountsIn}: ` +
+        `name it, e.g. currency: 'USD'; postbacks in any other currency are then dead-lettered, not reported as a wrong number`,
+    );
+  }
   // With the merchant's own template, the general check (a status for each reversal) applies.
   const ownTemplate = tracker.postback !== undefined || tracker.reversalPostbackUrl !== undefined;
   if (tracker.reversals && !preset.reversals && !ownTemplate) {
@@ -47,6 +53,7 @@ export function applyPreset(
     clickParams: preset.clickParams,
     successBodyMatch: preset.successBodyMatch,
     events: preset.events,
+    minorUnits: preset.minorUnits,
     ...definedOnly(tracker),
     postback: tracker.postback ?? preset.postback,
     reversalPostbackUrl: tracker.reversalPostbackUrl ?? preset.reversalUrl,

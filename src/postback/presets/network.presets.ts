@@ -14,9 +14,11 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     },
     placeholders: { tracking_domain: 'your Everflow tracking domain', nid: 'your network ID' },
     token: { param: 'verification_token', required: false },
-    unconfirmed: ['the currency parameter'],
+    // Advertiser postbacks have no currency parameter: the amount is "formatted based on the
+    // offer currency". The tracker names that currency, and an order in another is refused.
+    amountsIn: "the offer's currency",
     source:
-      'helpdesk.everflow.io "Getting Started – Advertiser Server Postbacks"; developers.everflow.io',
+      'helpdesk.everflow.io "Getting Started – Advertiser Server Postbacks" (amount in the offer currency, no currency parameter); developers.everflow.io',
   },
   {
     name: 'tune',
@@ -87,7 +89,8 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     role: 'network',
     clickParams: ['click_id'],
     postback: {
-      url: 'https://{{tracking_domain}}/acquisition?click_id={click_id}&txn_id={order_id}&sale_amount={amount}&revenue={payout}&currency={currency}&status={status}',
+      // `currency` is "Currency of the payout" (revenue), so it is the payout's, not the order's.
+      url: 'https://{{tracking_domain}}/acquisition?click_id={click_id}&txn_id={order_id}&sale_amount={amount}&revenue={payout}&currency={payout_currency}&status={status}',
     },
     placeholders: {
       tracking_domain: 'your Trackier tracking domain (<network>.<trackier-domain>)',
@@ -103,7 +106,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     unconfirmed: [
       'the security token parameter name',
       'the click-ID macro name on the network side',
-      'whether currency applies to revenue as well as to sale_amount',
+      "the currency of sale_amount (sent in the order currency; currency names the payout's, and without a commission it is left out)",
       'reversals: the status mapping, and whether a second postback on the click is refused as DUPLICATE_CLICK_ID unless multiple conversions are enabled',
     ],
     source: 'help.trackier.com "Key Parameters for Setting Up Advertiser Postback"',
@@ -238,11 +241,12 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     role: 'network',
     clickParams: ['dub_id'],
     // Dub's Track API: a lead (/track/lead) for a registration, a sale (/track/sale) for a
-    // purchase, both keyed by the shop's customer ID, the sale's amount an integer in minor
-    // units. Authenticated with a workspace API key (bearer) of an owner or member; the
-    // track routes need Dub's Business plan. Leads go with mode "wait": in Dub's default
-    // ("async") the lead is ingested after the answer, and a sale right behind it meets
-    // 404 "Lead event not found" (dubinc/dub apps/web/lib/api/conversions/track-lead.ts).
+    // purchase, both keyed by the shop's customer ID, the sale's amount an integer in Dub's
+    // minor units (hundredths of every currency but Dub's zero-decimal list). Authenticated
+    // with a workspace API key (bearer) of an owner or member; the track routes need Dub's
+    // Business plan. Leads go with mode "wait": in Dub's default ("async") the lead is
+    // ingested after the answer, and a sale right behind it meets 404 "Lead event not found"
+    // (dubinc/dub apps/web/lib/api/conversions/track-lead.ts).
     postback: {
       url: 'https://api.dub.co/track/{dub_track}',
       method: 'POST',
@@ -258,6 +262,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
       },
       jsonNumbers: ['amount'],
     },
+    minorUnits: 'dub',
     placeholders: {},
     eventValues: {
       purchase: { dub_track: 'sale', dub_event_name: 'Purchase' },

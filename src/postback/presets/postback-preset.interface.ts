@@ -1,3 +1,4 @@
+import type { MinorUnitRule } from '../../common/minor-units.js';
 import type { PostbackTemplateOptions } from '../../interfaces/index.js';
 import type { PostbackFields } from '../../outbox/postback.entity.js';
 
@@ -62,6 +63,17 @@ export interface PostbackPreset {
   computed?: Record<string, (fields: PostbackFields) => string | undefined>;
   /** What the merchant must set up on the network's side for the postbacks to count. */
   notes?: string[];
+  /**
+   * The rule the network counts `{amount_minor}`/`{payout_minor}` by, when the template sends
+   * minor units (the tracker's `minorUnits` may override it). @default 'iso4217'
+   */
+  minorUnits?: MinorUnitRule;
+  /**
+   * The network takes no currency parameter and reads amounts in a currency of its own, said
+   * here ("the offer's currency"): the tracker must name it (`currency`), and postbacks in any
+   * other currency are dead-lettered rather than reported as wrong numbers.
+   */
+  amountsIn?: string;
   /** Facts the reference marks unconfirmed; shown by the builder and in the README. */
   unconfirmed?: string[];
   /** Where the facts come from. */

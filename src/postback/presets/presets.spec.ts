@@ -31,6 +31,8 @@ function render(preset: string, values: Record<string, string>, withToken = fals
         preset,
         values,
         ...(withToken && { signing: { type: 'token' as const, secret: TOKEN } }),
+        // Everflow reads amounts in the offer's currency, which the tracker must name.
+        ...(preset === 'everflow' && { currency: FIELDS.currency }),
       },
     ],
   });
@@ -108,7 +110,7 @@ const GOLDEN: [string, Record<string, string>, boolean, string][] = [
     'trackier',
     DOMAIN,
     true,
-    `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&sale_amount=59.97&revenue=4.50&currency=EUR&status=approved&security_token=tok3n`,
+    `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&sale_amount=59.97&revenue=4.50&currency=USD&status=approved&security_token=tok3n`,
   ],
   [
     'scaleo',
