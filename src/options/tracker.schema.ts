@@ -23,10 +23,11 @@ const values = z.record(valueName, z.string());
 
 /** A tracker's `postback`: see `PostbackTemplateOptions`. */
 export const postbackTemplateSchema = strictOptions({
-  url: z.string(),
+  url: z.string().optional(),
   method: z.enum(['GET', 'POST']).optional(),
   format: z.enum(['form', 'json']).optional(),
-  body: z.record(z.string(), z.string()).optional(),
+  // null leaves out a field a preset sends (the merge is in applyPreset).
+  body: z.record(z.string(), z.string().nullable()).optional(),
   jsonNumbers: z.array(z.string()).optional(),
 });
 
