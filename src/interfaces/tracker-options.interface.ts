@@ -29,6 +29,16 @@ export interface TrackerOptions {
   subParams?: string[];
 
   /**
+   * Read a raw `+` in this tracker's landing parameters (click and sub-parameters) as a space,
+   * as HTML forms, Express and `URLSearchParams` do. Set `false` for a network whose click IDs
+   * contain `+` and reach the landing unencoded: `?cid=a+b` is then captured as `a+b`.
+   * Percent-escapes are decoded either way (`%2B` is `+`, `%20` a space), in the capture
+   * middleware and in the agent's `POST /v1/clicks` alike.
+   * @default true
+   */
+  landingPlusAsSpace?: boolean;
+
+  /**
    * Longest click ID accepted, in characters. Longer values are refused at capture
    * (and logged), never truncated: a truncated click ID would credit nobody.
    * @default 255 (at most 512, the column size)

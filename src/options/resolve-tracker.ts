@@ -187,6 +187,7 @@ export function resolveTracker(
     preset: tracker.preset,
     clickParams,
     subParams,
+    landingPlusAsSpace: tracker.landingPlusAsSpace ?? true,
     maxClickIdLength: tracker.maxClickIdLength ?? DEFAULT_MAX_CLICK_ID_LENGTH,
     clickIdPattern,
     method,

@@ -44,6 +44,7 @@ export const trackerSchema = strictOptions({
     .min(1, { error: 'must name at least one landing-page query parameter' })
     .optional(),
   subParams: z.array(paramName).optional(),
+  landingPlusAsSpace: z.boolean().optional(),
   maxClickIdLength: z
     .number()
     .int()
