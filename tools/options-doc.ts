@@ -119,6 +119,8 @@ function typeText(schema: Schema, inner = false): string {
     }
     case 'union':
       return (def.options as Schema[]).map((option) => typeText(option, true)).join(' | ');
+    case 'nullable':
+      return `${typeText(def.innerType as Schema, inner)} | null`;
     case 'custom':
       return (z.globalRegistry.get(unwrap(schema))?.type as string | undefined) ?? 'custom';
     default:

@@ -41,12 +41,16 @@ export function landingClicks(
   reader: LandingQueryReader,
   trackers: Iterable<ResolvedTracker>,
 ): LandingClicks {
-  const query = reader.read(target); // only the parameters the trackers name
-  if (query === undefined) return NONE;
+  const spaced = reader.read(target); // only the parameters the trackers name
+  // Read again, `+` kept, only when some tracker asks for it (landingPlusAsSpace: false).
+  const literalPlus = reader.readsLiteralPlus ? reader.read(target, false) : undefined;
+  if (spaced === undefined && literalPlus === undefined) return NONE;
   let chosen: ExtractedClick | undefined;
   // Allocated on the first problem only: every landing comes here.
   let problems: string[] | undefined;
   for (const tracker of trackers) {
+    const query = tracker.landingPlusAsSpace ? spaced : literalPlus;
+    if (query === undefined) continue;
     let param: string | undefined;
     for (const name of tracker.clickParams) {
       if (query[name] !== undefined) {

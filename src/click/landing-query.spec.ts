@@ -53,3 +53,38 @@ describe('LandingQueryReader', () => {
     expect({ ...reader.read('/l?utm_source=a&cid=c&gclid=g') }).toEqual({ cid: 'c' });
   });
 });
+
+describe('LandingQueryReader for a tracker with landingPlusAsSpace: false', () => {
+  const { trackers: mixed } = resolvePostbackOptions({
+    trackers: [
+      {
+        name: 'forms',
+        clickParams: ['fcid'],
+        postback: { url: 'https://t.example/pb?c={click_id}' },
+      },
+      {
+        name: 'pluses',
+        clickParams: ['pcid'],
+        subParams: ['sub'],
+        landingPlusAsSpace: false,
+        postback: { url: 'https://t.example/pb?c={click_id}&s={sub.sub}' },
+      },
+    ],
+  });
+  const mixedReader = new LandingQueryReader(mixed.values());
+  const URL = '/l?fcid=a+b%20c%2Bd&pcid=a+b%20c%2Bd&sub=x+y&p%2Bcid=n';
+
+  it('keeps a raw + of its parameters, decoding percent-escapes as usual', () => {
+    expect(mixedReader.readsLiteralPlus).toBe(true);
+    expect({ ...mixedReader.read(URL, false) }).toEqual({ pcid: 'a+b c+d', sub: 'x+y' });
+  });
+
+  it('reads the other trackers’ parameters as forms do, and only those', () => {
+    expect({ ...mixedReader.read(URL) }).toEqual({ fcid: 'a b c+d' });
+  });
+
+  it('reads nothing apart when no tracker asks for it', () => {
+    expect(reader.readsLiteralPlus).toBe(false);
+    expect(reader.read('/l?cid=a+b', false)).toBeUndefined();
+  });
+});

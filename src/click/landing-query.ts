@@ -14,7 +14,8 @@ export type LandingQuery = Record<string, string | string[]>;
  * default ("simple") query parser gives them: `+` is a space, percent-escapes are decoded
  * (a malformed one as `querystring` decodes it), and a name given twice is an array. A name
  * is matched literally: `sub[1]` is the parameter named `sub[1]`, whatever query parser the
- * application uses.
+ * application uses. The parameters of trackers with `landingPlusAsSpace: false` are read
+ * apart, with `+` kept (`read(url, false)`), so two trackers may read one name each their way.
  */
 export class LandingQueryReader {
   /**
@@ -23,18 +24,31 @@ export class LandingQueryReader {
    * first be looked up in V8's table of internalized strings; on the landing path that store
    * was most of this reader's time (91 of its 107 samples in a bench profile).
    */
-  private readonly names: Map<string, string>;
+  private readonly names = new Map<string, string>();
+  /** The same, of the trackers that keep a raw `+` (`landingPlusAsSpace: false`). */
+  private readonly literalPlusNames = new Map<string, string>();
 
   constructor(trackers: Iterable<ResolvedTracker>) {
-    this.names = new Map();
     for (const tracker of trackers) {
-      for (const name of tracker.clickParams) this.names.set(name, name);
-      for (const name of tracker.subParams) this.names.set(name, name);
+      const names = tracker.landingPlusAsSpace ? this.names : this.literalPlusNames;
+      for (const name of tracker.clickParams) names.set(name, name);
+      for (const name of tracker.subParams) names.set(name, name);
     }
   }
 
-  /** The wanted parameters of `url` (a request target); undefined when it has none of them. */
-  read(url: string): LandingQuery | undefined {
+  /** True when some tracker reads its parameters with `+` kept. */
+  get readsLiteralPlus(): boolean {
+    return this.literalPlusNames.size > 0;
+  }
+
+  /**
+   * The wanted parameters of `url` (a request target); undefined when it has none of them.
+   * With `plusAsSpace` false, those of the trackers that keep `+`, decoded so.
+   */
+  read(url: string, plusAsSpace = true): LandingQuery | undefined {
+    const names = plusAsSpace ? this.names : this.literalPlusNames;
+    if (names.size === 0) return undefined;
+    const decode = plusAsSpace ? decodeForm : decodePercent;
     const question = url.indexOf('?');
     if (question < 0) return undefined;
     let end = url.indexOf('#', question);
@@ -45,7 +59,7 @@ export class LandingQueryReader {
       if (amp < 0 || amp > end) amp = end;
       let eq = url.indexOf('=', start);
       if (eq < 0 || eq > amp) eq = amp;
-      const name = this.names.get(decode(url.slice(start, eq)));
+      const name = names.get(decode(url.slice(start, eq)));
       if (name !== undefined) {
         const value = eq < amp ? decode(url.slice(eq + 1, amp)) : '';
         query ??= Object.create(null) as LandingQuery;
@@ -64,7 +78,12 @@ export class LandingQueryReader {
 }
 
 /** As `querystring.parse` decodes a name or a value. */
-function decode(raw: string): string {
+function decodeForm(raw: string): string {
   if (raw.includes('+')) raw = raw.replace(/\+/g, ' ');
+  return decodePercent(raw);
+}
+
+/** Percent-escapes only (RFC 3986): a `+` stays a `+`. */
+function decodePercent(raw: string): string {
   return raw.includes('%') ? unescape(raw) : raw;
 }

@@ -29,6 +29,16 @@ export interface TrackerOptions {
   subParams?: string[];
 
   /**
+   * Read a raw `+` in this tracker's landing parameters (click and sub-parameters) as a space,
+   * as HTML forms, Express and `URLSearchParams` do. Set `false` for a network whose click IDs
+   * contain `+` and reach the landing unencoded: `?cid=a+b` is then captured as `a+b`.
+   * Percent-escapes are decoded either way (`%2B` is `+`, `%20` a space), in the capture
+   * middleware and in the agent's `POST /v1/clicks` alike.
+   * @default true
+   */
+  landingPlusAsSpace?: boolean;
+
+  /**
    * Longest click ID accepted, in characters. Longer values are refused at capture
    * (and logged), never truncated: a truncated click ID would credit nobody.
    * @default 255 (at most 512, the column size)
@@ -44,11 +54,17 @@ export interface TrackerOptions {
   /**
    * A built-in network or tracker (`'voluum'`, `'everflow'`, `'keitaro'`…; see the README's
    * preset list): its click parameters, postback template, token parameter and success rule.
-   * Anything else given here overrides the preset's.
+   * What is given here overrides the preset field by field: `postback` key by key (its `body`
+   * field by field, `null` leaving out one the preset sends), `values` and `eventValues` key by
+   * key; a list (`clickParams`, `events`, `postback.jsonNumbers`), a text or a `signing` replaces
+   * the preset's whole.
    */
   preset?: string;
 
-  /** How the postback is sent. Required unless a preset gives it. */
+  /**
+   * How the postback is sent. Required unless a preset gives it; with a preset, only the keys
+   * given here replace the preset's (`postback: { url }` keeps its method, format and body).
+   */
   postback?: PostbackTemplateOptions;
 
   /**
@@ -153,9 +169,11 @@ export interface TrackerOptions {
 export interface PostbackTemplateOptions {
   /**
    * URL template, e.g. `https://tracker.example/postback?cid={click_id}&payout={payout}`.
-   * Macros may stand in the path and in query values, never in the scheme, host or port.
+   * Macros may stand in the path and in query values, never in the scheme, host or port; the
+   * template's own text is percent-encoded (RFC 3986) where its place requires, `%XX` escapes
+   * kept. Required unless a preset gives it.
    */
-  url: string;
+  url?: string;
 
   /** @default 'GET' */
   method?: 'GET' | 'POST';
@@ -165,14 +183,17 @@ export interface PostbackTemplateOptions {
 
   /**
    * Body fields for POST, each a template like `'{click_id}'`. A field whose template is a
-   * single macro with no value is left out.
+   * single macro with no value is left out. Over a preset, the fields given are added to the
+   * preset's or replace them one by one, and a field set to `null` is not sent.
    * @default {}
    */
-  body?: Record<string, string>;
+  body?: Record<string, string | null>;
   /**
    * Body fields sent as JSON numbers rather than strings, for APIs that want them typed
    * (Dub's `amount`, with `{amount_minor}`). The rendered value must be a decimal number of at
    * most 15 digits, or the attempt fails, saying so. Only with method POST and format json.
+   * Over a preset, replaces the preset's list; left out, the preset's stays (less the fields
+   * `body` sets to `null`).
    * @default []
    */
   jsonNumbers?: string[];

@@ -34,21 +34,20 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * subParams, placeholders, credentials over plain HTTP, reversals.
  */
 export function resolveTracker(
-  tracker: TrackerOptions,
+  own: TrackerOptions,
   outboxRetry: ResolvedRetry,
   defaultConcurrency: number,
   problem: (text: string) => void,
 ): ResolvedTracker | undefined {
   const found: string[] = [];
   const counted = (text: string) => found.push(text);
-  const raw = tracker;
-  const applied = applyPreset(tracker, counted);
-  if (!applied) {
+  const raw = own;
+  const tracker = applyPreset(own, counted);
+  if (!tracker) {
     // An unknown preset: everything else would only be follow-on noise.
     found.forEach(problem);
     return undefined;
   }
-  tracker = applied;
   const clickParams = tracker.clickParams ?? [];
   if (clickParams.length === 0) {
     counted('clickParams must name at least one landing-page query parameter');
@@ -90,7 +89,7 @@ export function resolveTracker(
   let url: UrlTemplate | undefined;
   let templateFailed = false;
   const body: Record<string, TemplatePart[]> = {};
-  if (!postback) {
+  if (postback?.url === undefined) {
     counted('postback.url is required (or a preset that gives one)');
   } else {
     try {
@@ -109,7 +108,13 @@ export function resolveTracker(
     }
   }
   if (method === 'GET' && Object.keys(body).length > 0) {
-    counted('postback.body is only sent with method POST');
+    // Said with the fields, which may all be the preset's: a GET would send none of them.
+    const fields = Object.keys(body).join(', ');
+    counted(
+      raw.preset && raw.postback?.method === 'GET'
+        ? `postback.method GET would leave out the body of preset "${raw.preset}" (${fields}): keep POST, or set each field to null`
+        : `postback.body (${fields}) is only sent with method POST`,
+    );
   }
   const jsonNumbers = new Set(postback?.jsonNumbers ?? []);
   if (jsonNumbers.size > 0 && (method !== 'POST' || format !== 'json')) {
@@ -140,7 +145,7 @@ export function resolveTracker(
     if (problemText) counted(problemText);
   }
   // Only over templates that all parsed: a broken one would make every value look unused.
-  if (postback && !templateFailed) {
+  if (postback?.url !== undefined && !templateFailed) {
     const placeholders = [postback.url, ...Object.values(postback.body ?? {})]
       .concat(tracker.reversalPostbackUrl ?? [])
       .flatMap(placeholdersOf);
@@ -182,6 +187,7 @@ export function resolveTracker(
     preset: tracker.preset,
     clickParams,
     subParams,
+    landingPlusAsSpace: tracker.landingPlusAsSpace ?? true,
     maxClickIdLength: tracker.maxClickIdLength ?? DEFAULT_MAX_CLICK_ID_LENGTH,
     clickIdPattern,
     method,

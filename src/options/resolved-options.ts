@@ -14,6 +14,8 @@ export interface ResolvedTracker {
   preset?: string;
   clickParams: string[];
   subParams: string[];
+  /** A raw `+` in a landing parameter is a space (form decoding); false keeps it a `+`. */
+  landingPlusAsSpace: boolean;
   maxClickIdLength: number;
   clickIdPattern?: RegExp;
   method: 'GET' | 'POST';

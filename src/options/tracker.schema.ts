@@ -25,10 +25,11 @@ const values = z.record(valueName, z.string());
 
 /** A tracker's `postback`: see `PostbackTemplateOptions`. */
 export const postbackTemplateSchema = strictOptions({
-  url: z.string(),
+  url: z.string().optional(),
   method: z.enum(['GET', 'POST']).optional(),
   format: z.enum(['form', 'json']).optional(),
-  body: z.record(z.string(), z.string()).optional(),
+  // null leaves out a field a preset sends (the merge is in applyPreset).
+  body: z.record(z.string(), z.string().nullable()).optional(),
   jsonNumbers: z.array(z.string()).optional(),
 });
 
@@ -45,6 +46,7 @@ export const trackerSchema = strictOptions({
     .min(1, { error: 'must name at least one landing-page query parameter' })
     .optional(),
   subParams: z.array(paramName).optional(),
+  landingPlusAsSpace: z.boolean().optional(),
   maxClickIdLength: z
     .number()
     .int()

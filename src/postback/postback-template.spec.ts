@@ -68,7 +68,10 @@ describe('parseUrlTemplate', () => {
   it.each([
     ['a macro in the host', 'https://{sub.host}.example/pb?cid={click_id}'],
     ['a fragment', 'https://tracker.example/pb?cid={click_id}#top'],
-    ['a space', 'https://tracker.example/pb?cid={click_id}&goal=big sale'],
+    ['a newline', 'https://tracker.example/pb?cid={click_id}\n'],
+    ['a tab', 'https://tracker.example/pb?cid={click_id}&goal=big\tsale'],
+    ['a trailing space', 'https://tracker.example/pb?cid={click_id} '],
+    ['a space in the host', 'https://tracker .example/pb?cid={click_id}'],
     ['a relative URL', '/pb?cid={click_id}'],
     ['another scheme', 'ftp://tracker.example/pb'],
   ])('refuses %s', (_label, url) => {
@@ -93,6 +96,81 @@ describe('parseUrlTemplate', () => {
 
   it('refuses a host that does not parse', () => {
     expect(() => parseUrlTemplate('https://tracker.example:99999/pb')).toThrow();
+  });
+});
+
+describe('literal text of a URL template', () => {
+  // [template, what goes out]: the template's own text made RFC 3986, macro values aside.
+  const GOLDEN: [string, string, string][] = [
+    [
+      '| and ^',
+      'https://t.example/a|b^c?x=1|2^3&cid={click_id}',
+      'https://t.example/a%7Cb%5Ec?x=1%7C2%5E3&cid=C1',
+    ],
+    [
+      'spaces',
+      'https://t.example/my path/?note=big sale&cid={click_id}',
+      'https://t.example/my%20path/?note=big%20sale&cid=C1',
+    ],
+    [
+      'non-ASCII',
+      'https://t.example/café/{click_id}?city=Zürich&e=😀',
+      'https://t.example/caf%C3%A9/C1?city=Z%C3%BCrich&e=%F0%9F%98%80',
+    ],
+    [
+      'a % that starts no escape',
+      'https://t.example/5%?rate=5%&x=%zz&y=%4&cid={click_id}',
+      'https://t.example/5%25?rate=5%25&x=%25zz&y=%254&cid=C1',
+    ],
+    [
+      'existing escapes, kept as written',
+      'https://t.example/a%20b?note=big%20sale&s=%2f%2B&cid={click_id}',
+      'https://t.example/a%20b?note=big%20sale&s=%2f%2B&cid=C1',
+    ],
+    [
+      'characters no URL component allows',
+      'https://t.example/q"<>`\\[]?v="<>`\\[]&cid={click_id}',
+      'https://t.example/q%22%3C%3E%60%5C%5B%5D?v=%22%3C%3E%60%5C%5B%5D&cid=C1',
+    ],
+    [
+      "the URL's structure and sub-delimiters",
+      "https://u:p@t.example:8443/a/b;v=1,2/x:y@z!$'()*+?k=a=b&d=/p?q&s=!$()*+,;:@&cid={click_id}",
+      "https://u:p@t.example:8443/a/b;v=1,2/x:y@z!$'()*+?k=a=b&d=/p?q&s=!$()*+,;:@&cid=C1",
+    ],
+    [
+      "' in the query (WHATWG URL encodes it there)",
+      "https://t.example/it's?v=it's&cid={click_id}",
+      "https://t.example/it's?v=it%27s&cid=C1",
+    ],
+    [
+      'an encoded parameter name',
+      'https://t.example/pb?sub|1=x&sub 2={click_id}',
+      'https://t.example/pb?sub%7C1=x&sub%202=C1',
+    ],
+    [
+      'a non-ASCII host (its punycode)',
+      'https://bücher.example/pb?cid={click_id}',
+      'https://xn--bcher-kva.example/pb?cid=C1',
+    ],
+  ];
+
+  it.each(GOLDEN)('encodes %s', (_label, template, expected) => {
+    expect(render(template, { click_id: 'C1' })).toBe(expected);
+  });
+
+  it.each(GOLDEN)('sends %s exactly as rendered (no change by WHATWG URL)', (_l, template) => {
+    const rendered = render(template, { click_id: 'C1' });
+    expect(new URL(rendered).href).toBe(rendered);
+  });
+
+  it('reads back as the literal text it was written as', () => {
+    const url = new URL(render('https://t.example/pb?note=a|b c^é 5%&ok=%41', {}));
+    expect(url.searchParams.get('note')).toBe('a|b c^é 5%');
+    expect(url.searchParams.get('ok')).toBe('A');
+  });
+
+  it('refuses a lone surrogate', () => {
+    expect(() => parseUrlTemplate('https://t.example/pb?x=\ud800')).toThrow(/lone UTF-16/);
   });
 });
 

@@ -4,6 +4,8 @@
  * Compiling splits the URL into origin, path and query pairs, so that rendering can encode
  * every value for exactly the place it lands in: a click ID holding `&`, `=`, `#` or spaces is
  * percent-encoded into one query value and can never add a parameter or cut the URL short.
+ * The template's own literal text is made valid RFC 3986 once, at compile time (see
+ * `encodeLiteral`), so what is rendered is byte for byte what an HTTP client sends.
  */
 
 export type TemplatePart = { literal: string } | { macro: string };
@@ -56,15 +58,25 @@ export function parseParts(text: string): TemplatePart[] {
 }
 
 export function parseUrlTemplate(url: string): UrlTemplate {
-  const match = /^(https?:\/\/[^/?#{}\s]+)([^#\s]*)$/i.exec(url);
-  if (!match) {
+  // A control character (a pasted newline, a tab) or whitespace at either end is a mistake,
+  // never text to send: encoded, it would silently become part of a value.
+  if (/[\u0000-\u001f\u007f]/.test(url) || url.trim() !== url) {
     throw new TemplateSyntaxError(
-      `"${url}" must be an absolute http(s) URL with no macro in the host, no fragment and no spaces`,
+      `"${url}" must not hold control characters or start or end with whitespace`,
     );
   }
-  const [, origin, rest] = match;
+  const match = /^(https?:\/\/[^/?#{}\s]+)((?:[/?][^#]*)?)$/i.exec(url);
+  if (!match) {
+    throw new TemplateSyntaxError(
+      `"${url}" must be an absolute http(s) URL with no macro in the host and no fragment`,
+    );
+  }
+  const [, written, rest] = match;
   // Reject hosts that do not parse (bad ports, empty host) now rather than at send time.
-  new URL(origin);
+  const parsed = new URL(written);
+  // A non-ASCII host goes out as its punycode (what an HTTP client sends); an ASCII one stays
+  // as written (userinfo and an explicit port included).
+  const origin = /[^\x00-\x7f]/.test(written) ? parsed.href.replace(/\/$/, '') : written;
   const queryStart = rest.indexOf('?');
   const pathText = queryStart === -1 ? rest : rest.slice(0, queryStart);
   const queryText = queryStart === -1 ? '' : rest.slice(queryStart + 1);
@@ -77,9 +89,58 @@ export function parseUrlTemplate(url: string): UrlTemplate {
       if (key.includes('{') || key.includes('}')) {
         throw new TemplateSyntaxError(`a query parameter name cannot be a macro ("${pair}")`);
       }
-      return { key, value: parseParts(eq === -1 ? '' : pair.slice(eq + 1)) };
+      return {
+        key: encodeLiteral(key, QUERY_KEEP),
+        value: encodeLiterals(parseParts(eq === -1 ? '' : pair.slice(eq + 1)), QUERY_KEEP),
+      };
     });
-  return { origin, path: parseParts(pathText), query };
+  return { origin, path: encodeLiterals(parseParts(pathText), PATH_KEEP), query };
+}
+
+/**
+ * What a literal keeps as written, by URL component (RFC 3986 §3.3 pchar and "/"; §3.4 adds
+ * "?"). Everything else is percent-encoded as UTF-8. In the query `'` is encoded too: WHATWG
+ * URL (and so axios) encodes it there, and the request must be what was rendered and signed.
+ */
+const PATH_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
+const QUERY_KEEP = /[A-Za-z0-9\-._~!$&()*+,;=:@/?]/;
+
+/**
+ * A template's literal text as valid RFC 3986 for its component: `|`, `^`, spaces, non-ASCII
+ * and the like percent-encoded, as macro values are; a valid `%XX` escape kept as written (the
+ * merchant encoded it already), and a `%` not starting one encoded as `%25`. The component's
+ * delimiters (`/`, `?`, `&`, `=`) are kept: they are the URL's structure.
+ */
+export function encodeLiteral(text: string, keep: RegExp): string {
+  let encoded = '';
+  for (let i = 0; i < text.length;) {
+    const char = String.fromCodePoint(text.codePointAt(i)!);
+    if (char === '%' && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
+      encoded += text.slice(i, i + 3);
+      i += 3;
+      continue;
+    }
+    if (keep.test(char)) {
+      encoded += char;
+    } else {
+      try {
+        encoded += encodeURIComponent(char).replace(
+          /[!'()*]/g,
+          (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+        );
+      } catch {
+        throw new TemplateSyntaxError(`"${text}" holds a lone UTF-16 surrogate`);
+      }
+    }
+    i += char.length;
+  }
+  return encoded;
+}
+
+function encodeLiterals(parts: TemplatePart[], keep: RegExp): TemplatePart[] {
+  return parts.map((part) =>
+    'literal' in part ? { literal: encodeLiteral(part.literal, keep) } : part,
+  );
 }
 
 export function macrosOf(parts: TemplatePart[]): string[] {

@@ -1,17 +1,30 @@
-import type { TrackerOptions } from '../../interfaces/index.js';
+import type { PostbackTemplateOptions, TrackerOptions } from '../../interfaces/index.js';
+import type { PostbackPreset } from './postback-preset.interface.js';
 import { POSTBACK_PRESETS } from './index.js';
 
+/** A postback template with a preset's fields merged in: no `null` (left-out) body field. */
+export type AppliedTemplate = Omit<PostbackTemplateOptions, 'body'> & {
+  body?: Record<string, string>;
+};
+
+/** A tracker's options with its preset's under them (see `applyPreset`). */
+export type AppliedTracker = Omit<TrackerOptions, 'postback'> & { postback?: AppliedTemplate };
+
 /**
- * A tracker's options with its preset's filled in under them: the merchant's own fields win,
- * `values` and `eventValues` are merged over the preset's defaults, and a token signing gets
- * the network's token parameter unless the merchant names another. Undefined for an unknown
- * preset (the problem says which exist).
+ * A tracker's options with its preset's filled in under them, field by field: `postback` key by
+ * key (its `body` field by field, a `null` field left out), `values` and `eventValues` key by
+ * key; a list, a text, a RegExp or `signing` replaces the preset's whole (merging two lists of
+ * click parameters or event types, or two signings, would make one neither side meant). A
+ * token signing gets the network's token parameter unless the merchant names another.
+ * Undefined for an unknown preset (the problem says which exist).
  */
 export function applyPreset(
   tracker: TrackerOptions,
   problem: (text: string) => void,
-): TrackerOptions | undefined {
-  if (tracker.preset === undefined) return tracker;
+): AppliedTracker | undefined {
+  if (tracker.preset === undefined) {
+    return { ...tracker, postback: tracker.postback && mergeTemplate(undefined, tracker.postback) };
+  }
   const preset = POSTBACK_PRESETS.get(tracker.preset);
   if (!preset) {
     problem(
@@ -38,11 +51,19 @@ export function applyPreset(
         `name it, e.g. currency: 'USD'; postbacks in any other currency are then dead-lettered, not reported as a wrong number`,
     );
   }
-  // With the merchant's own template, the general check (a status for each reversal) applies.
-  const ownTemplate = tracker.postback !== undefined || tracker.reversalPostbackUrl !== undefined;
-  if (tracker.reversals && !preset.reversals && !ownTemplate) {
+  // With the merchant's own URL, the general check (a status for each reversal) applies.
+  const ownUrl = tracker.postback?.url !== undefined;
+  if (tracker.reversals && !preset.reversals && !ownUrl && !tracker.reversalPostbackUrl) {
     problem(
       `${preset.title} documents no reversal postback: leave reversals off, or give your own template`,
+    );
+  }
+  // A postback moved to another host (staging, self-hosted) would still send its reversals to
+  // the preset's status-change endpoint.
+  if (tracker.reversals && preset.reversalUrl && ownUrl && !tracker.reversalPostbackUrl) {
+    problem(
+      `postback.url replaces ${preset.title}'s, but reversals would still go to the preset's ` +
+        `reversal endpoint ${preset.reversalUrl}: set reversalPostbackUrl too`,
     );
   }
   const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };
@@ -55,7 +76,7 @@ export function applyPreset(
     events: preset.events,
     minorUnits: preset.minorUnits,
     ...definedOnly(tracker),
-    postback: tracker.postback ?? preset.postback,
+    postback: mergeTemplate(preset.postback, tracker.postback),
     reversalPostbackUrl: tracker.reversalPostbackUrl ?? preset.reversalUrl,
     values: { ...preset.defaults, ...tracker.values },
     eventValues,
@@ -63,7 +84,31 @@ export function applyPreset(
       signing?.type === 'token' && signing.param === undefined && preset.token?.param
         ? { ...signing, param: preset.token.param }
         : signing,
-  } as TrackerOptions;
+  } as AppliedTracker;
+}
+
+/**
+ * The merchant's `postback` over the preset's: each key given replaces the preset's, `body`
+ * field by field (`null` drops one). `jsonNumbers` given replaces the preset's list; left out,
+ * the preset's stays for the body fields still sent, so dropping Dub's `amount` does not leave
+ * a number rule for a field that no longer exists.
+ */
+function mergeTemplate(
+  preset: PostbackPreset['postback'] | undefined,
+  own: PostbackTemplateOptions | undefined,
+): AppliedTemplate {
+  const merged = { ...preset, ...definedOnly(own ?? {}) };
+  const body: Record<string, string> = {};
+  for (const [field, template] of Object.entries({ ...preset?.body, ...own?.body })) {
+    if (template !== null) body[field] = template;
+  }
+  const jsonNumbers =
+    own?.jsonNumbers ?? preset?.jsonNumbers?.filter((field) => Object.hasOwn(body, field));
+  return {
+    ...merged,
+    body: preset?.body !== undefined || own?.body !== undefined ? body : undefined,
+    jsonNumbers,
+  };
 }
 
 /** What a preset's `{{placeholder}}` is, for error messages. */

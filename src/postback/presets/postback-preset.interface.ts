@@ -22,7 +22,7 @@ export interface PostbackPreset {
    */
   clickMacro?: string;
   /** `{{placeholder}}`s are filled from the tracker's `values`; `{macro}`s at send time. */
-  postback: PostbackTemplateOptions;
+  postback: PostbackTemplateOptions & { url: string; body?: Record<string, string> };
   /** Values the merchant must give (`values.<name>`), with what each one is. */
   placeholders: Record<string, string>;
   /** Values with a sensible default the merchant may override. */
