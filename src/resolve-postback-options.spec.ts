@@ -194,7 +194,7 @@ describe('resolvePostbackOptions', () => {
       const error = errorOf({ trackers: [tracker({ signing: { type: 'hmac', secret } })] });
       expect(error.problems).toEqual([
         expect.stringMatching(
-          /^trackers\[0\]\.signing\.secret of an HMAC signature must be "whsec_" followed by base64.*npx nestjs-postback secret/,
+          /^trackers\[0\]\.signing\.secret must be "whsec_" followed by base64.*npx nestjs-postback secret/,
         ),
       ]);
       expect(error.message).not.toContain(secret);
@@ -325,7 +325,7 @@ describe('resolvePostbackOptions', () => {
       const expected = [
         /tracker "one": the name is used twice/,
         /tracker "two": click parameter "cid" is also tracker "one"'s/,
-        /trackers\[3\]\.signing\.secret of an HMAC signature must be "whsec_"/,
+        /trackers\[3\]\.signing\.secret must be "whsec_"/,
         /tracker "bad": \{token\} needs signing of type "token"/,
         /tracker "bad": unknown macro \{payuot\}/,
         /tracker "bad": \{sub\.aff\} is never filled/,

@@ -22,15 +22,15 @@ export const HMAC_SECRET_HELP = `make one with \`npx nestjs-postback secret\` (o
 /** What is wrong with a secret, never repeating it; undefined when it is a usable one. */
 export function hmacSecretProblem(secret: string): string | undefined {
   if (!secret.startsWith(HMAC_SECRET_PREFIX)) {
-    return `of an HMAC signature must be "${HMAC_SECRET_PREFIX}" followed by base64, the Standard Webhooks format the receivers' libraries read: ${HMAC_SECRET_HELP}`;
+    return `must be "${HMAC_SECRET_PREFIX}" followed by base64, the Standard Webhooks format the receivers' libraries read: ${HMAC_SECRET_HELP}`;
   }
   const encoded = secret.slice(HMAC_SECRET_PREFIX.length);
   if (!BASE64.test(encoded)) {
-    return `of an HMAC signature is not valid base64 after "${HMAC_SECRET_PREFIX}" (standard alphabet with "=" padding, no spaces): ${HMAC_SECRET_HELP}`;
+    return `is not valid base64 after "${HMAC_SECRET_PREFIX}" (standard alphabet with "=" padding, no spaces): ${HMAC_SECRET_HELP}`;
   }
   const bytes = Buffer.byteLength(encoded, 'base64');
   if (bytes < MIN_HMAC_KEY_BYTES) {
-    return `of an HMAC signature holds ${bytes} bytes of key, fewer than the ${MIN_HMAC_KEY_BYTES} the Standard Webhooks spec asks for: ${HMAC_SECRET_HELP}`;
+    return `holds ${bytes} bytes of key, fewer than the ${MIN_HMAC_KEY_BYTES} the Standard Webhooks spec asks for: ${HMAC_SECRET_HELP}`;
   }
   return undefined;
 }
@@ -42,7 +42,12 @@ export function hmacKey(secret: string): Buffer {
   return Buffer.from(secret.slice(HMAC_SECRET_PREFIX.length), 'base64');
 }
 
-/** A new random secret, in the format every Standard Webhooks library reads. */
+/**
+ * A new random secret, in the format every Standard Webhooks library reads (what
+ * `nestjs-postback secret` prints).
+ *
+ * @publicApi
+ */
 export function generateHmacSecret(): string {
   return HMAC_SECRET_PREFIX + randomBytes(GENERATED_KEY_BYTES).toString('base64');
 }

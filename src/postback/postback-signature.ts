@@ -22,6 +22,8 @@ export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 /**
  * What a GET signature covers: the path and the query (the default), or the query alone, for
  * receivers behind a proxy that rewrites the path (nginx `proxy_pass` with a URI decodes it).
+ *
+ * @publicApi
  */
 export type GetSignatureCoverage = 'path_and_query' | 'query';
 
