@@ -30,8 +30,10 @@ export {
 } from './outbox/postback-query.service.js';
 export {
   verifyPostbackSignature,
+  type GetSignatureCoverage,
   type VerifyPostbackSignatureOptions,
 } from './postback/postback-signature.js';
+export { generateHmacSecret } from './postback/hmac-secret.js';
 export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './database/postback-schema.js';
 export { SESSION_CLICKS_KEY } from './postback.constants.js';
 export { POSTBACK_PRESETS, type PostbackPreset } from './postback/presets/index.js';

@@ -189,22 +189,28 @@ describe('resolvePostbackOptions', () => {
       expect(problems[0].replace(/^trackers\[0\]\.commission\.purchase[. ]/, '')).toMatch(message);
     });
 
-    it('refuses an HMAC secret shorter than 16 characters without echoing it', () => {
-      const secret = 'tooShort-XyZ123';
+    it('refuses an HMAC secret that is not whsec_ + base64, saying how to make one, without echoing it', () => {
+      const secret = 'a-long-plain-text-secret-of-32-chars';
       const error = errorOf({ trackers: [tracker({ signing: { type: 'hmac', secret } })] });
-      expect(error.problems).toEqual([expect.stringContaining('at least 16 characters')]);
+      expect(error.problems).toEqual([
+        expect.stringMatching(
+          /^trackers\[0\]\.signing\.secret must be "whsec_" followed by base64.*npx nestjs-postback secret/,
+        ),
+      ]);
       expect(error.message).not.toContain(secret);
     });
 
-    it('refuses a short secret among rotated ones without echoing any', () => {
-      const good = 'a-long-enough-secret-123';
-      const short = 'short-SeCrEt';
+    it('refuses a short key among rotated secrets without echoing any', () => {
+      const good = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+      const short = 'whsec_' + Buffer.from('sixteen-byte-key').toString('base64');
       const error = errorOf({
         trackers: [tracker({ signing: { type: 'hmac', secret: [good, short] } })],
       });
-      expect(error.problems).toEqual([expect.stringContaining('at least 16 characters')]);
-      expect(error.message).not.toContain(short);
-      expect(error.message).not.toContain(good);
+      expect(error.problems).toEqual([
+        expect.stringContaining('holds 16 bytes of key, fewer than the 24'),
+      ]);
+      expect(error.message).not.toContain(short.slice(6));
+      expect(error.message).not.toContain(good.slice(6));
     });
 
     it.each([
@@ -305,7 +311,7 @@ describe('resolvePostbackOptions', () => {
               url: 'https://tracker.example/{token}/pb?cid={click_id}&p={payuot}&s={sub.aff}',
             },
             commission: { purchase: { percent: '-1' }, '*': { fixed: '1', currency: 'XYZ1' } },
-            signing: { type: 'hmac', secret: 'sh0rt-S3CR3T' },
+            signing: { type: 'hmac', secret: 'sh0rt-S3CR3T' }, // not whsec_
           }),
           tracker({
             name: 'hosty',
@@ -319,7 +325,7 @@ describe('resolvePostbackOptions', () => {
       const expected = [
         /tracker "one": the name is used twice/,
         /tracker "two": click parameter "cid" is also tracker "one"'s/,
-        /trackers\[3\]\.signing\.secret of an HMAC signature must be at least 16/,
+        /trackers\[3\]\.signing\.secret must be "whsec_"/,
         /tracker "bad": \{token\} needs signing of type "token"/,
         /tracker "bad": unknown macro \{payuot\}/,
         /tracker "bad": \{sub\.aff\} is never filled/,

@@ -6,9 +6,11 @@ import { z } from 'zod';
 import type { PostbackModuleOptions, SigningOptions, TrackerOptions } from '../interfaces/index.js';
 import { didYouMean } from '../options/did-you-mean.js';
 import { describeOptionIssues, optionErrorMap } from '../options/option-issues.js';
+import { STAND_IN_SECRET } from '../options/parse-options.js';
 import { postbackOptionProblems } from '../options/resolve-options.js';
 import { strictOptions } from '../options/strict-options.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { hmacSecretProblem } from '../postback/hmac-secret.js';
 
 /**
  * A tracker as written in the agent's config file: like `TrackerOptions`, but secrets are
@@ -95,24 +97,28 @@ function withSecret(
   const names = secretEnvSchema.safeParse(secretEnv);
   if (!names.success) {
     if (mistyped.length === 0) problems.push(`${at}.secretEnv ${names.error.issues[0].message}`);
-    return { ...(tracker as object), signing: { ...rest, secret: STAND_IN } };
+    return { ...(tracker as object), signing: { ...rest, secret: STAND_IN_SECRET } };
   }
   const name = (tracker as { name?: unknown }).name;
   const secrets = [names.data].flat().map((variable) => {
     const value = environment[variable];
-    if (value) return value;
+    const problem = !value
+      ? 'is not set'
+      : rest.type === 'hmac'
+        ? hmacSecretProblem(value)
+        : undefined;
+    if (!problem) return value!;
+    // Named by its variable, which is what the operator sets; never its value.
     problems.push(
-      `tracker "${String(name)}": environment variable ${variable} (its signing secret) is not set`,
+      `tracker "${String(name)}": environment variable ${variable} (its signing secret) ${problem}`,
     );
-    return STAND_IN;
+    return STAND_IN_SECRET;
   });
   return {
     ...(tracker as object),
     signing: { ...rest, secret: Array.isArray(names.data) ? secrets : secrets[0] },
   };
 }
-
-const STAND_IN = 'stand-in-secret-for-validation';
 
 /**
  * Every problem of a config file: its own (unset variables, a secret written in it, unknown

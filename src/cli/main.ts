@@ -10,6 +10,7 @@
  *   nestjs-postback build --preset keitaro --value tracking_domain=trk.example.com --token-env KEITARO_KEY
  *   nestjs-postback build --config config/postback.yaml [--tracker NAME]
  *   nestjs-postback validate [--config config/postback.yaml]
+ *   nestjs-postback secret
  *
  * Environment: POSTBACK_AGENT_URL (default http://127.0.0.1:$PORT, port 3000),
  * POSTBACK_ADMIN_KEY for replay/cancel/purge, POSTBACK_API_KEY for list.
@@ -18,6 +19,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { generateHmacSecret } from '../postback/hmac-secret.js';
 import { runBuild, runValidate } from './config.commands.js';
 
 const USAGE = `usage:
@@ -27,7 +29,8 @@ const USAGE = `usage:
   nestjs-postback outbox purge --older-than-days N
   nestjs-postback build --preset NAME [--value name=value ...] [--token-env VAR [--username NAME]] [--click-param P] [--currency CODE] [--shop-url URL]
   nestjs-postback build --config FILE [--tracker NAME]
-  nestjs-postback validate [--config FILE]`;
+  nestjs-postback validate [--config FILE]
+  nestjs-postback secret    (prints a new HMAC signing secret, whsec_ + 32 random bytes in base64)`;
 
 interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -60,6 +63,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [group, command] = positionals;
   const config = values.config ?? io.env.POSTBACK_CONFIG ?? './config/postback.yaml';
   if (group === 'validate') return runValidate(config, io);
+  if (group === 'secret' && positionals.length === 1) {
+    // Only the secret on stdout, so that `SECRET=$(nestjs-postback secret)` works.
+    io.out(generateHmacSecret());
+    return 0;
+  }
   if (group === 'build') {
     return runBuild(
       {

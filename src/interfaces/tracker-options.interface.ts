@@ -178,7 +178,12 @@ export interface PostbackTemplateOptions {
   /** @default 'GET' */
   method?: 'GET' | 'POST';
 
-  /** Body encoding for POST. @default 'form' */
+  /**
+   * Body encoding for POST. With HMAC signing the default is JSON, which every Standard
+   * Webhooks library verifies in its default configuration (svix's `verify` parses the body
+   * as JSON); a form body verifies with `standardwebhooks` and `jsonParse: false`.
+   * @default 'json' with hmac signing, 'form' otherwise
+   */
   format?: 'form' | 'json';
 
   /**
@@ -241,10 +246,20 @@ export type SigningOptions =
        */
       type: 'hmac';
       /**
-       * Signing secret(s): `whsec_<base64>` or any string. Give two during a rotation;
-       * every one signs, and a receiver holding either verifies.
+       * Signing secret(s) in the Standard Webhooks format, `whsec_` + base64 of at least 24
+       * bytes (`npx nestjs-postback secret` makes one), the only form the official libraries
+       * verify. Give two during a rotation; every one signs, and a receiver holding either
+       * verifies.
        */
       secret: string | string[];
+      /**
+       * What a GET signature covers: the path and query as sent, or only the query, for a
+       * receiver behind a proxy that rewrites the path (nginx `proxy_pass` with a URI decodes
+       * `%2F`, `%2B`, `%26`, `%3D` in it). With `'query'` the path is not signed: keep every
+       * value in the query. See docs/verifying-postbacks.md.
+       * @default 'path_and_query'
+       */
+      covers?: 'path_and_query' | 'query';
       /** Query parameter names used for GET. @default { id: 'pb_id', timestamp: 'pb_ts', signature: 'pb_sig' } */
       queryParams?: { id?: string; timestamp?: string; signature?: string };
     }

@@ -85,7 +85,8 @@ export function resolveTracker(
 
   const postback = tracker.postback;
   const method = postback?.method ?? 'GET';
-  const format = postback?.format ?? 'form';
+  // HMAC-signed POSTs default to JSON: svix's verify parses every payload as JSON.
+  const format = postback?.format ?? (tracker.signing?.type === 'hmac' ? 'json' : 'form');
   let url: UrlTemplate | undefined;
   let templateFailed = false;
   const body: Record<string, TemplatePart[]> = {};
@@ -150,6 +151,16 @@ export function resolveTracker(
       .concat(tracker.reversalPostbackUrl ?? [])
       .flatMap(placeholdersOf);
     unusedValueProblems(raw, [...usedMacros, ...placeholders]).forEach(counted);
+  }
+  if (signing?.type === 'hmac' && signing.covers === 'query') {
+    const inPath = [url, reversalUrl].flatMap((template) =>
+      template ? macrosOf(template.path) : [],
+    );
+    if (inPath.length > 0) {
+      counted(
+        `signing.covers 'query' leaves the path unsigned, yet it holds {${inPath[0]}}: move the value into the query`,
+      );
+    }
   }
   const credential = signing && SENT_AS_IS[signing.type];
   for (const template of [url, reversalUrl]) {

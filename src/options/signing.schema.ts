@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { hmacSecretProblem } from '../postback/hmac-secret.js';
 import { PARAM_NAME } from './names.js';
 import { strictOptions } from './strict-options.js';
 
@@ -18,7 +19,7 @@ const headerSecret = secret.refine((value) => !/\p{Cc}/u.test(value), {
   error: 'holds control characters (a line break?), which no header can carry',
 });
 
-/** One secret or several (a rotation), each long enough for HMAC-SHA256 to be worth it. */
+/** One secret or several (a rotation), each a `whsec_` secret the official libraries read. */
 const hmacSecrets = z
   .union([z.string(), z.array(z.string()).min(1)], {
     error: 'must be a secret or a list of secrets',
@@ -27,9 +28,7 @@ const hmacSecrets = z
     const secrets = [ctx.value].flat();
     const problem = secrets.some((s) => s.length === 0)
       ? EMPTY
-      : secrets.some((s) => s.length < 16)
-        ? 'of an HMAC signature must be at least 16 characters'
-        : undefined;
+      : secrets.map(hmacSecretProblem).find((p) => p !== undefined);
     if (problem) ctx.issues.push({ code: 'custom', message: problem, input: '' });
   });
 
@@ -41,6 +40,7 @@ export const signingSchema = z.discriminatedUnion('type', [
   strictOptions({
     type: z.literal('hmac'),
     secret: hmacSecrets,
+    covers: z.enum(['path_and_query', 'query']).optional(),
     queryParams: strictOptions({
       id: paramName.optional(),
       timestamp: paramName.optional(),

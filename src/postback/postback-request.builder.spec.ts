@@ -2,7 +2,7 @@ import type { TrackerOptions } from '../interfaces/index.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
 import { resolvePostbackOptions, type ResolvedTracker } from '../resolve-postback-options.js';
 import { buildPostbackRequest, REDACTED } from './postback-request.builder.js';
-import { verifyPostbackSignature } from './postback-signature.js';
+import { signContent, verifyPostbackSignature } from './postback-signature.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const OCCURRED_AT = 1_700_000_000_789;
@@ -276,6 +276,35 @@ describe('buildPostbackRequest', () => {
       ).toBe(false);
     });
 
+    it('sends JSON unless told otherwise, which every Standard Webhooks library parses', () => {
+      const unformatted = trackerOf({
+        postback: {
+          url: 'https://tracker.example/pb',
+          method: 'POST',
+          body: { click_id: '{click_id}', payout: '{payout}' },
+        },
+        signing: { type: 'hmac', secret: SECRET },
+      });
+      const request = buildPostbackRequest(unformatted, fieldsOf(), EVENT_ID, SENT_AT);
+      expect(request.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(request.body!)).toEqual({ click_id: 'click-1', payout: '4.50' });
+    });
+
+    it('keeps a form body when the template asks for one', () => {
+      const form = trackerOf({
+        postback: {
+          url: 'https://tracker.example/pb',
+          method: 'POST',
+          format: 'form',
+          body: { click_id: '{click_id}' },
+        },
+        signing: { type: 'hmac', secret: SECRET },
+      });
+      const request = buildPostbackRequest(form, fieldsOf(), EVENT_ID, SENT_AT);
+      expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
+      expect(request.body).toBe('click_id=click-1');
+    });
+
     it('never returns the secret', () => {
       const request = buildPostbackRequest(tracker, fieldsOf(), EVENT_ID, SENT_AT);
       expect(JSON.stringify(request)).not.toContain(SECRET);
@@ -283,7 +312,7 @@ describe('buildPostbackRequest', () => {
   });
 
   describe('GET with hmac signing', () => {
-    const SECRET = 'get-hmac-secret-0001';
+    const SECRET = 'whsec_' + Buffer.from('get-hmac-secret-0001-of-32-bytes').toString('base64');
     const tracker = trackerOf({
       postback: { url: 'https://tracker.example/pb?cid={click_id}' },
       signing: { type: 'hmac', secret: SECRET },
@@ -303,6 +332,71 @@ describe('buildPostbackRequest', () => {
       expect(verifyPostbackSignature({ secret: SECRET, url: request.url, now: SENT_AT })).toBe(
         true,
       );
+    });
+  });
+
+  describe('GET with hmac signing over the query alone', () => {
+    const SECRET = 'whsec_' + Buffer.from('get-hmac-query-secret-of-32-byte').toString('base64');
+    // A path with reserved characters percent-encoded, as a proxy decoding the path mangles it.
+    const template = 'https://tracker.example/in%2Fbox/a%2Bb?cid={click_id}';
+    const queryOnly = trackerOf({
+      postback: { url: template },
+      signing: { type: 'hmac', secret: SECRET, covers: 'query' },
+    });
+    const whole = trackerOf({
+      postback: { url: template },
+      signing: { type: 'hmac', secret: SECRET },
+    });
+    /** The request target after nginx `proxy_pass http://app/;` decoded the path. */
+    const behindProxy = (url: string) => {
+      const { pathname, search } = new URL(url);
+      return decodeURIComponent(pathname) + search;
+    };
+
+    it('signs the query string without the path, so a rewritten path still verifies', () => {
+      const request = buildPostbackRequest(queryOnly, fieldsOf(), EVENT_ID, SENT_AT);
+      const target = behindProxy(request.url);
+      expect(target.startsWith('/in/box/a+b?cid=')).toBe(true);
+
+      expect(
+        verifyPostbackSignature({ secret: SECRET, url: target, covers: 'query', now: SENT_AT }),
+      ).toBe(true);
+      // Exactly these bytes: the query as sent, from after "?" to before "&pb_sig=".
+      const { search } = new URL(request.url);
+      const signed = search.slice(1, search.indexOf('&pb_sig='));
+      const expected = signContent(SECRET, EVENT_ID, Math.floor(SENT_AT / 1000), signed);
+      expect(new URL(request.url).searchParams.get('pb_sig')).toBe(expected);
+      // Not the path-and-query signature: a receiver must say which one it checks.
+      expect(verifyPostbackSignature({ secret: SECRET, url: request.url, now: SENT_AT })).toBe(
+        false,
+      );
+    });
+
+    it('still refuses a modified query value', () => {
+      const request = buildPostbackRequest(queryOnly, fieldsOf(), EVENT_ID, SENT_AT);
+      const tampered = request.url.replace('cid=', 'cid=x');
+      expect(
+        verifyPostbackSignature({ secret: SECRET, url: tampered, covers: 'query', now: SENT_AT }),
+      ).toBe(false);
+    });
+
+    it('by default covers the path, which such a proxy breaks', () => {
+      const request = buildPostbackRequest(whole, fieldsOf(), EVENT_ID, SENT_AT);
+      expect(verifyPostbackSignature({ secret: SECRET, url: request.url, now: SENT_AT })).toBe(
+        true,
+      );
+      expect(
+        verifyPostbackSignature({ secret: SECRET, url: behindProxy(request.url), now: SENT_AT }),
+      ).toBe(false);
+    });
+
+    it('refuses at start-up a macro in the path, which the query-only signature leaves open', () => {
+      expect(() =>
+        trackerOf({
+          postback: { url: 'https://tracker.example/pb/{click_id}?x=1' },
+          signing: { type: 'hmac', secret: SECRET, covers: 'query' },
+        }),
+      ).toThrow(/signing\.covers 'query' leaves the path unsigned, yet it holds \{click_id\}/);
     });
   });
 

@@ -3,7 +3,11 @@ import { toMinorUnits } from '../common/minor-units.js';
 import type { SigningOptions } from '../interfaces/index.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
 import type { ResolvedTracker } from '../resolve-postback-options.js';
-import { DEFAULT_SIGNATURE_QUERY_PARAMS, signContent } from './postback-signature.js';
+import {
+  DEFAULT_SIGNATURE_QUERY_PARAMS,
+  getSignedPayload,
+  signContent,
+} from './postback-signature.js';
 import { encodeValue, type MacroValues, renderFields, renderUrl } from './postback-template.js';
 
 /** One HTTP request, ready to send. */
@@ -115,9 +119,8 @@ function build(
     // path goes out as "/", and a non-ASCII literal percent-encoded.
     const sent = new URL(unsigned);
     const pathAndQuery = `${sent.pathname}${sent.search}`;
-    const signature = redact
-      ? REDACTED
-      : signContent(signing.secret, eventId, timestamp, pathAndQuery);
+    const payload = getSignedPayload(pathAndQuery, signing.covers ?? 'path_and_query');
+    const signature = redact ? REDACTED : signContent(signing.secret, eventId, timestamp, payload);
     return {
       method: 'GET',
       url: `${sent.origin}${pathAndQuery}&${names.signature}=${encodeValue(signature)}`,

@@ -13,6 +13,11 @@ const VECTOR = {
 };
 const VECTOR_NOW = VECTOR.timestamp * 1000;
 
+/** A `whsec_` secret over 32 bytes derived from `seed`, distinct per seed. */
+function whsec(seed: string): string {
+  return 'whsec_' + Buffer.from(seed.padEnd(32, '.')).toString('base64');
+}
+
 function vectorHeaders(signature = VECTOR.signature): Record<string, string> {
   return {
     'webhook-id': VECTOR.id,
@@ -35,7 +40,7 @@ describe('signContent', () => {
   });
 
   it('produces one space-separated signature per secret during a rotation', () => {
-    const other = 'a-plain-utf8-secret-of-some-length';
+    const other = whsec('another-secret');
     const both = signContent([VECTOR.secret, other], VECTOR.id, VECTOR.timestamp, VECTOR.body);
 
     expect(both.split(' ')).toEqual([
@@ -78,9 +83,7 @@ describe('verifyPostbackSignature (POST headers)', () => {
   });
 
   it('refuses a wrong secret', () => {
-    expect(
-      verify({ secret: 'whsec_' + Buffer.from('another key material!').toString('base64') }),
-    ).toBe(false);
+    expect(verify({ secret: whsec('another key material') })).toBe(false);
   });
 
   it('refuses a tampered id', () => {
@@ -118,8 +121,8 @@ describe('verifyPostbackSignature (POST headers)', () => {
   });
 
   describe('key rotation', () => {
-    const oldSecret = 'old-secret-0123456789';
-    const newSecret = 'new-secret-9876543210';
+    const oldSecret = whsec('old-secret');
+    const newSecret = whsec('new-secret');
     const signatures = signContent(
       [oldSecret, newSecret],
       VECTOR.id,
@@ -136,7 +139,7 @@ describe('verifyPostbackSignature (POST headers)', () => {
     });
 
     it('refuses a receiver holding neither', () => {
-      expect(verify({ secret: 'unrelated-secret-000', headers: vectorHeaders(signatures) })).toBe(
+      expect(verify({ secret: whsec('unrelated'), headers: vectorHeaders(signatures) })).toBe(
         false,
       );
     });
@@ -149,7 +152,7 @@ describe('verifyPostbackSignature (POST headers)', () => {
 });
 
 describe('verifyPostbackSignature (GET url)', () => {
-  const SECRET = 'get-signing-secret-42';
+  const SECRET = whsec('get-signing-secret');
   const SENT_AT = 1_700_000_123_456;
   const fields: PostbackFields = {
     clickId: 'a&b=c#d e+f%20?x=/é😀',
@@ -214,7 +217,7 @@ describe('verifyPostbackSignature (GET url)', () => {
 
   it('refuses a wrong secret and a stale timestamp', () => {
     expect(
-      verifyPostbackSignature({ secret: 'another-secret-00000', url: request.url, now: SENT_AT }),
+      verifyPostbackSignature({ secret: whsec('another'), url: request.url, now: SENT_AT }),
     ).toBe(false);
     expect(
       verifyPostbackSignature({ secret: SECRET, url: request.url, now: SENT_AT + 10 * 60_000 }),
