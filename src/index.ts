@@ -9,6 +9,7 @@ export { InvalidInputError } from './common/invalid-input.error.js';
 export { DatabaseUnavailableError } from './database/database-unavailable.error.js';
 export { ClickService, type CaptureClickInput } from './click/click.service.js';
 export { Click } from './click/click.entity.js';
+export type { PostbackSession } from './click/session-clicks.js';
 export {
   ConversionService,
   type ConversionEvent,
