@@ -15,6 +15,13 @@ export {
   type ConversionEvent,
   type RecordResult,
 } from './conversion/conversion.service.js';
+export {
+  POSTBACK_EVENTS,
+  type PostbackEventPayloads,
+  type PurchaseEventPayload,
+  type RegistrationEventPayload,
+  type CustomEventPayload,
+} from './conversion/postback-events.js';
 export { ConversionEventDto } from './conversion/dto/conversion-event.dto.js';
 export { Conversion, type AttributionSource } from './conversion/conversion.entity.js';
 export { OutboxFlusher } from './outbox/outbox.flusher.js';
@@ -35,4 +42,9 @@ export {
 } from './postback/postback-signature.js';
 export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './database/postback-schema.js';
 export { SESSION_CLICKS_KEY } from './postback.constants.js';
-export { POSTBACK_PRESETS, type PostbackPreset } from './postback/presets/index.js';
+export {
+  POSTBACK_PRESETS,
+  PRESET_NAMES,
+  type PostbackPreset,
+  type PresetName,
+} from './postback/presets/index.js';
