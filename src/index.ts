@@ -48,3 +48,8 @@ export {
   type PostbackPreset,
   type PresetName,
 } from './postback/presets/index.js';
+export {
+  postbackDataSourceOptions,
+  type PostbackDataSourceSettings,
+  type SqliteSynchronous,
+} from './database/data-source-options.js';
