@@ -9,11 +9,19 @@ export { InvalidInputError } from './common/invalid-input.error.js';
 export { DatabaseUnavailableError } from './database/database-unavailable.error.js';
 export { ClickService, type CaptureClickInput } from './click/click.service.js';
 export { Click } from './click/click.entity.js';
+export type { PostbackSession } from './click/session-clicks.js';
 export {
   ConversionService,
   type ConversionEvent,
   type RecordResult,
 } from './conversion/conversion.service.js';
+export {
+  POSTBACK_EVENTS,
+  type PostbackEventPayloads,
+  type PurchaseEventPayload,
+  type RegistrationEventPayload,
+  type CustomEventPayload,
+} from './conversion/postback-events.js';
 export { ConversionEventDto } from './conversion/dto/conversion-event.dto.js';
 export { Conversion, type AttributionSource } from './conversion/conversion.entity.js';
 export { OutboxFlusher } from './outbox/outbox.flusher.js';
@@ -36,4 +44,14 @@ export {
 export { generateHmacSecret } from './postback/hmac-secret.js';
 export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './database/postback-schema.js';
 export { SESSION_CLICKS_KEY } from './postback.constants.js';
-export { POSTBACK_PRESETS, type PostbackPreset } from './postback/presets/index.js';
+export {
+  POSTBACK_PRESETS,
+  PRESET_NAMES,
+  type PostbackPreset,
+  type PresetName,
+} from './postback/presets/index.js';
+export {
+  postbackDataSourceOptions,
+  type PostbackDataSourceSettings,
+  type SqliteSynchronous,
+} from './database/data-source-options.js';

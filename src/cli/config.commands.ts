@@ -7,7 +7,7 @@ import {
 import type { SigningOptions, TrackerOptions } from '../interfaces/index.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
 import { samplePostback, SAMPLE_CONVERSION } from '../postback/postback-sample.js';
-import { POSTBACK_PRESETS } from '../postback/presets/index.js';
+import { POSTBACK_PRESETS, type PresetName } from '../postback/presets/index.js';
 import { resolvePostbackOptions } from '../resolve-postback-options.js';
 
 export interface CommandIo {
@@ -95,7 +95,8 @@ export function runBuild(args: BuildArgs, io: CommandIo): number {
     }
     tracker = {
       name: args.preset.replace(/[^a-z0-9_-]/g, '-'),
-      preset: args.preset,
+      // A name the registry lacks is refused, with the list, when the options are resolved.
+      preset: args.preset as PresetName,
       values,
       ...(args.clickParam && { clickParams: [args.clickParam] }),
       ...(args.currency && { currency: args.currency }),

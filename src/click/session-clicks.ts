@@ -8,11 +8,21 @@ export interface SessionClick {
   at: number;
 }
 
-type SessionLike = Record<string, unknown> | undefined | null;
+/**
+ * A visitor's server session as `record()` takes it: express-session's `req.session` (a class
+ * without an index signature, hence no `Record<string, unknown>`), cookie-session's, or a plain
+ * object. The module reads and writes only its own entry, `SESSION_CLICKS_KEY`.
+ *
+ * @publicApi
+ */
+export type PostbackSession = object;
+
+type SessionLike = PostbackSession | undefined | null;
+type SessionEntries = Record<string, unknown>;
 
 /** The clicks kept in a session, oldest first, one per tracker. */
 export function readSessionClicks(session: SessionLike): SessionClick[] {
-  const stored = session?.[SESSION_CLICKS_KEY];
+  const stored = (session as SessionEntries | undefined | null)?.[SESSION_CLICKS_KEY];
   if (!Array.isArray(stored)) return [];
   return stored.filter(
     (c): c is SessionClick =>
@@ -24,5 +34,5 @@ export function readSessionClicks(session: SessionLike): SessionClick[] {
 export function rememberSessionClick(session: SessionLike, click: SessionClick): void {
   if (!session) return;
   const others = readSessionClicks(session).filter((c) => c.tracker !== click.tracker);
-  session[SESSION_CLICKS_KEY] = [...others, click];
+  (session as SessionEntries)[SESSION_CLICKS_KEY] = [...others, click];
 }

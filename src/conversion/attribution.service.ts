@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { clickIdProblem } from '../click/click-id.validator.js';
 import type { Click } from '../click/click.entity.js';
 import { ClickService } from '../click/click.service.js';
-import { readSessionClicks } from '../click/session-clicks.js';
+import { type PostbackSession, readSessionClicks } from '../click/session-clicks.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
@@ -15,7 +15,7 @@ import type { AttributionSource } from './conversion.entity.js';
 export interface AttributionQuery {
   clickId?: string;
   tracker?: string;
-  session?: Record<string, unknown> | null;
+  session?: PostbackSession | null;
   customerId?: string;
   occurredAt: number;
   /** For the log line that says why an explicit click ID was not credited. */

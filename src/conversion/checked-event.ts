@@ -1,6 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 
+import type { PostbackSession } from '../click/session-clicks.js';
+import type { PostbackEventType } from '../interfaces/index.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { MAX_INPUT_DEPTH, nestsDeeperThan } from '../common/json-depth.js';
 import { Big, toCurrencyString } from '../common/money.js';
@@ -11,11 +13,13 @@ import { ConversionEventDto } from './dto/conversion-event.dto.js';
  *
  * @publicApi
  */
-export interface ConversionEvent extends Omit<ConversionEventDto, 'occurredAt'> {
+export interface ConversionEvent extends Omit<ConversionEventDto, 'occurredAt' | 'type'> {
+  /** `purchase`, `registration`, a reversal (`refund`…), or a type declared in `customEventTypes`. */
+  type: PostbackEventType;
   /** When the event happened. @default now */
   occurredAt?: string | Date | number;
   /** The visitor's server session (`req.session`), where the capture middleware left the click. */
-  session?: Record<string, unknown> | null;
+  session?: PostbackSession | null;
 }
 
 /** What a valid event holds: the amount normalised, the time in epoch milliseconds. */
@@ -23,7 +27,7 @@ export type ValidEvent = Omit<ConversionEventDto, 'amount' | 'occurredAt'> & {
   amount?: string;
   /** Undefined: now, by the module's clock. */
   occurredAt?: number;
-  session?: Record<string, unknown>;
+  session?: PostbackSession;
 };
 
 /**

@@ -20,8 +20,9 @@ interface Emitter {
 /**
  * Turns the host's Nest events (`postback.purchase`, `postback.registration`,
  * `postback.event`, or the configured names) into `ConversionService.record()` calls. The
- * listener returns the record promise, so a host using `emitAsync` gets the result or the
- * validation error back; with plain `emit`, a refused event is logged with its reason.
+ * listener returns the record promise, so a host's `emitAsync` resolves to the listeners'
+ * results (this `RecordResult` among them) or rejects with the validation error; with plain
+ * `emit`, a refused event is logged with its reason.
  * `@nestjs/event-emitter` is optional: without it this does nothing.
  */
 @Injectable()

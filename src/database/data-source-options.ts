@@ -5,9 +5,10 @@ import type { DataSourceOptions } from 'typeorm';
 
 import { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback-schema.js';
 
-/** How SQLite trades write speed for durability; see the README. */
+/** How SQLite trades write speed for durability; see the README. @publicApi */
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
+/** What `postbackDataSourceOptions()` builds its DataSource from. @publicApi */
 export interface PostbackDataSourceSettings {
   /**
    * `sqlite:<path>` (or a bare path, or `:memory:`), `postgres://…`, `mysql://…` or `mariadb://…`.
@@ -43,7 +44,10 @@ export function isDedicatedPostbackDatabase(options: DataSourceOptions): boolean
 
 /**
  * TypeORM options for the module's own tables, as the agent and the tests use them:
- * migrations run at start-up, never `synchronize`.
+ * migrations run at start-up, never `synchronize`. A DataSource built from them is the
+ * module's alone (see `PostbackModuleOptions.sqliteWriterThread`).
+ *
+ * @publicApi
  */
 export function postbackDataSourceOptions(
   settings: PostbackDataSourceSettings = {},

@@ -17,7 +17,8 @@ export interface PostbackModuleOptions {
    * `chargeback` and `cancellation` (e.g. `['lead', 'subscription.renewed']`). Declared once,
    * here: a tracker's `events`, `commission` and `eventValues` may name only these and the
    * built-in types, so a misspelled type is an error at start-up rather than a type that
-   * never occurs; and `record()` refuses an event of any other type.
+   * never occurs; and `record()` refuses an event of any other type. Declared in
+   * `PostbackCustomEventTypes` too, they are checked at compile time as well.
    * @default []
    */
   customEventTypes?: string[];

@@ -1,3 +1,5 @@
+import type { PresetName } from '../postback/presets/preset-names.js';
+import type { PostbackEventType } from './event-types.interface.js';
 import type { RetryOptions } from './postback-module-options.interface.js';
 
 /**
@@ -59,7 +61,7 @@ export interface TrackerOptions {
    * key; a list (`clickParams`, `events`, `postback.jsonNumbers`), a text or a `signing` replaces
    * the preset's whole.
    */
-  preset?: string;
+  preset?: PresetName;
 
   /**
    * How the postback is sent. Required unless a preset gives it; with a preset, only the keys
@@ -88,7 +90,7 @@ export interface TrackerOptions {
    * recorded and attributed, but send nothing.
    * @default every event type but the reversals
    */
-  events?: string[];
+  events?: PostbackEventType[];
 
   /**
    * Report refunds, chargebacks and cancellations of conversions this tracker was credited

@@ -1,4 +1,5 @@
 import { sessionIdOf } from '../click/visitor-key.js';
+import { POSTBACK_EVENTS } from '../conversion/postback-events.js';
 import { systemClock } from '../common/clock.js';
 import type { PostbackModuleOptions } from '../interfaces/index.js';
 import { DEFAULT_CLICK_BUFFER_MS } from '../postback.constants.js';
@@ -63,9 +64,7 @@ export function resolvePostbackOptions(input: PostbackModuleOptions): ResolvedPo
       options.events === false
         ? false
         : {
-            purchase: 'postback.purchase',
-            registration: 'postback.registration',
-            custom: 'postback.event',
+            ...POSTBACK_EVENTS,
             ...options.events,
           },
     clock: options.clock ? { now: options.clock } : systemClock,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MINOR_UNIT_RULES } from '../common/minor-units.js';
 import { isCurrencyCode } from '../common/money.js';
 import { CLICK_ID_COLUMN_LENGTH } from '../postback.constants.js';
+import type { PresetName } from '../postback/presets/preset-names.js';
 import { commissionRuleSchema } from './commission.schema.js';
 import { BUILT_IN_MACROS } from './macros.js';
 import { PARAM_NAME, TRACKER_NAME, VALUE_NAME } from './names.js';
@@ -60,7 +61,12 @@ export const trackerSchema = strictOptions({
       error: 'must be a RegExp or its source text',
     })
     .optional(),
-  preset: z.string().optional(),
+  // Typed as the registry's names, so an editor offers them; a name it lacks is refused by
+  // applyPreset(), naming the tracker and listing the presets.
+  preset: z
+    .custom<PresetName>((value) => typeof value === 'string', { error: 'must be a preset name' })
+    .meta({ type: 'preset name' })
+    .optional(),
   postback: postbackTemplateSchema.optional(),
   values: values.optional(),
   eventValues: z.record(z.string(), values).optional(),

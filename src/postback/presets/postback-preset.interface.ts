@@ -1,6 +1,7 @@
 import type { MinorUnitRule } from '../../common/minor-units.js';
 import type { PostbackTemplateOptions } from '../../interfaces/index.js';
 import type { PostbackFields } from '../../outbox/postback.entity.js';
+import type { PresetName } from './preset-names.js';
 
 /**
  * What a tracking service or network documents about receiving S2S postbacks, so a merchant
@@ -10,7 +11,7 @@ import type { PostbackFields } from '../../outbox/postback.entity.js';
  * @publicApi
  */
 export interface PostbackPreset {
-  name: string;
+  name: PresetName;
   title: string;
   /** `tracker`: the merchant reports to its own tracker; `network`: to the affiliate network. */
   role: 'tracker' | 'network';

@@ -2,7 +2,10 @@ import type { PostbackFields } from '../../outbox/postback.entity.js';
 import { PostbackConfigurationError } from '../../postback-configuration.error.js';
 import { resolvePostbackOptions } from '../../resolve-postback-options.js';
 import { buildPostbackRequest } from '../postback-request.builder.js';
-import { POSTBACK_PRESETS } from './index.js';
+import { POSTBACK_PRESETS, PRESET_NAMES, type PresetName } from './index.js';
+import { NETWORK_PRESETS } from './network.presets.js';
+import { TRACKER_PRESETS } from './tracker.presets.js';
+import type { TrackerOptions } from '../../interfaces/index.js';
 
 const CLICK = 'a&b=c d/é'; // must come back as one value, exactly
 const ENCODED_CLICK = 'a%26b%3Dc%20d%2F%C3%A9';
@@ -23,7 +26,7 @@ const FIELDS: PostbackFields = {
 };
 
 /** The postback a preset renders, with the values a merchant would fill in. */
-function render(preset: string, values: Record<string, string>, withToken = false) {
+function render(preset: PresetName, values: Record<string, string>, withToken = false) {
   const options = resolvePostbackOptions({
     trackers: [
       {
@@ -45,7 +48,7 @@ function render(preset: string, values: Record<string, string>, withToken = fals
 }
 
 const DOMAIN = { tracking_domain: 'trk.example.com' };
-const GOLDEN: [string, Record<string, string>, boolean, string][] = [
+const GOLDEN: [PresetName, Record<string, string>, boolean, string][] = [
   [
     'voluum',
     DOMAIN,
@@ -147,6 +150,12 @@ const GOLDEN: [string, Record<string, string>, boolean, string][] = [
 ];
 
 describe('presets', () => {
+  it('holds one preset for each name of PresetName, the type of `preset`', () => {
+    const names = [...TRACKER_PRESETS, ...NETWORK_PRESETS].map((preset) => preset.name);
+    expect(names).toEqual([...PRESET_NAMES]);
+    expect([...POSTBACK_PRESETS.keys()]).toEqual([...PRESET_NAMES]);
+  });
+
   it('has a golden URL for every preset', () => {
     // Impact and Dub take a POST to their APIs: their golden requests are the tests below.
     expect([...GOLDEN.map(([name]) => name), 'impact', 'dub'].sort()).toEqual(
@@ -286,7 +295,7 @@ describe('presets', () => {
         trackers: [
           {
             name: 'net',
-            preset,
+            preset: preset as PresetName,
             values,
             reversals: true,
             ...(withToken && { signing: { type: 'token' as const, secret: TOKEN } }),
@@ -386,9 +395,9 @@ describe('presets', () => {
       /plain HTTP/,
     ],
   ])('refuses %s', (_what, tracker, message) => {
-    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(
-      message,
-    );
+    expect(() =>
+      resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker } as TrackerOptions] }),
+    ).toThrow(message);
   });
 
   it("accepts reversals through the merchant's own template when it carries the event type", () => {
@@ -444,11 +453,11 @@ describe('presets', () => {
       /Impact \(impact.com\) takes HTTP Basic authentication: signing: \{ type: 'basic', username: <Account SID>, secret: <Auth Token> \}/,
     ],
   ])('explains a preset it cannot use: %j', (tracker, message) => {
-    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(
-      PostbackConfigurationError,
-    );
-    expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(
-      message,
-    );
+    expect(() =>
+      resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker } as TrackerOptions] }),
+    ).toThrow(PostbackConfigurationError);
+    expect(() =>
+      resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker } as TrackerOptions] }),
+    ).toThrow(message);
   });
 });

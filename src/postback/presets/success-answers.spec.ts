@@ -1,6 +1,6 @@
 import { judgeAttempt } from '../../outbox/delivery-verdict.js';
 import { resolvePostbackOptions } from '../../resolve-postback-options.js';
-import { POSTBACK_PRESETS } from './index.js';
+import { POSTBACK_PRESETS, type PresetName } from './index.js';
 
 /**
  * For every preset that reads the answer's body: the values it needs, the answers the network
@@ -27,7 +27,7 @@ const ANSWERS: Record<
 
 function trackerOf(preset: string) {
   const options = resolvePostbackOptions({
-    trackers: [{ name: 'net', preset, values: ANSWERS[preset].values }],
+    trackers: [{ name: 'net', preset: preset as PresetName, values: ANSWERS[preset].values }],
   });
   return options.trackers.get('net')!;
 }
