@@ -78,6 +78,9 @@ function section(p: PostbackPreset): string[] {
         .join('; '),
     );
   }
+  if (p.computed) {
+    item('Built from the conversion', codes(Object.keys(p.computed)));
+  }
   item('Signing', signingDetail(p));
   if (p.successBodyMatch)
     item('Success answer', `a 2xx whose body matches \`${p.successBodyMatch}\``);
