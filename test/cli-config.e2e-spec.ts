@@ -1,13 +1,21 @@
 import { writeFileSync } from 'node:fs';
 
 import { runCli } from '../src/cli/main.js';
+import { STAND_IN_SECRET } from '../src/options/parse-options.js';
 import { tempDir } from './utils/sqlite.js';
 
-/** Runs the CLI in-process and returns its exit code and what it printed. */
+/** Runs the CLI in-process: its exit code, all it printed, and its stdout and stderr apart. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const lines: string[] = [];
-  const code = await runCli(args, { env, out: (text) => lines.push(text), fetch });
-  return { code, output: lines.join('\n') };
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, {
+    env,
+    out: (text) => (lines.push(text), out.push(text)),
+    err: (text) => (lines.push(text), err.push(text)),
+    fetch,
+  });
+  return { code, output: lines.join('\n'), out: out.join('\n'), err: err.join('\n') };
 }
 
 describe('nestjs-postback validate and build', () => {
@@ -133,9 +141,15 @@ trackers:
     values: { account_sid: IRabc123, campaign_id: "1000", action_tracker_id: "2000" }
     signing: { type: basic, username: IRabc123, secretEnv: IMPACT_AUTH_TOKEN }
 `);
+    // Before the Auth Token is exported: the call, showing where it goes.
     const missing = await cli(['build', '--config', path, '--tracker', 'impact']);
-    expect(missing.code).not.toBe(0);
-    expect(missing.output).toContain('environment variable IMPACT_AUTH_TOKEN');
+    expect(missing.code).toBe(0);
+    expect(missing.output).toContain(
+      'authorization: Basic <base64 of "IRabc123:$IMPACT_AUTH_TOKEN">',
+    );
+    expect(missing.output).toContain('IMPACT_AUTH_TOKEN is not set');
+    expect(missing.output).not.toContain(STAND_IN_SECRET);
+    expect(missing.output).not.toContain('do not share');
     const { code, output } = await cli(['build', '--config', path, '--tracker', 'impact'], {
       IMPACT_AUTH_TOKEN: 'impact-t0ken',
     });
@@ -177,6 +191,76 @@ trackers:
     const withoutUser = await impact([]);
     expect(withoutUser.code).toBe(1);
     expect(withoutUser.output).toContain('signing.username must be a non-empty name');
+  });
+
+  it('reports every problem of a build at once, on stderr', async () => {
+    const preset = await cli([
+      'build',
+      '--preset',
+      'voluum',
+      '--value',
+      'tracking_domain',
+      '--value',
+      'x=1',
+    ]);
+    expect(preset.code).toBe(1);
+    expect(preset.out).toBe('');
+    expect(preset.err.split('\n')).toEqual([
+      'cannot build the postback: 3 problems',
+      '  - --value tracking_domain: give name=value',
+      expect.stringMatching(/^ {2}- tracker "voluum": .*\{\{tracking_domain\}\} is not filled in/),
+      expect.stringMatching(/^ {2}- tracker "voluum": values\.x: /),
+    ]);
+
+    const path = config(`
+trackers:
+  - name: a
+    preset: volume
+  - name: b
+    preset: everflow
+    values: { tracking_domain: trk.example.com }
+`);
+    const file = await cli(['build', '--config', path, '--tracker', 'b']);
+    expect(file.code).toBe(1);
+    expect(file.err.split('\n')).toEqual([
+      `${path}: 3 problems`,
+      expect.stringMatching(/^ {2}- tracker "a": unknown preset "volume"/),
+      expect.stringMatching(/^ {2}- tracker "b": Everflow takes no currency parameter/),
+      '  - tracker "b": postback.url: {{nid}} is not filled in: set values.nid (your network ID)',
+    ]);
+    // The file is named once, in the heading.
+    expect(file.err.split(path)).toHaveLength(2);
+  });
+
+  it('prints the sample before the secret is exported, showing where it goes', async () => {
+    const args = ['build', '--preset', 'keitaro', '--value', 'tracking_domain=kt.example.com'];
+    const before = await cli([...args, '--token-env', 'KEITARO_KEY']);
+    expect(before.code).toBe(0);
+    expect(before.err).toBe('');
+    expect(before.out).toContain(
+      'GET https://kt.example.com/<$KEITARO_KEY>/postback?subid=TEST-CLICK-1&tid=TEST-ORDER-1&status=sale',
+    );
+    expect(before.out).toContain('KEITARO_KEY is not set');
+    expect(before.out).not.toContain(STAND_IN_SECRET);
+    const after = await cli([...args, '--token-env', 'KEITARO_KEY'], { KEITARO_KEY: 'kt-key' });
+    expect(after.out).toContain('GET https://kt.example.com/kt-key/postback?subid=TEST-CLICK-1');
+    expect(after.out).not.toContain('is not set');
+
+    const path = config(`
+trackers:
+  - name: signed
+    clickParams: [cid]
+    postback: { url: "https://tracker.example/hook", method: POST, body: { c: "{click_id}" } }
+    signing: { type: hmac, secretEnv: SIGNED_SECRET }
+`);
+    const hmac = await cli(['build', '--config', path]);
+    expect(hmac.code).toBe(0);
+    expect(hmac.out).toContain(
+      'webhook-signature: v1,<the HMAC signature made with $SIGNED_SECRET>',
+    );
+    expect(hmac.out).toContain('SIGNED_SECRET is not set');
+    // validate, which is for going live, still refuses the unset variable.
+    expect((await cli(['validate', '--config', path])).code).toBe(1);
   });
 
   it('lists what the reference leaves unconfirmed for a preset', async () => {

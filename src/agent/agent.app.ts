@@ -17,6 +17,7 @@ import { EventsController } from './events.controller.js';
 import { HealthController } from './health.controller.js';
 import { InvalidInputFilter } from './invalid-input.filter.js';
 import { checkJsonBody, jsonBodyOptions } from './json-body.js';
+import { OpenApiController } from './openapi.controller.js';
 import { OutboxController } from './outbox.controller.js';
 import { QueryFailedFilter } from './query-failed.filter.js';
 import { TrackersController } from './trackers.controller.js';
@@ -59,6 +60,7 @@ export function agentModule(env: AgentEnv, options: PostbackModuleOptions): Dyna
       TrackersController,
       AdminController,
       HealthController,
+      OpenApiController,
     ],
     providers: [
       {

@@ -21,6 +21,17 @@ export const AdminRoute = () => SetMetadata(ADMIN_ROUTE, true);
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** Which key a route needs; the guard and the OpenAPI document both read it from here. */
+export type RouteAccess = 'public' | 'api' | 'admin';
+
+export function routeAccess(
+  reflector: Reflector,
+  targets: [handler: Function, controller: Function],
+): RouteAccess {
+  if (reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return 'public';
+  return reflector.getAllAndOverride<boolean>(ADMIN_ROUTE, targets) ? 'admin' : 'api';
+}
+
 /**
  * Requires `Authorization: Bearer <POSTBACK_API_KEY>` on every route but the public ones, so
  * a stranger cannot report purchases. Without a configured key the agent only listens on
@@ -41,10 +52,10 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const access = routeAccess(this.reflector, [context.getHandler(), context.getClass()]);
+    if (access === 'public') return true;
     const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ROUTE, targets)) {
+    if (access === 'admin') {
       if (!this.adminKey) {
         throw new ForbiddenException(
           'Outbox operations are off: set POSTBACK_ADMIN_KEY to use them',

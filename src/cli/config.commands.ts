@@ -5,14 +5,29 @@ import {
   toModuleOptions,
 } from '../agent/agent-config.loader.js';
 import type { SigningOptions, TrackerOptions } from '../interfaces/index.js';
+import { STAND_IN_SECRET } from '../options/parse-options.js';
 import { PostbackConfigurationError } from '../postback-configuration.error.js';
-import { samplePostback, SAMPLE_CONVERSION } from '../postback/postback-sample.js';
 import { POSTBACK_PRESETS, type PresetName } from '../postback/presets/index.js';
 import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { type CommandIo, EXIT } from './cli-io.js';
+import { printSample } from './sample-output.js';
 
-export interface CommandIo {
-  env: NodeJS.ProcessEnv;
-  out: (text: string) => void;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function printProblems(io: CommandIo, heading: string, problems: readonly string[]): number {
+  io.err(`${heading}: ${plural(problems.length, 'problem')}`);
+  for (const problem of problems) io.err(`  - ${problem}`);
+  return EXIT.problems;
+}
+
+/** The file, or the reason it cannot be read (a problem, not a crash). */
+function readFile(path: string): { file?: unknown; problems: string[] } {
+  try {
+    return { file: readConfigFile(path), problems: [] };
+  } catch (error) {
+    if (!(error instanceof PostbackConfigurationError)) throw error;
+    return { problems: error.problems };
+  }
 }
 
 /**
@@ -21,23 +36,13 @@ export interface CommandIo {
  * over plain HTTP, bad commission rules…
  */
 export function runValidate(configPath: string, io: CommandIo): number {
-  let file: unknown;
-  try {
-    file = readConfigFile(configPath);
-  } catch (error) {
-    io.out((error as Error).message);
-    return 1;
-  }
+  const { file, problems: unreadable } = readFile(configPath);
   // Unset secret variables are reported, then stood in for, so every other check still runs.
-  const problems = agentConfigProblems(file, io.env);
-  if (problems.length === 0) {
-    const count = (file as AgentConfigFile).trackers.length;
-    io.out(`${configPath}: OK (${count} tracker${count === 1 ? '' : 's'})`);
-    return 0;
-  }
-  io.out(`${configPath}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
-  for (const problem of problems) io.out(`  - ${problem}`);
-  return 1;
+  const problems = unreadable.length > 0 ? unreadable : agentConfigProblems(file, io.env);
+  if (problems.length > 0) return printProblems(io, configPath, problems);
+  const count = (file as AgentConfigFile).trackers.length;
+  io.out(`${configPath}: OK (${plural(count, 'tracker')})`);
+  return EXIT.ok;
 }
 
 export interface BuildArgs {
@@ -57,88 +62,93 @@ export interface BuildArgs {
   currency?: string;
 }
 
+/** The tracker to build, and the secret variables not set yet (a stand-in signs meanwhile). */
+interface Built {
+  tracker: TrackerOptions;
+  unset: string[];
+  /** Problems of the arguments, listed with the tracker's own. */
+  problems?: string[];
+}
+
 /**
  * `build`: prints, for a preset (with values) or a tracker of a config file, the landing URL
  * shape to give the network and the exact postback a sample purchase would produce, token or
- * signature applied, to paste into the network's test tool before going live.
+ * signature applied, to paste into the network's test tool before going live. Every problem
+ * is listed at once. A secret variable not exported yet is no problem: the sample shows where
+ * its value goes.
  */
 export function runBuild(args: BuildArgs, io: CommandIo): number {
-  let tracker: TrackerOptions;
-  if (args.config) {
-    let options;
-    try {
-      options = toModuleOptions(readConfigFile(args.config), io.env, args.config);
-    } catch (error) {
-      if (!(error instanceof PostbackConfigurationError)) throw error;
-      io.out(error.message);
-      return 1;
-    }
-    const found = options.trackers.find(
-      (t) => t.name === (args.tracker ?? options.trackers[0]?.name),
-    );
-    if (!found) {
-      io.out(`no tracker "${args.tracker}" in ${args.config}`);
-      return 1;
-    }
-    tracker = found;
-  } else if (args.preset) {
-    const values = Object.fromEntries(
-      args.values.map((pair) => {
-        const eq = pair.indexOf('=');
-        return eq === -1 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
-      }),
-    );
-    const secret = args.tokenEnv ? io.env[args.tokenEnv] : undefined;
-    if (args.tokenEnv && !secret) {
-      io.out(`environment variable ${args.tokenEnv} is not set`);
-      return 1;
-    }
-    tracker = {
-      name: args.preset.replace(/[^a-z0-9_-]/g, '-'),
-      // A name the registry lacks is refused, with the list, when the options are resolved.
-      preset: args.preset as PresetName,
-      values,
-      ...(args.clickParam && { clickParams: [args.clickParam] }),
-      ...(args.currency && { currency: args.currency }),
-      ...(secret && { signing: signingFor(args.preset, secret, args.username) }),
-    };
-  } else {
-    io.out(
-      'build needs --preset NAME (with --value name=value …) or --config FILE [--tracker NAME]',
-    );
-    return 2;
-  }
-
+  const heading = args.config ?? 'cannot build the postback';
+  const built = args.config
+    ? fromConfig(args.config, args.tracker, io.env)
+    : fromPreset(args, io.env);
+  if (!('tracker' in built)) return printProblems(io, heading, built.problems);
   let resolved;
+  const problems = built.problems ?? [];
   try {
-    resolved = resolvePostbackOptions({ trackers: [tracker] }).trackers.get(tracker.name)!;
+    resolved = resolvePostbackOptions({ trackers: [built.tracker] }).trackers.get(
+      built.tracker.name,
+    )!;
   } catch (error) {
-    const problems =
-      error instanceof PostbackConfigurationError ? error.problems : [(error as Error).message];
-    io.out(`cannot build the postback:`);
-    for (const problem of problems) io.out(`  - ${problem}`);
-    return 1;
+    if (!(error instanceof PostbackConfigurationError)) throw error;
+    problems.push(...error.problems);
   }
-  const sample = samplePostback(resolved, tracker.preset, args.shopUrl);
-  io.out(`Landing URL to give the network:\n  ${sample.landingUrl}`);
-  const currency = resolved.currency ?? SAMPLE_CONVERSION.currency;
-  io.out(
-    `\nPostback for a sample purchase (order TEST-ORDER-1, customer TEST-CUSTOMER-1, ${SAMPLE_CONVERSION.amount} ${currency}, click TEST-CLICK-1):`,
-  );
-  io.out(`  ${sample.request.method} ${sample.request.url}`);
-  for (const [name, value] of Object.entries(sample.request.headers)) io.out(`  ${name}: ${value}`);
-  if (sample.request.body) io.out(`\n  ${sample.request.body}`);
-  if (tracker.signing)
-    io.out('\n(The secret is applied as it will be sent: do not share this output.)');
-  if (sample.notes.length > 0) {
-    io.out('\nSet up on the network side:');
-    for (const note of sample.notes) io.out(`  - ${note}`);
+  if (problems.length > 0 || !resolved) return printProblems(io, heading, problems);
+  printSample(io, resolved, built.tracker.preset, args.shopUrl, built.unset);
+  return EXIT.ok;
+}
+
+function fromConfig(
+  path: string,
+  name: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Built | { problems: string[] } {
+  const { file, problems } = readFile(path);
+  if (problems.length > 0) return { problems };
+  const trackers = Array.isArray((file as AgentConfigFile | null)?.trackers)
+    ? (file as AgentConfigFile).trackers
+    : [];
+  const wanted = name ?? trackers[0]?.name;
+  const unsetOf = (tracker: AgentConfigFile['trackers'][number]) =>
+    [tracker.signing?.secretEnv ?? []].flat().filter((variable) => !env[variable]);
+  // Every unset secret variable stood in for: none is needed to print a sample.
+  const standIns = Object.fromEntries(trackers.flatMap(unsetOf).map((v) => [v, STAND_IN_SECRET]));
+  let options;
+  try {
+    options = toModuleOptions(file, { ...env, ...standIns }, path);
+  } catch (error) {
+    if (!(error instanceof PostbackConfigurationError)) throw error;
+    return { problems: error.problems };
   }
-  if (sample.unconfirmed.length > 0) {
-    io.out('\nNot confirmed by the network documentation read; check with the network:');
-    for (const fact of sample.unconfirmed) io.out(`  - ${fact}`);
+  const tracker = options.trackers.find((t) => t.name === wanted);
+  if (!tracker) {
+    const known = options.trackers.map((t) => t.name).join(', ');
+    return { problems: [`no tracker "${wanted}"; the file has: ${known}`] };
   }
-  return 0;
+  return { tracker, unset: unsetOf(trackers.find((t) => t.name === wanted)!) };
+}
+
+function fromPreset(args: BuildArgs, env: NodeJS.ProcessEnv): Built {
+  const preset = args.preset!;
+  const problems: string[] = [];
+  const values: Record<string, string> = {};
+  for (const pair of args.values) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) problems.push(`--value ${pair}: give name=value`);
+    else values[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const unset = args.tokenEnv && !env[args.tokenEnv] ? [args.tokenEnv] : [];
+  const secret = args.tokenEnv && (env[args.tokenEnv] || STAND_IN_SECRET);
+  const tracker: TrackerOptions = {
+    name: preset.replace(/[^a-z0-9_-]/g, '-'),
+    // A name the registry lacks is refused, with the list, when the options are resolved.
+    preset: preset as PresetName,
+    values,
+    ...(args.clickParam && { clickParams: [args.clickParam] }),
+    ...(args.currency && { currency: args.currency }),
+    ...(secret && { signing: signingFor(preset, secret, args.username) }),
+  };
+  return { tracker, unset, problems };
 }
 
 /** The signing a preset's secret goes with: its HTTP authentication if it takes one, else a token. */

@@ -1,149 +1,127 @@
 #!/usr/bin/env node
 /**
- * `nestjs-postback outbox <command>`: outbox operations from a terminal, through the running
- * agent's admin API (on SQLite only the agent may open the database file).
- *
- *   nestjs-postback outbox list [--state dead] [--limit 50]
- *   nestjs-postback outbox replay (--id ID ... | --tracker NAME | --all) [--state dead|cancelled]
- *   nestjs-postback outbox cancel (--id ID ... | --tracker NAME | --all)
- *   nestjs-postback outbox purge --older-than-days 30
- *   nestjs-postback build --preset keitaro --value tracking_domain=trk.example.com --token-env KEITARO_KEY
- *   nestjs-postback build --config config/postback.yaml [--tracker NAME]
- *   nestjs-postback validate [--config config/postback.yaml]
- *   nestjs-postback secret
- *
- * Environment: POSTBACK_AGENT_URL (default http://127.0.0.1:$PORT, port 3000),
- * POSTBACK_ADMIN_KEY for replay/cancel/purge, POSTBACK_API_KEY for list.
+ * `nestjs-postback`: outbox operations through the running agent's admin API, configuration
+ * checks and samples, presets, signing secrets. `nestjs-postback --help` and
+ * `nestjs-postback <command> --help` say the rest. Exit codes: 0 done, 1 problems, 2 usage.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+
+import { Command, CommanderError } from 'commander';
 
 import { generateHmacSecret } from '../postback/hmac-secret.js';
-import { runBuild, runValidate } from './config.commands.js';
+import { type CliIo, collect, type CommandIo, EXIT } from './cli-io.js';
+import { type BuildArgs, runBuild, runValidate } from './config.commands.js';
+import { addOutboxCommands } from './outbox.commands.js';
+import { presetsText } from './presets.command.js';
+import { usage } from './usage.js';
 
-const USAGE = `usage:
-  nestjs-postback outbox list [--state pending|in_flight|delivered|dead|cancelled] [--limit N]
-  nestjs-postback outbox replay (--id ID ... | --tracker NAME | --all) [--state dead|cancelled]
-  nestjs-postback outbox cancel (--id ID ... | --tracker NAME | --all)
-  nestjs-postback outbox purge --older-than-days N
-  nestjs-postback build --preset NAME [--value name=value ...] [--token-env VAR [--username NAME]] [--click-param P] [--currency CODE] [--shop-url URL]
-  nestjs-postback build --config FILE [--tracker NAME]
-  nestjs-postback validate [--config FILE]
-  nestjs-postback secret    (prints a new HMAC signing secret, whsec_ + 32 random bytes in base64)`;
+export type { CliIo } from './cli-io.js';
 
-interface CliIo {
-  env: NodeJS.ProcessEnv;
-  out: (text: string) => void;
-  fetch: typeof fetch;
+/** The program, its output going to `io`; `done` receives each command's exit code. */
+function program(io: CommandIo & CliIo, done: (code: number) => void): Command {
+  const cli = new Command('nestjs-postback')
+    .description('Server-to-server conversion postbacks: check, try and operate them.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => text.trim() && io.out(text.trimEnd()),
+      writeErr: (text) => text.trim() && io.err(text.trimEnd()),
+    })
+    // Lower-case titles, as in `usage: nestjs-postback …`.
+    .configureHelp({ styleTitle: (title) => title.toLowerCase() })
+    .showHelpAfterError();
+
+  cli
+    .command('validate')
+    .description('check a whole agent config file, every problem at once, without starting')
+    .option(
+      '--config <file>',
+      'the config file (default: $POSTBACK_CONFIG or ./config/postback.yaml)',
+    )
+    .action((options: { config?: string }) =>
+      done(runValidate(options.config ?? io.env.POSTBACK_CONFIG ?? './config/postback.yaml', io)),
+    );
+
+  cli
+    .command('build')
+    .description(
+      "print a preset's or a configured tracker's landing URL shape and the exact postback of a sample purchase",
+    )
+    .option('--preset <name>', 'a preset (see `nestjs-postback presets`)')
+    .option('--value <name=value>', 'a value the preset needs (repeat for each)', collect)
+    .option('--token-env <var>', "the environment variable holding the network's secret")
+    .option('--username <name>', 'the user name of HTTP Basic authentication (Impact)')
+    .option('--click-param <param>', "the landing parameter of the click ID, over the preset's")
+    .option('--currency <code>', 'the currency the network reads amounts in (Everflow)')
+    .option('--shop-url <url>', 'the landing page to show (default https://your-shop.example/)')
+    .option('--config <file>', 'build a tracker of this agent config file instead')
+    .option('--tracker <name>', 'with --config: the tracker (default: the first)')
+    .addHelpText(
+      'after',
+      '\nexamples:\n' +
+        '  nestjs-postback build --preset keitaro --value tracking_domain=trk.example.com --token-env KEITARO_KEY\n' +
+        '  nestjs-postback build --config config/postback.yaml --tracker example\n' +
+        'A secret variable not exported yet is shown where its value goes; export it for the exact request.',
+    )
+    .action((options: BuildArgs & { value?: string[] }, command: Command) => {
+      if (!options.preset === !options.config) {
+        usage(command, 'give --preset NAME or --config FILE (one of them).');
+      }
+      done(runBuild({ ...options, values: options.value ?? [] }, io));
+    });
+
+  cli
+    .command('presets')
+    .description('the built-in presets, with the values each needs')
+    .argument('[name]', 'one preset only')
+    .action((name: string | undefined, _options: object, command: Command) => {
+      const text = presetsText(name);
+      if (text === undefined)
+        usage(command, `no preset "${name}": run \`nestjs-postback presets\`.`);
+      io.out(text);
+      done(EXIT.ok);
+    });
+
+  cli
+    .command('secret')
+    .description('print a new HMAC signing secret: whsec_ + 32 random bytes in base64')
+    .action(() => {
+      // Only the secret on stdout, so that `SECRET=$(nestjs-postback secret)` works.
+      io.out(generateHmacSecret());
+      done(EXIT.ok);
+    });
+
+  addOutboxCommands(cli, io, done);
+  return cli;
 }
 
 /** Runs one command; returns the process exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      state: { type: 'string' },
-      limit: { type: 'string' },
-      id: { type: 'string', multiple: true },
-      tracker: { type: 'string' },
-      all: { type: 'boolean' },
-      'older-than-days': { type: 'string' },
-      preset: { type: 'string' },
-      config: { type: 'string' },
-      value: { type: 'string', multiple: true },
-      'token-env': { type: 'string' },
-      username: { type: 'string' },
-      'click-param': { type: 'string' },
-      'shop-url': { type: 'string' },
-      currency: { type: 'string' },
-    },
-  });
-  const [group, command] = positionals;
-  const config = values.config ?? io.env.POSTBACK_CONFIG ?? './config/postback.yaml';
-  if (group === 'validate') return runValidate(config, io);
-  if (group === 'secret' && positionals.length === 1) {
-    // Only the secret on stdout, so that `SECRET=$(nestjs-postback secret)` works.
-    io.out(generateHmacSecret());
-    return 0;
-  }
-  if (group === 'build') {
-    return runBuild(
-      {
-        preset: values.preset,
-        config: values.config,
-        tracker: values.tracker,
-        values: values.value ?? [],
-        tokenEnv: values['token-env'],
-        username: values.username,
-        clickParam: values['click-param'],
-        shopUrl: values['shop-url'],
-        currency: values.currency,
-      },
-      io,
-    );
-  }
-  if (group !== 'outbox' || !command) {
-    io.out(USAGE);
-    return 2;
-  }
-  const base = (io.env.POSTBACK_AGENT_URL ?? `http://127.0.0.1:${io.env.PORT ?? 3000}`).replace(
-    /\/$/,
-    '',
-  );
-  const call = async (method: string, path: string, key: string | undefined, body?: unknown) => {
-    const response = await io
-      .fetch(`${base}${path}`, {
-        method,
-        headers: {
-          'content-type': 'application/json',
-          ...(key && { authorization: `Bearer ${key}` }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      .catch((error: Error) => {
-        throw new Error(
-          `cannot reach the agent at ${base} (${error.message}); is it running? Set POSTBACK_AGENT_URL to its address`,
-        );
-      });
-    io.out(JSON.stringify(await response.json(), null, 2));
-    return response.ok ? 0 : 1;
-  };
-  const selection = { ids: values.id, tracker: values.tracker, all: values.all };
-  const admin = io.env.POSTBACK_ADMIN_KEY;
-  switch (command) {
-    case 'list': {
-      const query = new URLSearchParams();
-      if (values.state) query.set('state', values.state);
-      if (values.limit) query.set('limit', values.limit);
-      return call('GET', `/v1/postbacks?${query}`, io.env.POSTBACK_API_KEY);
+  const full = { ...io, err: io.err ?? io.out };
+  let code: number = EXIT.ok;
+  const cli = program(full, (result) => (code = result));
+  try {
+    await cli.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version are answers; everything else commander refuses is usage.
+      return ['commander.helpDisplayed', 'commander.version'].includes(error.code)
+        ? EXIT.ok
+        : EXIT.usage;
     }
-    case 'replay':
-      return call('POST', '/v1/admin/postbacks/replay', admin, {
-        ...selection,
-        state: values.state,
-      });
-    case 'cancel':
-      return call('POST', '/v1/admin/postbacks/cancel', admin, selection);
-    case 'purge':
-      return call('POST', '/v1/admin/postbacks/purge', admin, {
-        olderThanDays: Number(values['older-than-days']),
-      });
-    default:
-      io.out(USAGE);
-      return 2;
+    full.err(`nestjs-postback: ${(error as Error).message}`);
+    return EXIT.problems;
   }
 }
 
 // Run when executed (directly or through npm's bin symlink), not when imported by a test.
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url)) {
-  runCli(process.argv.slice(2), { env: process.env, out: console.log, fetch }).then(
-    (code) => process.exit(code),
-    (error: Error) => {
-      console.error(`nestjs-postback: ${error.message}`);
-      process.exit(1);
-    },
-  );
+  runCli(process.argv.slice(2), {
+    env: process.env,
+    out: (text) => console.log(text),
+    err: (text) => console.error(text),
+    fetch,
+  }).then((code) => process.exit(code));
 }

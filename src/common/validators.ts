@@ -14,6 +14,8 @@ export function IsSafeText(maxLength: number, options?: ValidationOptions): Prop
       name: 'isSafeText',
       target: target.constructor,
       propertyName: propertyName as string,
+      // Kept in the metadata so that the OpenAPI document states the limit.
+      constraints: [maxLength],
       options,
       validator: {
         validate: (value: unknown) => textProblem(value, maxLength) === undefined,
