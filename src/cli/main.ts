@@ -15,9 +15,9 @@
  * POSTBACK_ADMIN_KEY for replay/cancel/purge, POSTBACK_API_KEY for list.
  */
 import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { CLI_MAIN_FILE } from './cli-main-file.cjs';
 import { runBuild, runValidate } from './config.commands.js';
 
 const USAGE = `usage:
@@ -130,7 +130,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 // Run when executed (directly or through npm's bin symlink), not when imported by a test.
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
-if (invoked === fileURLToPath(import.meta.url)) {
+if (invoked === CLI_MAIN_FILE) {
   runCli(process.argv.slice(2), { env: process.env, out: console.log, fetch }).then(
     (code) => process.exit(code),
     (error: Error) => {
