@@ -5,11 +5,11 @@
  * `nestjs-postback <command> --help` say the rest. Exit codes: 0 done, 1 problems, 2 usage.
  */
 import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { Command, CommanderError } from 'commander';
 
 import { generateHmacSecret } from '../postback/hmac-secret.js';
+import { CLI_MAIN_FILE } from './cli-main-file.cjs';
 import { type CliIo, collect, type CommandIo, EXIT } from './cli-io.js';
 import { type BuildArgs, runBuild, runValidate } from './config.commands.js';
 import { addOutboxCommands } from './outbox.commands.js';
@@ -117,11 +117,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 // Run when executed (directly or through npm's bin symlink), not when imported by a test.
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
-if (invoked === fileURLToPath(import.meta.url)) {
+if (invoked === CLI_MAIN_FILE) {
   runCli(process.argv.slice(2), {
     env: process.env,
     out: (text) => console.log(text),
     err: (text) => console.error(text),
     fetch,
-  }).then((code) => process.exit(code));
+  }).then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      console.error(`nestjs-postback: ${error.message}`);
+      process.exit(1);
+    },
+  );
 }

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import type { Click } from './click.entity.js';
 import { type ClickColumn, clickUpsertSql } from './click-upsert-sql.js';
+import { dataSourceOf } from '../database/typeorm-compat.js';
 
 /**
  * What a repeated landing changes, in one place for the single write of `ClickService.capture()`
@@ -39,7 +40,7 @@ const MAX_ROWS_PER_STATEMENT = 512;
  * repeats first): PostgreSQL refuses to update one row twice in a statement.
  */
 export async function upsertClicks(manager: EntityManager, rows: Click[]): Promise<void> {
-  for (const { sql, values } of clickUpsertStatements(manager.connection, rows)) {
+  for (const { sql, values } of clickUpsertStatements(dataSourceOf(manager), rows)) {
     await manager.query(sql, values);
   }
 }

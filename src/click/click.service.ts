@@ -13,6 +13,7 @@ import {
 } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { CLOCK_SKEW_MS } from '../conversion/attribution-window.js';
+import { dataSourceOf } from '../database/typeorm-compat.js';
 import { clickIdLookup, type LookupTracker } from './click-id-lookup.js';
 import { clickIdProblem, textProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
@@ -250,7 +251,7 @@ export class ClickService {
 
   /** The select list of a click row, aliased "c"; built once. */
   private columns(manager: EntityManager): string {
-    return (this.clickColumns ??= selectList(manager.dataSource.getMetadata(Click), 'c'));
+    return (this.clickColumns ??= selectList(dataSourceOf(manager).getMetadata(Click), 'c'));
   }
 }
 

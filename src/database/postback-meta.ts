@@ -3,10 +3,11 @@ import type { EntityManager } from 'typeorm';
 import { isUniqueViolation } from './postback-database.js';
 import { PostbackMeta } from './postback-meta.entity.js';
 import { rawQuery } from './raw-sql.js';
+import { dataSourceOf } from './typeorm-compat.js';
 
 /** The meta table's name as the DataSource has it (entityPrefix included). */
 function metaTable(manager: EntityManager): string {
-  return manager.connection.getMetadata(PostbackMeta).tableName;
+  return dataSourceOf(manager).getMetadata(PostbackMeta).tableName;
 }
 
 /** The value stored under `name`, or undefined. */

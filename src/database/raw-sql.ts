@@ -11,6 +11,8 @@ import {
 } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
+import { dataSourceOf } from './typeorm-compat.js';
+
 /**
  * Hand-written SQL for the hot paths (recording a conversion, attribution reads), portable to
  * SQLite, PostgreSQL and MySQL/MariaDB, without the query builders' per-call cost.
@@ -92,11 +94,11 @@ export function rawQuery<T = ObjectLiteral[]>(
   options: RawQueryOptions = {},
 ): Promise<T> {
   // A text that varies run to run is neither kept in the cache nor hashed for a name.
-  const statement = compile(manager.dataSource, text, options.prepare === false);
+  const statement = compile(dataSourceOf(manager), text, options.prepare === false);
   const values = valuesOf(statement, parameters);
   const pool = directPool(manager);
   return pool
-    ? (queryPool(manager.dataSource, pool, statement, values) as Promise<T>)
+    ? (queryPool(dataSourceOf(manager), pool, statement, values) as Promise<T>)
     : manager.query(statement.sql, values);
 }
 
@@ -131,7 +133,7 @@ export function boundStatement(
  */
 function directPool(manager: EntityManager): Pool | undefined {
   if (manager.queryRunner !== undefined) return undefined;
-  const dataSource = manager.dataSource;
+  const dataSource = dataSourceOf(manager);
   if (dataSource.options.type !== 'postgres' || dataSource.subscribers.length > 0) {
     return undefined;
   }
@@ -209,8 +211,8 @@ export function selectList(metadata: EntityMetadata, alias: string): string {
  * numbers; JSON text is parsed).
  */
 export function hydrate<T>(manager: EntityManager, target: EntityTarget<T>, row: ObjectLiteral): T {
-  const metadata = manager.dataSource.getMetadata(target);
-  const driver = manager.dataSource.driver;
+  const metadata = dataSourceOf(manager).getMetadata(target);
+  const driver = dataSourceOf(manager).driver;
   const entity = {} as Record<string, unknown>;
   for (const column of metadata.columns) {
     entity[column.propertyName] = driver.prepareHydratedValue(row[column.databaseName], column);
@@ -242,7 +244,7 @@ function insertValues(
   values: Record<string, unknown>,
   prefix = '',
 ): void {
-  const driver = manager.dataSource.driver;
+  const driver = dataSourceOf(manager).driver;
   for (const column of metadata.columns) {
     const value = column.getEntityValue(row);
     if (value === undefined) {
@@ -262,7 +264,7 @@ export async function insertRow<T extends ObjectLiteral>(
   target: EntityTarget<T>,
   row: T,
 ): Promise<void> {
-  const metadata = manager.dataSource.getMetadata(target);
+  const metadata = dataSourceOf(manager).getMetadata(target);
   let text = insertTexts.get(metadata);
   if (text === undefined) insertTexts.set(metadata, (text = insertText(metadata)));
   const values: Record<string, unknown> = {};
@@ -298,7 +300,7 @@ export function insertManySql<T extends ObjectLiteral>(
   values: Record<string, unknown>,
   prefix = '',
 ): string {
-  const metadata = manager.dataSource.getMetadata(target);
+  const metadata = dataSourceOf(manager).getMetadata(target);
   const key = `${metadata.tableName}\0${rows.length}\0${prefix}`;
   let text = multiRowInsertTexts.get(key);
   if (text === undefined) {
@@ -361,11 +363,11 @@ const chainedInsertTexts = new Map<string, string>();
  * statement as a whole, as the first failing INSERT would). Elsewhere one INSERT each.
  */
 export async function insertRows(manager: EntityManager, rows: EntityRow[]): Promise<void> {
-  if (rows.length < 2 || manager.dataSource.options.type !== 'postgres') {
+  if (rows.length < 2 || dataSourceOf(manager).options.type !== 'postgres') {
     for (const { target, row } of rows) await insertRow(manager, target, row);
     return;
   }
-  const metadatas = rows.map(({ target }) => manager.dataSource.getMetadata(target));
+  const metadatas = rows.map(({ target }) => dataSourceOf(manager).getMetadata(target));
   const key = metadatas.map((m) => m.tableName).join('\0');
   let text = chainedInsertTexts.get(key);
   if (text === undefined) {

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 
+import { SQLITE_WRITER_WORKER_FILE } from './sqlite-writer-worker-file.cjs';
+
 /** One statement of a batch: SQLite text with `?` placeholders, and their values in order. */
 export interface WriterStatement {
   sql: string;
@@ -77,7 +79,7 @@ export class SqliteWriterThread {
   /** Starts the worker now, if it is not running (else the first batch starts it). */
   start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(new URL('./sqlite-writer.worker.js', import.meta.url), {
+    const worker = new Worker(SQLITE_WRITER_WORKER_FILE, {
       workerData: this.settings,
     });
     worker.unref();

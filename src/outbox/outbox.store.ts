@@ -25,6 +25,7 @@ import {
   placeholders,
   rawQuery,
 } from '../database/raw-sql.js';
+import { dataSourceOf } from '../database/typeorm-compat.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { settleAbandoned } from './abandoned-claims.js';
@@ -250,14 +251,14 @@ interface SteadyRound {
 
 /** The entity's table name as the host's DataSource has it (entityPrefix included). */
 function tableOf(manager: EntityManager, entity: typeof Postback): string {
-  return manager.connection.getMetadata(entity).tableName;
+  return dataSourceOf(manager).getMetadata(entity).tableName;
 }
 
 const claimedColumnsOf = new WeakMap<EntityMetadata, ColumnMetadata[]>();
 
 /** The columns of a `ClaimedPostback`, in the order `claimedRow` reads them. */
 function claimedColumns(manager: EntityManager): ColumnMetadata[] {
-  const metadata = manager.connection.getMetadata(Postback);
+  const metadata = dataSourceOf(manager).getMetadata(Postback);
   let columns = claimedColumnsOf.get(metadata);
   if (!columns) {
     const properties: (keyof Postback)[] = [
@@ -627,7 +628,7 @@ export class OutboxStore {
       parameters,
     );
     const claimed = claimedColumns(manager);
-    const driver = manager.connection.driver;
+    const driver = dataSourceOf(manager).driver;
     return rows.map((row) => ({
       ...claimedRow(claimed, driver, row),
       state: row.state as Postback['state'],
@@ -686,7 +687,7 @@ export class OutboxStore {
   private inDueOrder(manager: EntityManager, rows: ObjectLiteral[]): ClaimedPostback[] {
     if (rows.length === 0) return [];
     const columns = claimedColumns(manager);
-    const driver = manager.connection.driver;
+    const driver = dataSourceOf(manager).driver;
     const claimed = rows
       .map((row) => ({
         dueAt: Number(row.due_at ?? row.created_at),

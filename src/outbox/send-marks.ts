@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { PostbackDatabase } from '../database/postback-database.js';
 import { placeholders, rawQuery } from '../database/raw-sql.js';
+import { dataSourceOf } from '../database/typeorm-compat.js';
 import { Postback } from './postback.entity.js';
 
 /** The claimed rows a mark names: their claim, so a row taken over is not marked. */
@@ -72,7 +73,7 @@ export async function markSendingIn(
   now: number,
 ): Promise<void> {
   const params: Record<string, unknown> = {};
-  const table = manager.connection.getMetadata(Postback).tableName;
+  const table = dataSourceOf(manager).getMetadata(Postback).tableName;
   for (const text of markStatements(table, rows, now, params)) {
     await rawQuery(manager, text, params);
   }

@@ -6,6 +6,8 @@ import {
   type TableOptions,
 } from 'typeorm';
 
+import { dataSourceOf } from '../typeorm-compat.js';
+
 // Written with TypeORM's Table API rather than generated SQL, so that one migration creates
 // the same schema on SQLite, PostgreSQL and MySQL/MariaDB.
 const id = (name = 'id'): TableColumnOptions => ({
@@ -43,7 +45,7 @@ const longText = (name: string, nullable = true): TableColumnOptions => ({
  * collation, so IDs compare byte for byte as on SQLite and PostgreSQL.
  */
 async function exactCollation(queryRunner: QueryRunner): Promise<string | undefined> {
-  const type = queryRunner.connection.driver.options.type;
+  const type = dataSourceOf(queryRunner).driver.options.type;
   if (type !== 'mysql' && type !== 'mariadb') return undefined;
   const [row] = await queryRunner.query('SELECT VERSION() AS version');
   return /mariadb/i.test(String(row.version)) ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';

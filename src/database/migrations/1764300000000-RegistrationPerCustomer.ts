@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
+import { dataSourceOf, escapeQueryWithParameters } from '../typeorm-compat.js';
+
 const BATCH = 500;
 
 /**
@@ -98,6 +100,10 @@ function query(
   sql: string,
   parameters: Record<string, unknown>,
 ): Promise<Row[]> {
-  const [text, values] = queryRunner.connection.driver.escapeQueryWithParameters(sql, parameters);
+  const [text, values] = escapeQueryWithParameters(
+    dataSourceOf(queryRunner).driver,
+    sql,
+    parameters,
+  );
   return queryRunner.query(text, values);
 }
