@@ -1,18 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { Controller, Get, Header, InternalServerErrorException } from '@nestjs/common';
 
 import { PublicRoute } from './api-key.guard.js';
+import { OPENAPI_DOCUMENT } from './openapi-file.cjs';
 
 /**
  * The document ships in the package (docs/openapi.json, written by `npm run docs:openapi` from
  * these controllers and their DTOs): @nestjs/swagger, which builds it, needs Nest 12 and is a
  * development dependency only, so the agent serves the file rather than generate it.
- */
-export const OPENAPI_DOCUMENT = fileURLToPath(new URL('../../docs/openapi.json', import.meta.url));
-
-/**
+ *
  * `GET /openapi.json`, without a key like /health: client generators fetch it unauthenticated,
  * and it is the published description of the API, the same for every agent, naming nothing of
  * this one's configuration.
