@@ -47,7 +47,8 @@ export interface PostbackPreset {
   successBodyMatch?: RegExp;
   /**
    * Refusals the network documents as "not yet" rather than "never": retried on the backoff
-   * schedule until `forMs` after the conversion was accepted, then dead with `why`.
+   * schedule until `forMs` after the network first answered so (in this run of the postback),
+   * then dead with `why`.
    */
   notYet?: RetryableRefusal[];
   /** Event types the network takes postbacks for. @default every type */
