@@ -110,7 +110,7 @@ const GOLDEN: [string, Record<string, string>, boolean, string][] = [
     'trackier',
     DOMAIN,
     true,
-    `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&sale_amount=59.97&revenue=4.50&currency=USD&status=approved&security_token=tok3n`,
+    `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&revenue=4.50&currency=USD&status=approved&security_token=tok3n`,
   ],
   [
     'scaleo',
@@ -450,5 +450,35 @@ describe('presets', () => {
     expect(() => resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker }] })).toThrow(
       message,
     );
+  });
+});
+
+// Trackier's `currency` is the payout's: one currency labels sale_amount and revenue both.
+describe('trackier currency', () => {
+  const trackier = () =>
+    resolvePostbackOptions({
+      trackers: [{ name: 'trk', preset: 'trackier', values: DOMAIN }],
+    }).trackers.get('trk')!;
+  const params = (fields: Partial<PostbackFields>) =>
+    new URL(buildPostbackRequest(trackier(), { ...FIELDS, ...fields }, 'e', 0).url).searchParams;
+
+  it('leaves sale_amount out when the payout is in another currency than the order', () => {
+    const sent = params({});
+    expect(sent.get('currency')).toBe('USD');
+    expect(sent.get('revenue')).toBe('4.50');
+    expect(sent.has('sale_amount')).toBe(false);
+  });
+
+  it('sends sale_amount when the order and the payout share a currency', () => {
+    const sent = params({ payoutCurrency: 'EUR' });
+    expect(sent.get('currency')).toBe('EUR');
+    expect(sent.get('sale_amount')).toBe('59.97');
+  });
+
+  it("names the order's currency when there is no commission", () => {
+    const sent = params({ payout: undefined, payoutCurrency: undefined });
+    expect(sent.get('currency')).toBe('EUR');
+    expect(sent.get('sale_amount')).toBe('59.97');
+    expect(sent.has('revenue')).toBe(false);
   });
 });
