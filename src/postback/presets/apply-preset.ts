@@ -1,4 +1,5 @@
 import type { PostbackTemplateOptions, TrackerOptions } from '../../interfaces/index.js';
+import { REVERSAL_TYPES } from '../../conversion/dto/conversion-event.dto.js';
 import type { PostbackPreset } from './postback-preset.interface.js';
 import { POSTBACK_PRESETS } from './index.js';
 
@@ -70,6 +71,7 @@ export function applyPreset(
   for (const [type, values] of Object.entries(tracker.eventValues ?? {})) {
     eventValues[type] = { ...eventValues[type], ...values };
   }
+  inheritFromPurchase(eventValues, preset.reversalsKeep ?? []);
   return {
     clickParams: preset.clickParams,
     successBodyMatch: preset.successBodyMatch,
@@ -109,6 +111,24 @@ function mergeTemplate(
     body: preset?.body !== undefined || own?.body !== undefined ? body : undefined,
     jsonNumbers,
   };
+}
+
+/**
+ * A reversal changes the purchase's conversion: the values the network finds it by (Scaleo's
+ * `goal_id`) are the purchase's own event values, where it has them and the reversal sets none.
+ */
+function inheritFromPurchase(
+  eventValues: Record<string, Record<string, string>>,
+  names: string[],
+): void {
+  const purchase = eventValues.purchase ?? {};
+  for (const name of names) {
+    if (!Object.hasOwn(purchase, name)) continue;
+    for (const type of REVERSAL_TYPES) {
+      if (Object.hasOwn(eventValues[type] ?? {}, name)) continue;
+      eventValues[type] = { ...eventValues[type], [name]: purchase[name] };
+    }
+  }
 }
 
 /** What a preset's `{{placeholder}}` is, for error messages. */

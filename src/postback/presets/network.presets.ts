@@ -142,9 +142,10 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
       cancellation: { status: 'rejected' },
     },
     reversals: true,
+    reversalsKeep: ['goal_id'],
     token: { param: 'token', required: true },
     notes: [
-      "a reversal changes the click's LAST conversion with the goal_id it carries: give refunds, chargebacks and cancellations the purchase's goal_id (values.goal_id, or eventValues.<reversal>.goal_id when the purchase has its own), and with Multiple Conversions on, a refund of an earlier order on the same click changes the latest one",
+      "a reversal changes the click's LAST conversion with the goal_id it carries: refunds, chargebacks and cancellations carry the purchase's (eventValues.purchase.goal_id, else values.goal_id; eventValues.<reversal>.goal_id overrides it, e.g. for the refund of another event type with its own goal), and with Multiple Conversions on, a refund of an earlier order on the same click changes the latest one",
     ],
     source:
       'help.scaleo.io "Ultimate Postbacks" (484: conv-change selects by Transaction ID, or by click ID + goal_id/goal_alias), "Advertiser Security Token for Postback"',

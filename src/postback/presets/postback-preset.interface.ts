@@ -55,6 +55,11 @@ export interface PostbackPreset {
   events?: string[];
   /** The network takes refunds, chargebacks and cancellations (through `eventValues` codes). */
   reversals?: boolean;
+  /**
+   * Values a reversal takes from `eventValues.purchase` when the purchase has its own and the
+   * reversal type none: what the network picks the conversion to change by (Scaleo's goal).
+   */
+  reversalsKeep?: string[];
   /** Where reversals go, when not to the postback URL. */
   reversalUrl?: string;
   /**

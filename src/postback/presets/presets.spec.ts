@@ -328,6 +328,47 @@ describe('presets', () => {
     );
   });
 
+  it.each(['refund', 'chargeback', 'cancellation'])(
+    'gives a Scaleo %s the goal of a purchase that has its own (eventValues.purchase.goal_id)',
+    (type) => {
+      const tracker = resolvePostbackOptions({
+        trackers: [
+          {
+            name: 'net',
+            preset: 'scaleo',
+            values: { workspace: 'acme' },
+            eventValues: { purchase: { goal_id: '1673' } },
+            reversals: true,
+            signing: { type: 'token', secret: TOKEN },
+          },
+        ],
+      }).trackers.get('net')!;
+      const goal = (eventType: string) =>
+        new URL(
+          buildPostbackRequest(tracker, { ...FIELDS, eventType }, 'e', 0).url,
+        ).searchParams.get('goal_id');
+      expect(goal('purchase')).toBe('1673');
+      expect(goal(type)).toBe('1673');
+    },
+  );
+
+  it("keeps a Scaleo reversal's own goal over the purchase's", () => {
+    const tracker = resolvePostbackOptions({
+      trackers: [
+        {
+          name: 'net',
+          preset: 'scaleo',
+          values: { workspace: 'acme' },
+          eventValues: { purchase: { goal_id: '1673' }, refund: { goal_id: '1700' } },
+          reversals: true,
+          signing: { type: 'token', secret: TOKEN },
+        },
+      ],
+    }).trackers.get('net')!;
+    const refund = buildPostbackRequest(tracker, { ...FIELDS, eventType: 'refund' }, 'e', 0);
+    expect(new URL(refund.url).searchParams.get('goal_id')).toBe('1700');
+  });
+
   it('sends RedTrack the conversion type under the name the account defines, case and all', () => {
     const options = resolvePostbackOptions({
       trackers: [
