@@ -129,8 +129,8 @@ describe('literal text of a URL template', () => {
     ],
     [
       "the URL's structure and sub-delimiters",
-      "https://u:p@t.example:8443/a/b;v=1,2/x:y@z!$'()*+?k=a=b&d=/p?q&s=!$()*+,;:@&cid={click_id}",
-      "https://u:p@t.example:8443/a/b;v=1,2/x:y@z!$'()*+?k=a=b&d=/p?q&s=!$()*+,;:@&cid=C1",
+      "https://t.example:8443/a/b;v=1,2/x:y@z!$'()*+?k=a=b&d=/p?q&s=!$()*+,;:@&cid={click_id}",
+      "https://t.example:8443/a/b;v=1,2/x:y@z!$'()*+?k=a=b&d=/p?q&s=!$()*+,;:@&cid=C1",
     ],
     [
       "' in the query (WHATWG URL encodes it there)",
@@ -174,6 +174,13 @@ describe('literal text of a URL template', () => {
   ])('refuses %s inside, asking for %%20', (_label, template, message) => {
     expect(() => parseUrlTemplate(template)).toThrow(message);
   });
+
+  it.each(['https://u:p@t.example/pb?cid={click_id}', 'https://user@t.example/pb'])(
+    'refuses credentials in %s, pointing to signing: basic',
+    (template) => {
+      expect(() => parseUrlTemplate(template)).toThrow(/credentials.*signing: \{ type: 'basic'/);
+    },
+  );
 
   it('refuses a lone surrogate', () => {
     expect(() => parseUrlTemplate('https://t.example/pb?x=\ud800')).toThrow(/lone UTF-16/);

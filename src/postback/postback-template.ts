@@ -83,8 +83,15 @@ export function parseUrlTemplate(url: string): UrlTemplate {
   const [, written, rest] = match;
   // Reject hosts that do not parse (bad ports, empty host) now rather than at send time.
   const parsed = new URL(written);
+  // Credentials in the URL would be stored in the attempt log (and HMAC signing rebuilds the
+  // URL without them): a secret belongs in the environment, sent by signing: basic.
+  if (written.includes('@')) {
+    throw new TemplateSyntaxError(
+      `"${url}" carries credentials (user:password@host): use signing: { type: 'basic', username, secret } with the secret from the environment`,
+    );
+  }
   // A non-ASCII host goes out as its punycode (what an HTTP client sends); an ASCII one stays
-  // as written (userinfo and an explicit port included).
+  // as written (an explicit port included).
   const origin = /[^\x00-\x7f]/.test(written) ? parsed.href.replace(/\/$/, '') : written;
   const queryStart = rest.indexOf('?');
   const pathText = queryStart === -1 ? rest : rest.slice(0, queryStart);
