@@ -67,6 +67,15 @@ export function applyPreset(
         `reversal endpoint ${preset.reversalUrl}: set reversalPostbackUrl too`,
     );
   }
+  // A computed macro is looked up before `values` (it is per event, values are not): one
+  // given there would be ignored without a word.
+  for (const name of Object.keys(preset.computed ?? {})) {
+    if (Object.hasOwn(tracker.values ?? {}, name)) {
+      problem(
+        `values.${name} would be ignored: ${preset.title} computes {${name}} for each event; set eventValues.<type>.${name} for the events whose value differs`,
+      );
+    }
+  }
   const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };
   for (const [type, values] of Object.entries(tracker.eventValues ?? {})) {
     eventValues[type] = { ...eventValues[type], ...values };

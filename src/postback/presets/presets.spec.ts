@@ -392,6 +392,20 @@ describe('presets', () => {
     expect(new URL(registration.url).searchParams.get('type')).toBe('registration');
   });
 
+  it('refuses values.conversion_type, which RedTrack would ignore, pointing to eventValues', () => {
+    expect(() =>
+      resolvePostbackOptions({
+        trackers: [
+          {
+            name: 'net',
+            preset: 'redtrack',
+            values: { ...DOMAIN, conversion_type: 'Purchase' },
+          },
+        ],
+      }),
+    ).toThrow(/values\.conversion_type would be ignored.*eventValues\.<type>\.conversion_type/);
+  });
+
   it.each([
     [
       'a refund through a sale template',
