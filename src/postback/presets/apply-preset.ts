@@ -1,5 +1,6 @@
 import type { PostbackTemplateOptions, TrackerOptions } from '../../interfaces/index.js';
 import { REVERSAL_TYPES } from '../../conversion/dto/conversion-event.dto.js';
+import { unknownNameHelp } from '../../options/did-you-mean.js';
 import type { PostbackPreset } from './postback-preset.interface.js';
 import { POSTBACK_PRESETS } from './index.js';
 
@@ -24,7 +25,8 @@ export function applyPreset(
   problem: (text: string) => void,
 ): AppliedTracker | undefined {
   if (tracker.preset === undefined) {
-    return { ...tracker, postback: tracker.postback && mergeTemplate(undefined, tracker.postback) };
+    const postback = tracker.postback && mergeTemplate(undefined, tracker.postback, problem);
+    return { ...tracker, postback };
   }
   const preset = POSTBACK_PRESETS.get(tracker.preset);
   if (!preset) {
@@ -87,7 +89,7 @@ export function applyPreset(
     events: preset.events,
     minorUnits: preset.minorUnits,
     ...definedOnly(tracker),
-    postback: mergeTemplate(preset.postback, tracker.postback),
+    postback: mergeTemplate(preset.postback, tracker.postback, problem, preset.title),
     reversalPostbackUrl: tracker.reversalPostbackUrl ?? preset.reversalUrl,
     values: { ...preset.defaults, ...tracker.values },
     eventValues,
@@ -107,7 +109,19 @@ export function applyPreset(
 function mergeTemplate(
   preset: PostbackPreset['postback'] | undefined,
   own: PostbackTemplateOptions | undefined,
+  problem: (text: string) => void,
+  title?: string,
 ): AppliedTemplate {
+  // A null names a preset's field to leave out: naming none (a typo, or no preset) is an error.
+  const presetFields = Object.keys(preset?.body ?? {});
+  for (const [field, template] of Object.entries(own?.body ?? {})) {
+    if (template !== null || presetFields.includes(field)) continue;
+    problem(
+      title
+        ? `postback.body.${field} is null, which leaves out a field of ${title}'s body, but it has no "${field}": ${unknownNameHelp(field, presetFields)}`
+        : `postback.body.${field} is null, which leaves out a preset's field, and this tracker has no preset: remove it`,
+    );
+  }
   const merged = { ...preset, ...definedOnly(own ?? {}) };
   const body: Record<string, string> = {};
   for (const [field, template] of Object.entries({ ...preset?.body, ...own?.body })) {
