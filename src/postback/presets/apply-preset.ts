@@ -104,7 +104,7 @@ export function applyPreset(
  * The merchant's `postback` over the preset's: each key given replaces the preset's, `body`
  * field by field (`null` drops one). `jsonNumbers` given replaces the preset's list; left out,
  * the preset's stays for the body fields still sent, so dropping Dub's `amount` does not leave
- * a number rule for a field that no longer exists.
+ * a number rule for a field that no longer exists, and goes with a format other than JSON.
  */
 function mergeTemplate(
   preset: PostbackPreset['postback'] | undefined,
@@ -127,8 +127,11 @@ function mergeTemplate(
   for (const [field, template] of Object.entries({ ...preset?.body, ...own?.body })) {
     if (template !== null) body[field] = template;
   }
+  // The preset's number rule is JSON's: it goes when the merchant sends the body otherwise.
+  const notJson = (own?.format !== undefined && own.format !== 'json') || own?.method === 'GET';
   const jsonNumbers =
-    own?.jsonNumbers ?? preset?.jsonNumbers?.filter((field) => Object.hasOwn(body, field));
+    own?.jsonNumbers ??
+    (notJson ? undefined : preset?.jsonNumbers?.filter((field) => Object.hasOwn(body, field)));
   return {
     ...merged,
     body: preset?.body !== undefined || own?.body !== undefined ? body : undefined,

@@ -86,6 +86,22 @@ describe('a preset with some of its fields overridden', () => {
     expect(JSON.parse(sale.body!)).toMatchObject({ amount: 5997, quantity: 3 });
   });
 
+  it("drops the preset's JSON number rule when the body goes as a form", () => {
+    const sale = saleOf({ preset: 'dub', signing: DUB_SIGNING, postback: { format: 'form' } });
+    expect(sale.headers['content-type']).toMatch(/x-www-form-urlencoded/);
+    expect(new URLSearchParams(sale.body).get('amount')).toBe('5997');
+  });
+
+  it("still refuses the merchant's own jsonNumbers with a form body", () => {
+    expect(
+      problemsOf({
+        preset: 'dub',
+        signing: DUB_SIGNING,
+        postback: { format: 'form', jsonNumbers: ['amount'] },
+      }),
+    ).toMatch(/postback\.jsonNumbers is only for a POST with format json/);
+  });
+
   it('keeps the preset’s URL and body when only the format changes', () => {
     const impact = {
       preset: 'impact',
