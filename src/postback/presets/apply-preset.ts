@@ -48,7 +48,14 @@ export function applyPreset(
         `signing: { type: '${type}', ${username ? `username: <${username}>, ` : ''}secret: <${secret}> } (the secret from the environment)`,
     );
   }
-  if (preset.amountsIn && tracker.currency === undefined) {
+  // The merchant's own template that names the currency tells the receiver which it is.
+  const own = tracker.postback;
+  const ownNamesCurrency =
+    own?.url !== undefined &&
+    [own.url, ...Object.values(own.body ?? {})].some(
+      (text) => text?.includes('{currency}') || text?.includes('{payout_currency}'),
+    );
+  if (preset.amountsIn && tracker.currency === undefined && !ownNamesCurrency) {
     problem(
       `${preset.title} takes no currency parameter and reads amounts in ${preset.amountsIn}: ` +
         `name it, e.g. currency: 'USD'; postbacks in any other currency are then dead-lettered, not reported as a wrong number`,
