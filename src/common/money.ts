@@ -56,4 +56,14 @@ export function toCurrencyString(value: Big, currency: string): string {
   return value.round(digits, Big.roundHalfUp).toFixed(digits);
 }
 
+/**
+ * `toCurrencyString` in the units of an amount stored earlier (`stored`): a currency since
+ * withdrawn from ISO 4217 (HRK, SLL, ZWL), accepted by an earlier version, keeps the minor
+ * digits its amounts were stored with, so the order can still be refunded.
+ */
+export function toStoredCurrencyString(value: Big, currency: string, stored: string): string {
+  const digits = ISO_4217_MINOR_UNITS.get(currency) ?? (stored.split('.')[1] ?? '').length;
+  return value.round(digits, Big.roundHalfUp).toFixed(digits);
+}
+
 export { Big };

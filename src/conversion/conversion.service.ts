@@ -3,7 +3,7 @@ import { type EntityManager, In, IsNull, Not } from 'typeorm';
 
 import { ClickService } from '../click/click.service.js';
 import type { Clock } from '../common/clock.js';
-import { Big, toCurrencyString } from '../common/money.js';
+import { Big, toStoredCurrencyString } from '../common/money.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
@@ -208,6 +208,8 @@ export class ConversionService {
       });
       const reversed = earlier.reduce((sum, r) => sum.plus(r.amount ?? 0), new Big(0));
       const left = new Big(original.amount as string).minus(reversed);
+      const inOrderUnits = (value: Big) =>
+        toStoredCurrencyString(value, currency, original.amount as string);
       if (left.lte(0))
         throw new InvalidInputError({ orderId: ['the order is already reversed in full'] });
       // Without an amount: whatever is left of the order.
@@ -215,20 +217,22 @@ export class ConversionService {
       if (requested.gt(left)) {
         throw new InvalidInputError({
           amount: [
-            `amount is more than what is left of the order to reverse (${toCurrencyString(left, currency)})`,
+            `amount is more than what is left of the order to reverse (${inOrderUnits(left)})`,
           ],
         });
       }
-      amount = toCurrencyString(requested, currency);
+      amount = inOrderUnits(requested);
       if (original.commission != null && original.commissionCurrency) {
         // Rounded cumulatively, so that partial reversals add up to the commission exactly.
         const ccy = original.commissionCurrency;
+        const inCommissionUnits = (value: Big) =>
+          toStoredCurrencyString(value, ccy, original.commission as string);
         const already = earlier.reduce((sum, r) => sum.plus(r.commission ?? 0), new Big(0));
         const upToNow = new Big(original.commission)
           .times(reversed.plus(requested))
           .div(original.amount as string);
         commission = {
-          amount: toCurrencyString(new Big(toCurrencyString(upToNow, ccy)).minus(already), ccy),
+          amount: inCommissionUnits(new Big(inCommissionUnits(upToNow)).minus(already)),
           currency: ccy,
         };
       }

@@ -257,30 +257,61 @@ describe("judgeAttempt for Dub's lead not yet ingested", () => {
     }).trackers.get('dub')!;
   const MINUTE = 60_000;
 
-  it('retries the 404 while the conversion is less than an hour old', () => {
+  it('retries the 404 while its first such answer is less than an hour old', () => {
     const verdict = judgeAttempt(
       { status: 404, body: notIngested(), durationMs: 5 },
       3,
       dub(),
       NOW + 30 * MINUTE,
       NOW,
+      NOW + 10 * MINUTE,
     );
     expect(verdict.outcome).toBe('retry');
     expect(verdict).toMatchObject({ reason: expect.stringMatching(/HTTP 404: Dub has no lead/) });
   });
 
-  it('dead-letters it an hour after the conversion, saying why', () => {
+  it('retries the first 404 of a sale sent hours after the conversion (a backlog)', () => {
+    const verdict = judgeAttempt(
+      { status: 404, body: notIngested(), durationMs: 5 },
+      4,
+      dub(),
+      NOW + 3 * 60 * MINUTE,
+      NOW,
+    );
+    expect(verdict.outcome).toBe('retry');
+  });
+
+  it('dead-letters it an hour after the first such answer, saying why', () => {
     const verdict = judgeAttempt(
       { status: 404, body: notIngested(), durationMs: 5 },
       6,
       dub(),
-      NOW + 61 * MINUTE,
+      NOW + 3 * 60 * MINUTE,
       NOW,
+      NOW + 119 * MINUTE,
     );
     expect(verdict).toEqual({
       outcome: 'dead',
-      reason: expect.stringMatching(/Dub has no lead for this customer yet.*60 minutes after/),
+      reason: expect.stringMatching(
+        /Dub has no lead for this customer yet.*still 60 minutes after the first such answer/,
+      ),
     });
+  });
+
+  it('does not claim a retry it will not make once the attempts run out first', () => {
+    const tracker = dub();
+    const verdict = judgeAttempt(
+      { status: 404, body: notIngested(), durationMs: 5 },
+      tracker.retry.maxAttempts,
+      tracker,
+      NOW + 10 * MINUTE,
+      NOW,
+    );
+    expect(verdict.outcome).toBe('dead');
+    expect(verdict).toMatchObject({
+      reason: expect.stringMatching(/^gave up after \d+ attempts; last: HTTP 404: Dub has no lead/),
+    });
+    expect(verdict).not.toMatchObject({ reason: expect.stringContaining('retried until') });
   });
 
   it('dead-letters any other 404 from Dub at once (a click or link Dub does not know)', () => {

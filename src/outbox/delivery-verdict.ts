@@ -20,7 +20,8 @@ const RETRYABLE_STATUS = new Set([408, 425, 429]);
  * success marker) is dead once `permanentFailureAttempts` is reached. A retry past the last
  * attempt, or past the max age counted from `createdAt` (the conversion's acceptance), is
  * dead, with the last reason. A refusal the tracker's preset lists as "not yet" (`notYet`) is
- * retried like a 5xx until its own bound, then dead.
+ * retried like a 5xx until its own bound, counted from `notYetSince` (when this run of the
+ * postback first met that refusal; see `refusedSince`), then dead.
  */
 export function judgeAttempt(
   result: SendResult,
@@ -28,23 +29,21 @@ export function judgeAttempt(
   tracker: ResolvedTracker,
   now: number,
   createdAt = now,
+  notYetSince = now,
 ): DeliveryVerdict {
   const retry = tracker.retry;
   let verdict = classify(result, tracker);
   if (verdict.outcome === 'delivered') return verdict;
   const notYet = verdict.outcome === 'dead' ? notYetRefusal(result, tracker) : undefined;
   if (notYet) {
-    const reason = `HTTP ${result.status}: ${notYet.why}`;
-    if (now - createdAt >= notYet.forMs) {
+    const reason = notYetReason(result, notYet);
+    if (now - Math.min(notYetSince, now) >= notYet.forMs) {
       return {
         outcome: 'dead',
-        reason: `${reason}, still ${duration(notYet.forMs)} after the conversion; replay it once that is fixed`,
+        reason: `${reason}, still ${duration(notYet.forMs)} after the first such answer; replay it once that is fixed`,
       };
     }
-    verdict = {
-      outcome: 'retry',
-      reason: `${reason}; retried until ${duration(notYet.forMs)} after the conversion`,
-    };
+    verdict = { outcome: 'retry', reason };
   }
   if (verdict.outcome === 'dead' && attempt >= retry.permanentFailureAttempts) return verdict;
   if (attempt >= retry.maxAttempts) {
@@ -64,7 +63,19 @@ export function judgeAttempt(
       reason: `past the max age: no retry later than ${duration(maxAgeMs)} after the conversion (retry.maxAgeMs); gave up after ${attempt} attempts; last: ${verdict.reason}`,
     };
   }
-  return { outcome: 'retry', reason: verdict.reason, nextAttemptAt };
+  // Said only of a retry: once the attempts or the max age run out first, it would be untrue.
+  const until = notYet
+    ? `; retried until ${duration(notYet.forMs)} after the first such answer`
+    : '';
+  return { outcome: 'retry', reason: `${verdict.reason}${until}`, nextAttemptAt };
+}
+
+/**
+ * The reason a "not yet" refusal is recorded with; `refusedSince` finds the first attempt of
+ * a run by it, so a retry's reason only adds to it.
+ */
+export function notYetReason(result: SendResult, rule: RetryableRefusal): string {
+  return `HTTP ${result.status}: ${rule.why}`;
 }
 
 /** `ms` for a reader: seconds, minutes, hours or days. */
@@ -109,7 +120,10 @@ function classify(result: SendResult, tracker: ResolvedTracker): Classification 
 }
 
 /** The preset's "not yet" refusal this answer is, if any (Dub's 404 for a lead not yet ingested). */
-function notYetRefusal(result: SendResult, tracker: ResolvedTracker): RetryableRefusal | undefined {
+export function notYetRefusal(
+  result: SendResult,
+  tracker: ResolvedTracker,
+): RetryableRefusal | undefined {
   const rules = tracker.preset ? POSTBACK_PRESETS.get(tracker.preset)?.notYet : undefined;
   return rules?.find(
     (rule) => rule.status === result.status && bodyMatches(result.body ?? '', rule.bodyMatch),

@@ -8,7 +8,7 @@ import { PostbackDatabase } from '../database/postback-database.js';
 import { Conversion } from '../conversion/conversion.entity.js';
 import { InvalidInputError } from '../common/invalid-input.error.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import { SAMPLE_CONVERSION } from '../postback/postback-sample.js';
+import { sampleFields } from '../postback/postback-sample.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { OutboxFlusher } from './outbox.flusher.js';
@@ -56,40 +56,36 @@ export class OutboxAdminService {
   ) {}
 
   /**
-   * Queues a test postback to a tracker (a sample purchase of type "test", click TEST-CLICK,
-   * a unique order ID), sent and recorded like any other, so a merchant sees the network's
-   * answer before going live. Returns the conversion and postback IDs to read it back.
+   * Queues a test postback to a tracker: the sample conversion `GET /v1/trackers/:name/sample`
+   * shows (a purchase, click TEST-CLICK-1, customer TEST-CUSTOMER-1, in the currency the
+   * tracker reads) with a unique order ID, sent and recorded like any other, so a merchant sees
+   * the network's answer before going live. Its conversion is of type "test" (never refunded
+   * nor counted); the postback is the sample's event, so every preset renders a request its
+   * network accepts. Returns the conversion and postback IDs to read it back.
    */
   async sendTest(trackerName: string): Promise<{ conversionId: string; postbackId: string }> {
-    if (!this.options.trackers.has(trackerName)) {
+    const tracker = this.options.trackers.get(trackerName);
+    if (!tracker) {
       throw new InvalidInputError({ tracker: [`"${trackerName}" is not a configured tracker`] });
     }
     const now = this.clock.now();
     const conversionId = randomUUID();
     const orderId = `TEST-${now}-${conversionId.slice(0, 8)}`;
-    const fields = {
-      clickId: SAMPLE_CONVERSION.clickId,
-      eventType: 'test',
-      conversionId,
-      occurredAt: now,
-      orderId,
-      amount: SAMPLE_CONVERSION.amount,
-      currency: SAMPLE_CONVERSION.currency,
-    };
+    const fields = sampleFields(tracker, { conversionId, orderId, occurredAt: now });
     const postbackId = await this.db.transaction(async (manager) => {
       await manager.insert(Conversion, {
         id: conversionId,
         type: 'test',
         reference: orderId,
         orderId,
-        customerId: null,
+        customerId: fields.customerId ?? null,
         visitorKey: null,
-        amount: SAMPLE_CONVERSION.amount,
-        currency: SAMPLE_CONVERSION.currency,
-        commission: null,
-        commissionCurrency: null,
+        amount: fields.amount ?? null,
+        currency: fields.currency ?? null,
+        commission: fields.payout ?? null,
+        commissionCurrency: fields.payoutCurrency ?? null,
         tracker: trackerName,
-        clickId: SAMPLE_CONVERSION.clickId,
+        clickId: fields.clickId,
         attribution: 'click_id',
         occurredAt: now,
         createdAt: now,

@@ -30,6 +30,7 @@ import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { settleAbandoned } from './abandoned-claims.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
+import { refusedSince } from './refused-since.js';
 import { type DueQuery, dueSelectSql } from './due-postbacks.query.js';
 import { Postback } from './postback.entity.js';
 import { type SendMarks, sendMarksFor } from './send-journal.js';
@@ -791,6 +792,11 @@ export class OutboxStore {
       manager.findOne(Postback, { select: { id: true, state: true }, where: { id } }),
     );
     return row?.state;
+  }
+
+  /** See `refusedSince`: when this run of a postback first met that refusal. */
+  refusedSince(postbackId: string, status: number, reason: string): Promise<number | undefined> {
+    return this.db.run((manager) => refusedSince(manager, postbackId, status, reason));
   }
 
   /** Notes that the requests of `rows` started `at` (default: now; see SendMarks). */

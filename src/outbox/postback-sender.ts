@@ -1,8 +1,13 @@
 import type { Clock } from '../common/clock.js';
 import { buildPostbackRequest } from '../postback/postback-request.builder.js';
 import { secretRedactor } from '../postback/secret-redactor.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import { type DeliveryVerdict, judgeAttempt } from './delivery-verdict.js';
+import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import {
+  type DeliveryVerdict,
+  judgeAttempt,
+  notYetReason,
+  notYetRefusal,
+} from './delivery-verdict.js';
 import type { AttemptRecord, ClaimedPostback, OutboxStore, Settlement } from './outbox.store.js';
 import type { PostbackHttpClient, SendResult } from './postback-http.client.js';
 import type { Postback, PostbackFields } from './postback.entity.js';
@@ -17,7 +22,7 @@ export interface SentPostback {
 /** Renders, sends and judges one claimed postback, for the flusher. */
 export class PostbackSender {
   constructor(
-    private readonly store: Pick<OutboxStore, 'stateOf'>,
+    private readonly store: Pick<OutboxStore, 'stateOf' | 'refusedSince'>,
     private readonly http: PostbackHttpClient,
     private readonly options: ResolvedPostbackOptions,
     private readonly clock: Clock,
@@ -66,7 +71,8 @@ export class PostbackSender {
         const request = buildPostbackRequest(tracker, fields, row.id, startedAt);
         requestUrl = request.redactedUrl;
         result = await this.http.send(request);
-        verdict = judgeAttempt(result, attempt, tracker, this.clock.now(), row.createdAt);
+        const since = await this.notYetSince(row, tracker, result);
+        verdict = judgeAttempt(result, attempt, tracker, this.clock.now(), row.createdAt, since);
       } catch (error) {
         verdict = {
           outcome: 'dead',
@@ -92,6 +98,23 @@ export class PostbackSender {
       settlement: { row, attempt: record, change: this.changeFor(verdict, attempt, result) },
       health: result ? healthOf(result.status) : 'up',
     };
+  }
+
+  /**
+   * When this run of `row` first met the "not yet" refusal `result` is, if it is one; now if
+   * it is the first, or if the attempt log cannot be read (a retry, still bounded by the
+   * attempts and the max age, rather than a sale dead-lettered early).
+   */
+  private async notYetSince(
+    row: ClaimedPostback,
+    tracker: ResolvedTracker,
+    result: SendResult,
+  ): Promise<number | undefined> {
+    const rule = notYetRefusal(result, tracker);
+    if (!rule || row.attempts === 0) return undefined;
+    return this.store
+      .refusedSince(row.id, result.status as number, notYetReason(result, rule))
+      .catch(() => undefined);
   }
 
   /** The row's new state: whole literals, no spread (this runs for every send). */

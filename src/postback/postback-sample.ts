@@ -38,23 +38,11 @@ export function samplePostback(
   now = Date.now(),
 ): PostbackSample {
   const definition = preset ? POSTBACK_PRESETS.get(preset) : undefined;
-  const eventType =
-    tracker.events && !tracker.events.has('purchase') ? [...tracker.events][0] : 'purchase';
-  // In the one currency a receiver without a currency parameter reads (Everflow's offer's).
-  const order = { ...SAMPLE_CONVERSION, currency: tracker.currency ?? SAMPLE_CONVERSION.currency };
-  const rule = tracker.commission[eventType] ?? tracker.commission['*'];
-  const payout = rule ? computeCommission(rule, order) : undefined;
-  const fields: PostbackFields = {
-    clickId: SAMPLE_CONVERSION.clickId,
-    eventType,
+  const fields = sampleFields(tracker, {
     conversionId: '00000000-0000-4000-8000-000000000001',
-    occurredAt: now,
     orderId: SAMPLE_CONVERSION.orderId,
-    customerId: SAMPLE_CONVERSION.customerId,
-    amount: SAMPLE_CONVERSION.amount,
-    currency: order.currency,
-    ...(payout && { payout: payout.amount, payoutCurrency: payout.currency }),
-  };
+    occurredAt: now,
+  });
   const landing = new URL(shopUrl);
   const macro = definition?.clickMacro ?? `<${tracker.name}'s click ID macro>`;
   const landingUrl =
@@ -66,5 +54,30 @@ export function samplePostback(
     request: buildPostbackRequest(tracker, fields, '00000000-0000-4000-8000-000000000002', now),
     notes: definition?.notes ?? [],
     unconfirmed: definition?.unconfirmed ?? [],
+  };
+}
+
+/**
+ * The fields of the sample conversion for `tracker`: a purchase (or the first event type it
+ * takes), with customer, commission, and the currency the receiver reads (Everflow's offer's).
+ * The admin test postback sends these too, so it is a request the network accepts.
+ */
+export function sampleFields(
+  tracker: ResolvedTracker,
+  ids: { conversionId: string; orderId: string; occurredAt: number },
+): PostbackFields {
+  const eventType =
+    tracker.events && !tracker.events.has('purchase') ? [...tracker.events][0] : 'purchase';
+  const order = { ...SAMPLE_CONVERSION, currency: tracker.currency ?? SAMPLE_CONVERSION.currency };
+  const rule = tracker.commission[eventType] ?? tracker.commission['*'];
+  const payout = rule ? computeCommission(rule, order) : undefined;
+  return {
+    clickId: SAMPLE_CONVERSION.clickId,
+    eventType,
+    ...ids,
+    customerId: SAMPLE_CONVERSION.customerId,
+    amount: SAMPLE_CONVERSION.amount,
+    currency: order.currency,
+    ...(payout && { payout: payout.amount, payoutCurrency: payout.currency }),
   };
 }

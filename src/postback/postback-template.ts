@@ -65,6 +65,15 @@ export function parseUrlTemplate(url: string): UrlTemplate {
       `"${url}" must not hold control characters or start or end with whitespace`,
     );
   }
+  // A space or an invisible character inside (a no-break or zero-width space, U+2028) is a
+  // paste mistake as often as not: encoded, `cid={click_id} ` would send `cid=C1%20`.
+  const blank = /[\p{White_Space}\p{Cf}]/u.exec(url);
+  if (blank) {
+    const code = blank[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new TemplateSyntaxError(
+      `"${url}" holds ${blank[0] === ' ' ? 'a space' : `an invisible character (U+${code})`} at position ${blank.index}: write a space that belongs in the URL as %20, and delete anything else`,
+    );
+  }
   const match = /^(https?:\/\/[^/?#{}\s]+)((?:[/?][^#]*)?)$/i.exec(url);
   if (!match) {
     throw new TemplateSyntaxError(
@@ -74,8 +83,15 @@ export function parseUrlTemplate(url: string): UrlTemplate {
   const [, written, rest] = match;
   // Reject hosts that do not parse (bad ports, empty host) now rather than at send time.
   const parsed = new URL(written);
+  // Credentials in the URL would be stored in the attempt log (and HMAC signing rebuilds the
+  // URL without them): a secret belongs in the environment, sent by signing: basic.
+  if (written.includes('@')) {
+    throw new TemplateSyntaxError(
+      `"${url}" carries credentials (user:password@host): use signing: { type: 'basic', username, secret } with the secret from the environment`,
+    );
+  }
   // A non-ASCII host goes out as its punycode (what an HTTP client sends); an ASCII one stays
-  // as written (userinfo and an explicit port included).
+  // as written (an explicit port included).
   const origin = /[^\x00-\x7f]/.test(written) ? parsed.href.replace(/\/$/, '') : written;
   const queryStart = rest.indexOf('?');
   const pathText = queryStart === -1 ? rest : rest.slice(0, queryStart);
@@ -106,7 +122,7 @@ const PATH_KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
 const QUERY_KEEP = /[A-Za-z0-9\-._~!$&()*+,;=:@/?]/;
 
 /**
- * A template's literal text as valid RFC 3986 for its component: `|`, `^`, spaces, non-ASCII
+ * A template's literal text as valid RFC 3986 for its component: `|`, `^`, non-ASCII
  * and the like percent-encoded, as macro values are; a valid `%XX` escape kept as written (the
  * merchant encoded it already), and a `%` not starting one encoded as `%25`. The component's
  * delimiters (`/`, `?`, `&`, `=`) are kept: they are the URL's structure.

@@ -11,8 +11,8 @@ import { buildPostbackRequest } from './postback-request.builder.js';
 import { verifyPostbackSignature } from './postback-signature.js';
 
 // Literal text a merchant may paste into a template: `|` and `^` (raw on the wire before),
-// `'` (which the HTTP client encodes in a query by itself), spaces, non-ASCII, a bare `%`.
-const LITERALS = "/pb/a|b^c é?note=it's a|b^c é 5%&ok=%41";
+// `'` (which the HTTP client encodes in a query by itself), non-ASCII, a bare `%`.
+const LITERALS = "/pb/a|b^c%20é?note=it's%20a|b^c%20é%205%&ok=%41";
 const SECRET = `whsec_${Buffer.from('literal-text-signing-key-32bytes').toString('base64')}`;
 
 const FIELDS: PostbackFields = {

@@ -1,4 +1,6 @@
 import type { PostbackTemplateOptions, TrackerOptions } from '../../interfaces/index.js';
+import { REVERSAL_TYPES } from '../../conversion/dto/conversion-event.dto.js';
+import { unknownNameHelp } from '../../options/did-you-mean.js';
 import type { PostbackPreset } from './postback-preset.interface.js';
 import { POSTBACK_PRESETS } from './index.js';
 
@@ -23,7 +25,8 @@ export function applyPreset(
   problem: (text: string) => void,
 ): AppliedTracker | undefined {
   if (tracker.preset === undefined) {
-    return { ...tracker, postback: tracker.postback && mergeTemplate(undefined, tracker.postback) };
+    const postback = tracker.postback && mergeTemplate(undefined, tracker.postback, problem);
+    return { ...tracker, postback };
   }
   const preset = POSTBACK_PRESETS.get(tracker.preset);
   if (!preset) {
@@ -45,7 +48,14 @@ export function applyPreset(
         `signing: { type: '${type}', ${username ? `username: <${username}>, ` : ''}secret: <${secret}> } (the secret from the environment)`,
     );
   }
-  if (preset.amountsIn && tracker.currency === undefined) {
+  // The merchant's own template that names the currency tells the receiver which it is.
+  const own = tracker.postback;
+  const ownNamesCurrency =
+    own?.url !== undefined &&
+    [own.url, ...Object.values(own.body ?? {})].some(
+      (text) => text?.includes('{currency}') || text?.includes('{payout_currency}'),
+    );
+  if (preset.amountsIn && tracker.currency === undefined && !ownNamesCurrency) {
     problem(
       `${preset.title} takes no currency parameter and reads amounts in ${preset.amountsIn}: ` +
         `name it, e.g. currency: 'USD'; postbacks in any other currency are then dead-lettered, not reported as a wrong number`,
@@ -66,17 +76,27 @@ export function applyPreset(
         `reversal endpoint ${preset.reversalUrl}: set reversalPostbackUrl too`,
     );
   }
+  // A computed macro is looked up before `values` (it is per event, values are not): one
+  // given there would be ignored without a word.
+  for (const name of Object.keys(preset.computed ?? {})) {
+    if (Object.hasOwn(tracker.values ?? {}, name)) {
+      problem(
+        `values.${name} would be ignored: ${preset.title} computes {${name}} for each event; set eventValues.<type>.${name} for the events whose value differs`,
+      );
+    }
+  }
   const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };
   for (const [type, values] of Object.entries(tracker.eventValues ?? {})) {
     eventValues[type] = { ...eventValues[type], ...values };
   }
+  inheritFromPurchase(eventValues, preset.reversalsKeep ?? []);
   return {
     clickParams: preset.clickParams,
     successBodyMatch: preset.successBodyMatch,
     events: preset.events,
     minorUnits: preset.minorUnits,
     ...definedOnly(tracker),
-    postback: mergeTemplate(preset.postback, tracker.postback),
+    postback: mergeTemplate(preset.postback, tracker.postback, problem, preset.title),
     reversalPostbackUrl: tracker.reversalPostbackUrl ?? preset.reversalUrl,
     values: { ...preset.defaults, ...tracker.values },
     eventValues,
@@ -91,24 +111,57 @@ export function applyPreset(
  * The merchant's `postback` over the preset's: each key given replaces the preset's, `body`
  * field by field (`null` drops one). `jsonNumbers` given replaces the preset's list; left out,
  * the preset's stays for the body fields still sent, so dropping Dub's `amount` does not leave
- * a number rule for a field that no longer exists.
+ * a number rule for a field that no longer exists, and goes with a format other than JSON.
  */
 function mergeTemplate(
   preset: PostbackPreset['postback'] | undefined,
   own: PostbackTemplateOptions | undefined,
+  problem: (text: string) => void,
+  title?: string,
 ): AppliedTemplate {
+  // A null names a preset's field to leave out: naming none (a typo, or no preset) is an error.
+  const presetFields = Object.keys(preset?.body ?? {});
+  for (const [field, template] of Object.entries(own?.body ?? {})) {
+    if (template !== null || presetFields.includes(field)) continue;
+    problem(
+      title
+        ? `postback.body.${field} is null, which leaves out a field of ${title}'s body, but it has no "${field}": ${unknownNameHelp(field, presetFields)}`
+        : `postback.body.${field} is null, which leaves out a preset's field, and this tracker has no preset: remove it`,
+    );
+  }
   const merged = { ...preset, ...definedOnly(own ?? {}) };
   const body: Record<string, string> = {};
   for (const [field, template] of Object.entries({ ...preset?.body, ...own?.body })) {
     if (template !== null) body[field] = template;
   }
+  // The preset's number rule is JSON's: it goes when the merchant sends the body otherwise.
+  const notJson = (own?.format !== undefined && own.format !== 'json') || own?.method === 'GET';
   const jsonNumbers =
-    own?.jsonNumbers ?? preset?.jsonNumbers?.filter((field) => Object.hasOwn(body, field));
+    own?.jsonNumbers ??
+    (notJson ? undefined : preset?.jsonNumbers?.filter((field) => Object.hasOwn(body, field)));
   return {
     ...merged,
     body: preset?.body !== undefined || own?.body !== undefined ? body : undefined,
     jsonNumbers,
   };
+}
+
+/**
+ * A reversal changes the purchase's conversion: the values the network finds it by (Scaleo's
+ * `goal_id`) are the purchase's own event values, where it has them and the reversal sets none.
+ */
+function inheritFromPurchase(
+  eventValues: Record<string, Record<string, string>>,
+  names: string[],
+): void {
+  const purchase = eventValues.purchase ?? {};
+  for (const name of names) {
+    if (!Object.hasOwn(purchase, name)) continue;
+    for (const type of REVERSAL_TYPES) {
+      if (Object.hasOwn(eventValues[type] ?? {}, name)) continue;
+      eventValues[type] = { ...eventValues[type], [name]: purchase[name] };
+    }
+  }
 }
 
 /** What a preset's `{{placeholder}}` is, for error messages. */

@@ -89,8 +89,18 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     role: 'network',
     clickParams: ['click_id'],
     postback: {
-      // `currency` is "Currency of the payout" (revenue), so it is the payout's, not the order's.
-      url: 'https://{{tracking_domain}}/acquisition?click_id={click_id}&txn_id={order_id}&sale_amount={amount}&revenue={payout}&currency={payout_currency}&status={status}',
+      // `currency` is "Currency of the payout" (revenue): one currency labels both amounts.
+      url: 'https://{{tracking_domain}}/acquisition?click_id={click_id}&txn_id={order_id}&sale_amount={trackier_sale_amount}&revenue={payout}&currency={trackier_currency}&status={status}',
+    },
+    computed: {
+      // The payout's currency, or the order's when there is no commission.
+      trackier_currency: (fields) => fields.payoutCurrency ?? fields.currency,
+      // Left out when the payout is in another currency: labelled with the payout's, the
+      // order's amount would be a wrong number (59.97 EUR reported as 59.97 USD).
+      trackier_sale_amount: (fields) =>
+        fields.payoutCurrency === undefined || fields.payoutCurrency === fields.currency
+          ? fields.amount
+          : undefined,
     },
     placeholders: {
       tracking_domain: 'your Trackier tracking domain (<network>.<trackier-domain>)',
@@ -106,7 +116,7 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     unconfirmed: [
       'the security token parameter name',
       'the click-ID macro name on the network side',
-      "the currency of sale_amount (sent in the order currency; currency names the payout's, and without a commission it is left out)",
+      "the currency of sale_amount: currency names the payout's, so sale_amount is sent only when the order is in that currency (or there is no commission, when currency is the order's) and left out otherwise",
       'reversals: the status mapping, and whether a second postback on the click is refused as DUPLICATE_CLICK_ID unless multiple conversions are enabled',
     ],
     source: 'help.trackier.com "Key Parameters for Setting Up Advertiser Postback"',
@@ -132,9 +142,10 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
       cancellation: { status: 'rejected' },
     },
     reversals: true,
+    reversalsKeep: ['goal_id'],
     token: { param: 'token', required: true },
     notes: [
-      "a reversal changes the click's LAST conversion with the goal_id it carries: give refunds, chargebacks and cancellations the purchase's goal_id (values.goal_id, or eventValues.<reversal>.goal_id when the purchase has its own), and with Multiple Conversions on, a refund of an earlier order on the same click changes the latest one",
+      "a reversal changes the click's LAST conversion with the goal_id it carries: refunds, chargebacks and cancellations carry the purchase's (eventValues.purchase.goal_id, else values.goal_id; eventValues.<reversal>.goal_id overrides it, e.g. for the refund of another event type with its own goal), and with Multiple Conversions on, a refund of an earlier order on the same click changes the latest one",
     ],
     source:
       'help.scaleo.io "Ultimate Postbacks" (484: conv-change selects by Transaction ID, or by click ID + goal_id/goal_alias), "Advertiser Security Token for Postback"',

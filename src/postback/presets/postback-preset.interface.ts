@@ -48,13 +48,19 @@ export interface PostbackPreset {
   successBodyMatch?: RegExp;
   /**
    * Refusals the network documents as "not yet" rather than "never": retried on the backoff
-   * schedule until `forMs` after the conversion was accepted, then dead with `why`.
+   * schedule until `forMs` after the network first answered so (in this run of the postback),
+   * then dead with `why`.
    */
   notYet?: RetryableRefusal[];
   /** Event types the network takes postbacks for. @default every type */
   events?: string[];
   /** The network takes refunds, chargebacks and cancellations (through `eventValues` codes). */
   reversals?: boolean;
+  /**
+   * Values a reversal takes from `eventValues.purchase` when the purchase has its own and the
+   * reversal type none: what the network picks the conversion to change by (Scaleo's goal).
+   */
+  reversalsKeep?: string[];
   /** Where reversals go, when not to the postback URL. */
   reversalUrl?: string;
   /**

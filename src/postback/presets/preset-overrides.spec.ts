@@ -86,6 +86,22 @@ describe('a preset with some of its fields overridden', () => {
     expect(JSON.parse(sale.body!)).toMatchObject({ amount: 5997, quantity: 3 });
   });
 
+  it("drops the preset's JSON number rule when the body goes as a form", () => {
+    const sale = saleOf({ preset: 'dub', signing: DUB_SIGNING, postback: { format: 'form' } });
+    expect(sale.headers['content-type']).toMatch(/x-www-form-urlencoded/);
+    expect(new URLSearchParams(sale.body).get('amount')).toBe('5997');
+  });
+
+  it("still refuses the merchant's own jsonNumbers with a form body", () => {
+    expect(
+      problemsOf({
+        preset: 'dub',
+        signing: DUB_SIGNING,
+        postback: { format: 'form', jsonNumbers: ['amount'] },
+      }),
+    ).toMatch(/postback\.jsonNumbers is only for a POST with format json/);
+  });
+
   it('keeps the preset’s URL and body when only the format changes', () => {
     const impact = {
       preset: 'impact',
@@ -141,6 +157,28 @@ describe('a preset with some of its fields overridden', () => {
   });
 });
 
+describe('a body field set to null', () => {
+  it("refuses one the preset does not send, with the preset's closest field", () => {
+    expect(
+      problemsOf({
+        preset: 'dub',
+        signing: { type: 'bearer', secret: 'dub_k' },
+        postback: { body: { clickid: null } },
+      }),
+    ).toMatch(/postback\.body\.clickid is null.*Dub.*has no "clickid": did you mean "clickId"\?/);
+  });
+
+  it("lists the preset's fields when none is close", () => {
+    expect(
+      problemsOf({
+        preset: 'dub',
+        signing: { type: 'bearer', secret: 'dub_k' },
+        postback: { body: { zzz: null } },
+      }),
+    ).toMatch(/known: clickId, eventName, customerExternalId/);
+  });
+});
+
 describe('a tracker without a preset', () => {
   it('needs postback.url', () => {
     expect(problemsOf({ clickParams: ['cid'], postback: { method: 'POST' } })).toMatch(
@@ -148,16 +186,17 @@ describe('a tracker without a preset', () => {
     );
   });
 
-  it('sends no body field set to null', () => {
-    const sale = saleOf({
-      clickParams: ['cid'],
-      postback: {
-        url: 'https://t.example/pb',
-        method: 'POST',
-        format: 'json',
-        body: { cid: '{click_id}', note: null },
-      },
-    });
-    expect(JSON.parse(sale.body!)).toEqual({ cid: 'click-1' });
+  it('refuses a body field set to null: there is no preset field to leave out', () => {
+    expect(
+      problemsOf({
+        clickParams: ['cid'],
+        postback: {
+          url: 'https://t.example/pb',
+          method: 'POST',
+          format: 'json',
+          body: { cid: '{click_id}', note: null },
+        },
+      }),
+    ).toMatch(/postback\.body\.note is null.*no preset: remove it/);
   });
 });

@@ -113,7 +113,7 @@ const GOLDEN: [PresetName, Record<string, string>, boolean, string][] = [
     'trackier',
     DOMAIN,
     true,
-    `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&sale_amount=59.97&revenue=4.50&currency=USD&status=approved&security_token=tok3n`,
+    `https://trk.example.com/acquisition?click_id=${ENCODED_CLICK}&txn_id=ORDER-1&revenue=4.50&currency=USD&status=approved&security_token=tok3n`,
   ],
   [
     'scaleo',
@@ -337,6 +337,47 @@ describe('presets', () => {
     );
   });
 
+  it.each(['refund', 'chargeback', 'cancellation'])(
+    'gives a Scaleo %s the goal of a purchase that has its own (eventValues.purchase.goal_id)',
+    (type) => {
+      const tracker = resolvePostbackOptions({
+        trackers: [
+          {
+            name: 'net',
+            preset: 'scaleo',
+            values: { workspace: 'acme' },
+            eventValues: { purchase: { goal_id: '1673' } },
+            reversals: true,
+            signing: { type: 'token', secret: TOKEN },
+          },
+        ],
+      }).trackers.get('net')!;
+      const goal = (eventType: string) =>
+        new URL(
+          buildPostbackRequest(tracker, { ...FIELDS, eventType }, 'e', 0).url,
+        ).searchParams.get('goal_id');
+      expect(goal('purchase')).toBe('1673');
+      expect(goal(type)).toBe('1673');
+    },
+  );
+
+  it("keeps a Scaleo reversal's own goal over the purchase's", () => {
+    const tracker = resolvePostbackOptions({
+      trackers: [
+        {
+          name: 'net',
+          preset: 'scaleo',
+          values: { workspace: 'acme' },
+          eventValues: { purchase: { goal_id: '1673' }, refund: { goal_id: '1700' } },
+          reversals: true,
+          signing: { type: 'token', secret: TOKEN },
+        },
+      ],
+    }).trackers.get('net')!;
+    const refund = buildPostbackRequest(tracker, { ...FIELDS, eventType: 'refund' }, 'e', 0);
+    expect(new URL(refund.url).searchParams.get('goal_id')).toBe('1700');
+  });
+
   it('sends RedTrack the conversion type under the name the account defines, case and all', () => {
     const options = resolvePostbackOptions({
       trackers: [
@@ -358,6 +399,20 @@ describe('presets', () => {
     );
     expect(new URL(purchase.url).searchParams.get('type')).toBe('Purchase');
     expect(new URL(registration.url).searchParams.get('type')).toBe('registration');
+  });
+
+  it('refuses values.conversion_type, which RedTrack would ignore, pointing to eventValues', () => {
+    expect(() =>
+      resolvePostbackOptions({
+        trackers: [
+          {
+            name: 'net',
+            preset: 'redtrack',
+            values: { ...DOMAIN, conversion_type: 'Purchase' },
+          },
+        ],
+      }),
+    ).toThrow(/values\.conversion_type would be ignored.*eventValues\.<type>\.conversion_type/);
   });
 
   it.each([
@@ -459,5 +514,35 @@ describe('presets', () => {
     expect(() =>
       resolvePostbackOptions({ trackers: [{ name: 'net', ...tracker } as TrackerOptions] }),
     ).toThrow(message);
+  });
+});
+
+// Trackier's `currency` is the payout's: one currency labels sale_amount and revenue both.
+describe('trackier currency', () => {
+  const trackier = () =>
+    resolvePostbackOptions({
+      trackers: [{ name: 'trk', preset: 'trackier', values: DOMAIN }],
+    }).trackers.get('trk')!;
+  const params = (fields: Partial<PostbackFields>) =>
+    new URL(buildPostbackRequest(trackier(), { ...FIELDS, ...fields }, 'e', 0).url).searchParams;
+
+  it('leaves sale_amount out when the payout is in another currency than the order', () => {
+    const sent = params({});
+    expect(sent.get('currency')).toBe('USD');
+    expect(sent.get('revenue')).toBe('4.50');
+    expect(sent.has('sale_amount')).toBe(false);
+  });
+
+  it('sends sale_amount when the order and the payout share a currency', () => {
+    const sent = params({ payoutCurrency: 'EUR' });
+    expect(sent.get('currency')).toBe('EUR');
+    expect(sent.get('sale_amount')).toBe('59.97');
+  });
+
+  it("names the order's currency when there is no commission", () => {
+    const sent = params({ payout: undefined, payoutCurrency: undefined });
+    expect(sent.get('currency')).toBe('EUR');
+    expect(sent.get('sale_amount')).toBe('59.97');
+    expect(sent.has('revenue')).toBe(false);
   });
 });

@@ -139,6 +139,26 @@ describe('a receiver that reads every amount in one currency (Everflow)', () => 
     expect(() => everflow()).toThrow(/no currency parameter.*offer's currency.*currency: 'USD'/s);
   });
 
+  it('needs no currency when your own URL sends one', () => {
+    const own = (url: string) =>
+      trackerOf({
+        preset: 'everflow',
+        values: { nid: '42' },
+        postback: { url: `${url}&nid={nid}` },
+      });
+    const request = buildPostbackRequest(
+      own('https://trk.example.com/?transaction_id={click_id}&amount={amount}&cur={currency}'),
+      sale('1437', 'JPY'),
+      'e',
+      SENT_AT,
+    );
+    expect(request.url).toContain('&amount=1437&cur=JPY');
+    // Your own URL without a currency still reads amounts in the offer's.
+    expect(() => own('https://trk.example.com/?transaction_id={click_id}&amount={amount}')).toThrow(
+      /no currency parameter/,
+    );
+  });
+
   it.each(['usd', 'XAU', 'HRK', 'EURO'])('refuses currency %p', (currency) => {
     expect(() => everflow({ currency })).toThrow(/currency.*ISO 4217/);
   });
