@@ -92,6 +92,7 @@ describe('the npm tarball', () => {
       expect(files).toContain(`${build}/testing/index.d.ts`);
     }
     expect(files).toContain('config/postback.yaml');
+    expect(files).toContain('LICENSE');
   });
 
   it('ships no tests, specs, bench, sources, source maps or demo', () => {
