@@ -47,9 +47,10 @@ export function escapeQueryWithParameters(
  * unknown here; TypeORM's own errors and others pass unchanged.
  */
 export function asQueryFailed(error: unknown): unknown {
-  if (!(error instanceof Error) || error instanceof TypeORMError) return error;
-  if (error.name !== 'SqliteError' || typeof (error as { code?: unknown }).code !== 'string') {
+  // By name, not `instanceof Error`: the driver's error may come from another realm (jest's vm).
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  if (error instanceof TypeORMError || name !== 'SqliteError' || typeof code !== 'string') {
     return error;
   }
-  return new QueryFailedError('', [], error);
+  return new QueryFailedError('', [], error as Error);
 }
