@@ -11,6 +11,7 @@ import { isSqliteBusy, SqliteLockWait } from './sqlite-lock-wait.js';
 import { sqliteAutocommit, sqliteTransaction } from './sqlite-transaction.js';
 import type { SqliteWriterThread, WriterResult, WriterStatement } from './sqlite-writer-thread.js';
 import { startSqliteWriter } from './start-sqlite-writer.js';
+import { asQueryFailed } from './typeorm-compat.js';
 import { withoutStatement } from './without-statement.js';
 import { probeWrite } from './write-probe.js';
 
@@ -222,7 +223,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       if (writes) this.writeHealth.succeeded();
       return value;
     } catch (error) {
-      const classified = asUnavailable(error);
+      const classified = asUnavailable(asQueryFailed(error));
       if (noted && classified instanceof DatabaseUnavailableError) {
         this.writeHealth.failed(classified);
         this.keepProbing(classified.retryAfterSeconds);

@@ -1,4 +1,4 @@
-import type { DataSource, ObjectLiteral } from 'typeorm';
+import { type DataSource, type ObjectLiteral, QueryFailedError, TypeORMError } from 'typeorm';
 import type { Driver } from 'typeorm/driver/Driver.js';
 
 /**
@@ -37,4 +37,20 @@ export function escapeQueryWithParameters(
     nativeParameters: ObjectLiteral,
   ) => [string, unknown[]];
   return escape.call(driver, sql, parameters, {});
+}
+
+/**
+ * A driver's error as a QueryFailedError, as 1.x throws every failed statement. 0.3's
+ * better-sqlite3 runner prepares the statement outside its try, so what SQLite refuses at
+ * prepare ("no such table", a syntax error) escapes as the bare SqliteError: the agent's
+ * QueryFailedFilter would not catch it, and its message would go unredacted. Its statement is
+ * unknown here; TypeORM's own errors and others pass unchanged.
+ */
+export function asQueryFailed(error: unknown): unknown {
+  // By name, not `instanceof Error`: the driver's error may come from another realm (jest's vm).
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  if (error instanceof TypeORMError || name !== 'SqliteError' || typeof code !== 'string') {
+    return error;
+  }
+  return new QueryFailedError('', [], error as Error);
 }
