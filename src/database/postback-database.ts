@@ -13,6 +13,7 @@ import type { SqliteWriterThread, WriterResult, WriterStatement } from './sqlite
 import { startSqliteWriter } from './start-sqlite-writer.js';
 import { asQueryFailed } from './typeorm-compat.js';
 import { withoutStatement } from './without-statement.js';
+import { ProbeWhileFailing } from './probe-while-failing.js';
 import { probeWrite } from './write-probe.js';
 
 export interface PostbackDatabaseOptions {
@@ -55,8 +56,10 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   private readonly lockWait?: SqliteLockWait;
   readonly writeHealth = new DatabaseWriteHealth();
   private probe?: Promise<void>;
-  /** Probes while writes are failing (see `keepProbing`). */
-  private probeTimer?: ReturnType<typeof setInterval>;
+  private readonly probing = new ProbeWhileFailing(
+    () => this.writeHealth.failure !== undefined,
+    () => void this.probeWrites(),
+  );
 
   constructor(
     readonly dataSource: DataSource,
@@ -226,7 +229,7 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
       const classified = asUnavailable(asQueryFailed(error));
       if (noted && classified instanceof DatabaseUnavailableError) {
         this.writeHealth.failed(classified);
-        this.keepProbing(classified.retryAfterSeconds);
+        this.probing.start(classified.retryAfterSeconds);
       }
       throw withoutStatement(classified);
     }
@@ -242,27 +245,8 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Lets the writer thread finish what it was given, then closes its connection. */
-  /**
-   * Probes every `Retry-After` while writes are failing, until one commits: an app with no
-   * `/health` route, or an idle one, would otherwise say it is failing (and log no end to the
-   * incident) until its next unit of work.
-   */
-  private keepProbing(everySeconds: number): void {
-    if (this.probeTimer) return;
-    this.probeTimer = setInterval(
-      () => {
-        if (this.writeHealth.failure) return void this.probeWrites();
-        clearInterval(this.probeTimer);
-        this.probeTimer = undefined;
-      },
-      Math.max(1, everySeconds) * 1000,
-    );
-    this.probeTimer.unref();
-  }
-
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
+    this.probing.stop();
     await this.exclusive(async () => {
       const writer = this.writer;
       this.writer = undefined;
