@@ -4,9 +4,9 @@ export {
   type PostbackModuleExtras,
 } from './postback.module-definition.js';
 export * from './interfaces/index.js';
-export { PostbackConfigurationError } from './postback-configuration.error.js';
-export { InvalidInputError } from './common/invalid-input.error.js';
-export { DatabaseUnavailableError } from './database/database-unavailable.error.js';
+export { PostbackConfigurationError } from './errors/postback-configuration.error.js';
+export { InvalidInputError } from './errors/invalid-input.error.js';
+export { DatabaseUnavailableError } from './errors/database-unavailable.error.js';
 export { ClickService, type CaptureClickInput } from './click/click.service.js';
 export { Click } from './click/click.entity.js';
 export type { PostbackSession } from './click/session-clicks.js';

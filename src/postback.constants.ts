@@ -5,6 +5,12 @@ export const POSTBACK_CLOCK = 'POSTBACK:CLOCK';
 /** @internal The axios instance that sends postbacks. */
 export const POSTBACK_HTTP_CLIENT = 'POSTBACK:HTTP_CLIENT';
 
+/**
+ * The environment variable holding the key of visitor-key hashes: the agent passes it as
+ * `capture.visitorKeySecret`, and a host may fill that option from it.
+ */
+export const VISITOR_KEY_SECRET_ENV = 'POSTBACK_VISITOR_KEY_SECRET';
+
 /** Key under which captured clicks live in `req.session`. */
 export const SESSION_CLICKS_KEY = 'postbackClicks';
 

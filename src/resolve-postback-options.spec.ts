@@ -1,5 +1,5 @@
 import type { PostbackModuleOptions, TrackerOptions } from './interfaces/index.js';
-import { PostbackConfigurationError } from './postback-configuration.error.js';
+import { PostbackConfigurationError } from './errors/postback-configuration.error.js';
 import { DEFAULT_RETRY, resolvePostbackOptions } from './resolve-postback-options.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

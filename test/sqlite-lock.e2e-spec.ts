@@ -15,7 +15,7 @@ import {
   PostbackModule,
 } from '../src/index.js';
 import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
-import { DatabaseUnavailableError } from '../src/database/database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../src/errors/database-unavailable.error.js';
 import { LOCK_PROBE_TIMEOUT_MS } from '../src/database/sqlite-lock-wait.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';

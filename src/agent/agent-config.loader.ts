@@ -9,7 +9,7 @@ import { describeOptionIssues, optionErrorMap } from '../options/option-issues.j
 import { STAND_IN_SECRET } from '../options/parse-options.js';
 import { postbackOptionProblems } from '../options/resolve-options.js';
 import { strictOptions } from '../options/strict-options.js';
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import { hmacSecretProblem } from '../postback/hmac-secret.js';
 
 /**

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import { hydrate, rawQuery, selectList } from '../database/raw-sql.js';

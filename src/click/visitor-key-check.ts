@@ -6,7 +6,7 @@ import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { hashLegacyVisitorKeys } from './legacy-visitor-keys.js';
 import { visitorKeyFingerprint, visitorKeyHasher } from './visitor-key.js';
-import { VisitorKeyMismatchError } from './visitor-key-mismatch.error.js';
+import { VisitorKeyMismatchError } from '../errors/visitor-key-mismatch.error.js';
 
 /** `postback_meta` name: the fingerprint (`v1:<fingerprint>`) the stored digests are made with. */
 export const VISITOR_KEY_HASH = 'visitor_key_hash';

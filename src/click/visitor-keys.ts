@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import { sessionIdOf, VISITOR_KEY_SECRET_ENV, visitorKeyHasher } from './visitor-key.js';
+import { VISITOR_KEY_SECRET_ENV } from '../postback.constants.js';
+import { sessionIdOf, visitorKeyHasher } from './visitor-key.js';
 
 /**
  * What clicks and conversions store for a visitor key, and look it up by: typed apart from a

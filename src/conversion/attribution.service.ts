@@ -5,7 +5,7 @@ import { clickIdProblem } from '../click/click-id.validator.js';
 import type { Click } from '../click/click.entity.js';
 import { ClickService } from '../click/click.service.js';
 import { type PostbackSession, readSessionClicks } from '../click/session-clicks.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
 import type { VisitorDigest } from '../click/visitor-keys.js';

@@ -4,7 +4,7 @@ import { type EntityManager, In, IsNull, Not } from 'typeorm';
 import { ClickService } from '../click/click.service.js';
 import type { Clock } from '../common/clock.js';
 import { Big, toStoredCurrencyString } from '../common/money.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
 import { type EntityRow, insertRow, insertRows } from '../database/raw-sql.js';

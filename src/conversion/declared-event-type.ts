@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { didYouMean } from '../options/did-you-mean.js';
 import { BUILT_IN_EVENT_TYPES, isBuiltInEventType } from '../options/event-types.js';
 

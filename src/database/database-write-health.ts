@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 
-import type { DatabaseUnavailableError } from './database-unavailable.error.js';
+import type { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 
 /** At most one "cannot take writes" line this often, however often the database flaps. */
 const INCIDENT_LOG_INTERVAL_MS = 60_000;

@@ -1,6 +1,6 @@
 import { type DataSource, getMetadataArgsStorage } from 'typeorm';
 
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback-schema.js';
 
 /**

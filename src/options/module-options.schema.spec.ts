@@ -1,5 +1,5 @@
 import type { PostbackModuleOptions, TrackerOptions } from '../interfaces/index.js';
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import { didYouMean } from './did-you-mean.js';
 import { resolvePostbackOptions } from './resolve-options.js';
 

@@ -6,7 +6,7 @@ import { type EntityManager, In, LessThan } from 'typeorm';
 import type { Clock } from '../common/clock.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import { Conversion } from '../conversion/conversion.entity.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import { sampleFields } from '../postback/postback-sample.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';

@@ -15,7 +15,7 @@ import {
   POSTBACK_RESOLVED_OPTIONS,
 } from '../postback.constants.js';
 import { logDatabaseError, safeErrorText, worthLogging } from '../database/safe-error-text.js';
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { ClaimPace } from './claim-pace.js';
 import { type ClaimedPostback, OutboxStore, type Settlement } from './outbox.store.js';
