@@ -21,7 +21,7 @@ import { AttributionService } from './attribution.service.js';
 import { computeCommission, type Money } from './commission.calculator.js';
 import { type AttributionSource, Conversion } from './conversion.entity.js';
 import { CheckedEvent, type ConversionEvent, type ValidEvent } from './checked-event.js';
-import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
+import { isReversal, REVERSAL_TYPES } from '../common/event-types.js';
 import { idempotencyKey } from './idempotency-key.js';
 import { refuseFutureEvent } from './future-event.js';
 import { storePendingClicks } from './pending-clicks.js';

@@ -3,7 +3,7 @@ import type { Request } from 'express';
 
 import type { MinorUnitRule } from '../common/minor-units.js';
 import type { Clock } from '../common/clock.js';
-import { isReversal } from '../conversion/dto/conversion-event.dto.js';
+import { isReversal } from '../common/event-types.js';
 import type { CommissionRule, SigningOptions } from '../interfaces/index.js';
 import type { ResolvedRetry } from '../outbox/backoff.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';

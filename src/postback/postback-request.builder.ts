@@ -1,4 +1,4 @@
-import { isReversal } from '../conversion/dto/conversion-event.dto.js';
+import { isReversal } from '../common/event-types.js';
 import { toMinorUnits } from '../common/minor-units.js';
 import type { SigningOptions } from '../interfaces/index.js';
 import type { PostbackFields } from '../outbox/postback.entity.js';
