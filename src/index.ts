@@ -42,7 +42,7 @@ export {
   type VerifyPostbackSignatureOptions,
 } from './postback/postback-signature.js';
 export { generateHmacSecret } from './postback/hmac-secret.js';
-export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './database/postback-schema.js';
+export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback.schema.js';
 export { SESSION_CLICKS_KEY } from './postback.constants.js';
 export {
   POSTBACK_PRESETS,
@@ -54,4 +54,4 @@ export {
   postbackDataSourceOptions,
   type PostbackDataSourceSettings,
   type SqliteSynchronous,
-} from './database/data-source-options.js';
+} from './postback.data-source.js';

@@ -12,7 +12,7 @@ import {
 
 import { isLoopbackHost } from '../common/loopback.js';
 import { isBlankKey, keyProblems } from './agent-keys.js';
-import { DEFAULT_DATABASE_URL } from '../database/data-source-options.js';
+import { DEFAULT_DATABASE_URL } from '../postback.data-source.js';
 
 /**
  * The agent's environment, validated once at start-up. Secrets (the API key, tracker secrets
