@@ -15,8 +15,8 @@ export {
   type ConversionEvent,
   type RecordResult,
 } from './conversion/conversion.service.js';
+export { POSTBACK_EVENTS } from './postback.constants.js';
 export {
-  POSTBACK_EVENTS,
   type PostbackEventPayloads,
   type PurchaseEventPayload,
   type RegistrationEventPayload,
@@ -28,7 +28,8 @@ export { OutboxFlusher } from './outbox/outbox.flusher.js';
 export { TrackerCircuits } from './outbox/tracker-circuits.js';
 export type { PausedTracker } from './outbox/tracker-gate.js';
 export { OutboxAdminService, type OutboxSelection } from './outbox/outbox-admin.service.js';
-export { Postback, type PostbackState, type PostbackFields } from './outbox/postback.entity.js';
+export { Postback, type PostbackState } from './outbox/postback.entity.js';
+export type { PostbackFields } from './postback/postback-fields.js';
 export { DeliveryAttempt, type AttemptOutcome } from './outbox/delivery-attempt.entity.js';
 export { PostbackMeta } from './database/postback-meta.entity.js';
 export {

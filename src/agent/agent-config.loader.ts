@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 
 import type { PostbackModuleOptions, SigningOptions, TrackerOptions } from '../interfaces/index.js';
-import { didYouMean } from '../options/did-you-mean.js';
+import { didYouMean } from '../common/did-you-mean.js';
 import { describeOptionIssues, optionErrorMap } from '../options/option-issues.js';
 import { STAND_IN_SECRET } from '../options/parse-options.js';
 import { postbackOptionProblems } from '../options/resolve-options.js';

@@ -1,5 +1,5 @@
 import { codePointLength, forbiddenCharacterProblem } from '../common/text.js';
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 
 /** Why a value cannot be this tracker's click ID, or undefined when it can. */
 export function clickIdProblem(value: unknown, tracker: ResolvedTracker): string | undefined {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 
 import { postbackDataSourceOptions } from '../postback.data-source.js';
 import { PostbackDatabase } from '../database/postback-database.js';
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { Click } from './click.entity.js';
 import {
   CLICK_WRITE_BATCH_SIZE,

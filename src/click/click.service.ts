@@ -11,8 +11,8 @@ import {
   POSTBACK_CLOCK,
   POSTBACK_RESOLVED_OPTIONS,
 } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import { CLOCK_SKEW_MS } from '../conversion/attribution-window.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
+import { CLOCK_SKEW_MS } from './attribution-window.js';
 import { dataSourceOf } from '../database/typeorm-compat.js';
 import { clickIdLookup, type LookupTracker } from './click-id-lookup.js';
 import { textProblem } from '../common/text.js';

@@ -1,5 +1,5 @@
 import { SUB_PARAM_MAX_LENGTH } from '../postback.constants.js';
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 import { textProblem } from '../common/text.js';
 
 /**

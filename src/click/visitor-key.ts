@@ -1,12 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
 
-import type { Request } from 'express';
-
-/** The default visitor key: express-session's session ID. */
-export function sessionIdOf(req: Request): string | undefined {
-  return (req as Request & { sessionID?: string }).sessionID;
-}
-
 /**
  * Names the key digests are made with, never the key itself: the first 8 hex characters of
  * an HMAC of a fixed text, or `sha256` without a secret. Stored in each digest and in

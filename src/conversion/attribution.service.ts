@@ -7,9 +7,9 @@ import { ClickService } from '../click/click.service.js';
 import { type PostbackSession, readSessionClicks } from '../click/session-clicks.js';
 import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions, ResolvedTracker } from '../options/resolved-options.js';
 import type { VisitorDigest } from '../click/visitor-keys.js';
-import { CLOCK_SKEW_MS, notCreditable } from './attribution-window.js';
+import { CLOCK_SKEW_MS, notCreditable } from '../click/attribution-window.js';
 import type { AttributionSource } from './conversion.entity.js';
 
 export interface AttributionQuery {

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors/invalid-input.error.js';
-import { didYouMean } from '../options/did-you-mean.js';
+import { didYouMean } from '../common/did-you-mean.js';
 import { BUILT_IN_EVENT_TYPES, isBuiltInEventType } from '../common/event-types.js';
 
 /**

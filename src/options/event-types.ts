@@ -4,7 +4,7 @@ import {
   isBuiltInEventType,
 } from '../common/event-types.js';
 import type { BuiltInEventType, TrackerOptions } from '../interfaces/index.js';
-import { unknownNameHelp } from './did-you-mean.js';
+import { unknownNameHelp } from '../common/did-you-mean.js';
 import { pathText } from './option-issues.js';
 import { assertSame, type Same } from './same-shape.js';
 

@@ -1,4 +1,4 @@
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 import { backoffDelay, maxRetryAgeMs, retryAfterDelay } from './backoff.js';
 import { POSTBACK_PRESETS } from '../postback/presets/index.js';
 import type { RetryableRefusal } from '../postback/presets/postback-preset.interface.js';

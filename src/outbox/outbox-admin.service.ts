@@ -9,7 +9,7 @@ import { Conversion } from '../conversion/conversion.entity.js';
 import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import { sampleFields } from '../postback/postback-sample.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { OutboxFlusher } from './outbox.flusher.js';
 import { pendingPostback } from './pending-postback.js';

@@ -16,7 +16,7 @@ import {
 } from '../postback.constants.js';
 import { logDatabaseError, safeErrorText, worthLogging } from '../database/safe-error-text.js';
 import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { ClaimPace } from './claim-pace.js';
 import { type ClaimedPostback, OutboxStore, type Settlement } from './outbox.store.js';
 import { PostbackHttpClient } from './postback-http.client.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { type CircuitTransition, type PausedTracker, TrackerGate } from './tracker-gate.js';
 
 /**
