@@ -21,7 +21,7 @@ const GET_OR_HEAD = new Set(['GET', 'HEAD']);
  */
 @Injectable()
 export class ClickCaptureMiddleware implements NestMiddleware {
-  private readonly logger = new Logger('PostbackClickCapture');
+  private readonly logger = new Logger(ClickCaptureMiddleware.name);
   private readonly query: LandingQueryReader;
   private warnedNoVisitor = false;
 

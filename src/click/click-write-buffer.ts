@@ -35,7 +35,7 @@ const LOG_INTERVAL_MS = 10_000;
  */
 @Injectable()
 export class ClickWriteBuffer implements BeforeApplicationShutdown {
-  private readonly logger = new Logger('PostbackClickCapture');
+  private readonly logger = new Logger(ClickWriteBuffer.name);
   private readonly refusalLog = new LogThrottle(LOG_INTERVAL_MS);
   private readonly failureLog = new LogThrottle(LOG_INTERVAL_MS);
   private readonly bufferMs: number;

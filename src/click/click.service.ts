@@ -24,6 +24,7 @@ import { ClickWriteBuffer } from './click-write-buffer.js';
 import { type VisitorDigest, VisitorKeys } from './visitor-keys.js';
 import type { ExtractedClick } from './landing-clicks.js';
 import { trackerSubParams } from './tracker-sub-params.js';
+import { NOT_A_TRACKER } from '../errors/messages.js';
 
 /** @publicApi */
 export interface CaptureClickInput {
@@ -78,7 +79,7 @@ export class ClickService {
     const fields: Record<string, string[]> = {};
     let subParams: Record<string, string> | null = null;
     if (!tracker) {
-      fields.tracker = [`"${input.tracker}" is not a configured tracker`];
+      fields.tracker = [NOT_A_TRACKER(input.tracker)];
     } else {
       const problem = clickIdProblem(input.clickId, tracker);
       if (problem) fields.clickId = [problem];

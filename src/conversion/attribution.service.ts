@@ -11,6 +11,7 @@ import type { ResolvedPostbackOptions, ResolvedTracker } from '../options/resolv
 import type { VisitorDigest } from '../click/visitor-keys.js';
 import { CLOCK_SKEW_MS, notCreditable } from '../click/attribution-window.js';
 import type { AttributionSource } from './conversion.entity.js';
+import { NOT_A_TRACKER } from '../errors/messages.js';
 
 export interface AttributionQuery {
   clickId?: string;
@@ -107,7 +108,7 @@ export class AttributionService {
     const clickId = query.clickId as string;
     let tracker = query.tracker ? this.options.trackers.get(query.tracker) : undefined;
     if (query.tracker && !tracker) {
-      throw new InvalidInputError({ tracker: [`"${query.tracker}" is not a configured tracker`] });
+      throw new InvalidInputError({ tracker: [NOT_A_TRACKER(query.tracker)] });
     }
     const click = await this.clicks.findByClickId(
       manager,

@@ -27,7 +27,7 @@ interface Emitter {
  */
 @Injectable()
 export class ConversionEventsListener implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('PostbackEvents');
+  private readonly logger = new Logger(ConversionEventsListener.name);
   private readonly bound: [Emitter, string, (payload: unknown) => unknown][] = [];
 
   constructor(

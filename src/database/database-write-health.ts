@@ -24,7 +24,7 @@ export interface DatabaseFailure {
  * per refused request.
  */
 export class DatabaseWriteHealth {
-  private readonly logger = new Logger('PostbackDatabase');
+  private readonly logger = new Logger(DatabaseWriteHealth.name);
   private current?: DatabaseFailure & { logged: boolean };
   private lastLogged = Number.NEGATIVE_INFINITY;
   /** Incidents that ended before their line could be logged, since the last line. */

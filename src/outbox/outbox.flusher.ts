@@ -42,7 +42,7 @@ const SENT_UNMARKED = Promise.resolve(true);
  */
 @Injectable()
 export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('PostbackOutbox');
+  private readonly logger = new Logger(OutboxFlusher.name);
   private readonly gate: TrackerGate;
   private readonly sender: PostbackSender;
   private readonly marks: CoalescedMarks<ClaimedPostback>;

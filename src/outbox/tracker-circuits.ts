@@ -14,7 +14,7 @@ import { type CircuitTransition, type PausedTracker, TrackerGate } from './track
 @Injectable()
 export class TrackerCircuits {
   readonly gate: TrackerGate;
-  private readonly logger = new Logger('PostbackOutbox');
+  private readonly logger = new Logger(TrackerCircuits.name);
 
   constructor(
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
