@@ -148,6 +148,9 @@ export function toModuleOptions(
   return options;
 }
 
+/** Where the agent and the CLI look for the config file when POSTBACK_CONFIG is not set. */
+export const DEFAULT_CONFIG_FILE = './config/postback.yaml';
+
 /** Reads a YAML (or JSON) config file: see `toModuleOptions()`. */
 export function loadAgentConfig(
   path: string,
