@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { compile } from '../src/database/raw-sql.js';
 import { dueSelectSql } from '../src/outbox/due-postbacks.query.js';
 import { args, fail, percentile, send, tempDir, TRACKER } from './common.js';

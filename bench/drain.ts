@@ -23,7 +23,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import axios from 'axios';
 import { DataSource } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { OutboxFlusher, PostbackModule } from '../src/index.js';
 import { clickIdOf, orderIdOf, seedPendingPostbacks } from '../test/utils/seed-outbox.js';
 import {

@@ -15,7 +15,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ClickWriteBuffer } from '../src/click/click-write-buffer.js';
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { PostbackModule } from '../src/index.js';
 import { args, benchTracker, fail, sqliteSynchronous } from './common.js';
 import { appDir, nestOptions, serve } from './server.js';

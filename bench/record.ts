@@ -30,7 +30,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { ConversionService, PostbackModule } from '../src/index.js';
 import {
   args,

@@ -20,7 +20,7 @@ import Database from 'better-sqlite3';
 import { DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
 
 import { Conversion } from '../src/conversion/conversion.entity.js';
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { Postback } from '../src/outbox/postback.entity.js';
 import {
   pendingPurchase,

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 
 /** Oldest servers with `FOR UPDATE SKIP LOCKED`, which claiming relies on. */
 export const MINIMUM_VERSIONS = { postgres: '9.5', mysql: '8.0.1', mariadb: '10.6' } as const;

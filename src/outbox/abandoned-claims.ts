@@ -1,9 +1,10 @@
 import { type EntityManager, In } from 'typeorm';
 
 import { uuidV7 } from '../common/uuid-v7.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { Postback } from './postback.entity.js';
+import { GAVE_UP } from '../errors/messages.js';
 
 /** An expired claim as the sweep finds it. */
 export interface AbandonedClaim {
@@ -59,9 +60,7 @@ export async function settleAbandoned<T extends AbandonedClaim>(
       error: MAY_HAVE_BEEN_SENT,
       responseExcerpt: null,
     });
-    const lastError = dead
-      ? `gave up after ${attempt} attempts; last: ${MAY_HAVE_BEEN_SENT}`
-      : MAY_HAVE_BEEN_SENT;
+    const lastError = dead ? GAVE_UP(attempt, MAY_HAVE_BEEN_SENT) : MAY_HAVE_BEEN_SENT;
     await manager.update(
       Postback,
       { id: row.id },

@@ -27,7 +27,7 @@ import {
 } from '../database/raw-sql.js';
 import { dataSourceOf } from '../database/typeorm-compat.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { settleAbandoned } from './abandoned-claims.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { refusedSince } from './refused-since.js';

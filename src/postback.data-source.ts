@@ -3,7 +3,9 @@ import { dirname } from 'node:path';
 
 import type { DataSourceOptions } from 'typeorm';
 
-import { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback-schema.js';
+import { markDedicated } from './database/dedicated-database.js';
+import { lockForThisProcess, type SqliteConnection } from './database/sqlite-process-lock.js';
+import { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback.schema.js';
 
 /** How SQLite trades write speed for durability; see the README. @publicApi */
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
@@ -29,18 +31,6 @@ export interface PostbackDataSourceSettings {
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/postback.sqlite';
-
-/** The `prepareDatabase` hooks of the options built here: they mark a dedicated database. */
-const dedicated = new WeakSet<object>();
-
-/**
- * Whether a DataSource was built from `postbackDataSourceOptions()`: a database the module
- * owns, which nothing else writes to (see `PostbackModuleOptions.sqliteWriterThread`).
- */
-export function isDedicatedPostbackDatabase(options: DataSourceOptions): boolean {
-  const hook = (options as { prepareDatabase?: object }).prepareDatabase;
-  return hook !== undefined && dedicated.has(hook);
-}
 
 /**
  * TypeORM options for the module's own tables, as the agent and the tests use them:
@@ -89,7 +79,7 @@ export function postbackDataSourceOptions(
       throw error;
     }
   };
-  dedicated.add(prepareDatabase);
+  markDedicated(prepareDatabase);
   return {
     ...common,
     type: 'better-sqlite3',
@@ -97,46 +87,5 @@ export function postbackDataSourceOptions(
     enableWAL: !memory,
     timeout: settings.sqliteBusyTimeoutMs ?? 5_000,
     prepareDatabase,
-  };
-}
-
-interface SqliteConnection {
-  pragma(source: string): unknown;
-  exec(source: string): unknown;
-  close(): unknown;
-}
-
-/**
- * One process per SQLite file. Two agents on one file would each claim the same due rows (a
- * claim there is a plain UPDATE: SQLite has no SKIP LOCKED), so the second is refused at
- * start-up.
- *
- * The lock is a companion file, `<database>-lock`, held in EXCLUSIVE locking mode by a
- * connection of its own for as long as the main connection is open; the operating system
- * drops it if the process dies, so a crash never leaves a stale lock behind. Not the database
- * file itself in EXCLUSIVE mode: that would shut out the module's own writer thread (see
- * SqliteWriterThread), a second connection of the same process.
- */
-function lockForThisProcess(db: SqliteConnection, database: string, timeoutMs: number): void {
-  // The connection's own class: better-sqlite3, as TypeORM loaded it.
-  const Connection = db.constructor as new (
-    file: string,
-    options: { timeout: number },
-  ) => SqliteConnection;
-  const lock = new Connection(`${database}-lock`, { timeout: timeoutMs });
-  try {
-    lock.pragma('locking_mode = EXCLUSIVE');
-    lock.exec('BEGIN EXCLUSIVE; COMMIT;');
-  } catch (error) {
-    lock.close();
-    throw error;
-  }
-  const close = db.close.bind(db);
-  db.close = () => {
-    try {
-      return close();
-    } finally {
-      lock.close();
-    }
   };
 }

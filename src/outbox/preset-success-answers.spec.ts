@@ -1,6 +1,6 @@
-import { judgeAttempt } from '../../outbox/delivery-verdict.js';
-import { resolvePostbackOptions } from '../../resolve-postback-options.js';
-import { POSTBACK_PRESETS, type PresetName } from './index.js';
+import { judgeAttempt } from './delivery-verdict.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
+import { POSTBACK_PRESETS, type PresetName } from '../postback/presets/index.js';
 
 /**
  * For every preset that reads the answer's body: the values it needs, the answers the network

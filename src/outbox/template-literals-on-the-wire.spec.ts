@@ -1,14 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { PostbackFields } from '../outbox/postback.entity.js';
-import { PostbackHttpClient } from '../outbox/postback-http.client.js';
-import {
-  resolvePostbackOptions,
-  type ResolvedPostbackOptions,
-} from '../resolve-postback-options.js';
-import { buildPostbackRequest } from './postback-request.builder.js';
-import { verifyPostbackSignature } from './postback-signature.js';
+import type { PostbackFields } from '../postback/postback-fields.js';
+import { PostbackHttpClient } from './postback-http.client.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
+import { buildPostbackRequest } from '../postback/postback-request.builder.js';
+import { verifyPostbackSignature } from '../postback/postback-signature.js';
 
 // Literal text a merchant may paste into a template: `|` and `^` (raw on the wire before),
 // `'` (which the HTTP client encodes in a query by itself), non-ASCII, a bare `%`.

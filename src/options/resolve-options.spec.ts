@@ -1,6 +1,7 @@
-import type { PostbackModuleOptions, TrackerOptions } from './interfaces/index.js';
-import { PostbackConfigurationError } from './postback-configuration.error.js';
-import { DEFAULT_RETRY, resolvePostbackOptions } from './resolve-postback-options.js';
+import type { PostbackModuleOptions, TrackerOptions } from '../interfaces/index.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
+import { resolvePostbackOptions } from './resolve-options.js';
+import { DEFAULT_RETRY } from './resolved-options.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

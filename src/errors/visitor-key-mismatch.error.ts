@@ -1,4 +1,4 @@
-import { VISITOR_KEY_SECRET_ENV } from './visitor-key.js';
+import { VISITOR_KEY_SECRET_ENV } from '../postback.constants.js';
 
 const made = (fingerprint: string) =>
   fingerprint === 'sha256'

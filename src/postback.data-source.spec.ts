@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { DataSource } from 'typeorm';
 
-import { postbackDataSourceOptions } from './data-source-options.js';
+import { postbackDataSourceOptions } from './postback.data-source.js';
 
 describe('postbackDataSourceOptions on SQLite', () => {
   let dir: string;
