@@ -1,7 +1,7 @@
 /**
  * Child process: creates the module's schema on `--url` (its own migration) and writes
  * `--count` pending purchases with their outbox rows (test/utils/seed-outbox.ts), for the
- * tracker of bench/common.ts with a 0.75 EUR payout.
+ * tracker of bench/lib/tracker.ts with a 0.75 EUR payout.
  *
  *   --how=typeorm  through TypeORM, 500 a transaction (any engine; tens of thousands);
  *   --how=raw      SQLite only, for a million: the same entity objects turned into column values
@@ -19,15 +19,16 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
 
-import { Conversion } from '../src/conversion/conversion.entity.js';
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
-import { Postback } from '../src/outbox/postback.entity.js';
+import { Conversion } from '../../src/conversion/conversion.entity.js';
+import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
+import { Postback } from '../../src/outbox/postback.entity.js';
 import {
   pendingPurchase,
   type PendingPurchaseOptions,
   seedPendingPostbacks,
-} from '../test/utils/seed-outbox.js';
-import { args, fail, send, TRACKER } from './common.js';
+} from '../../test/utils/seed-outbox.js';
+import { TRACKER } from '../lib/tracker.js';
+import { args, fail, send } from './child.js';
 
 const PER_STATEMENT = 500;
 const PER_TRANSACTION = 100_000;

@@ -15,10 +15,13 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
-import { compile } from '../src/database/raw-sql.js';
-import { dueSelectSql } from '../src/outbox/due-postbacks.query.js';
-import { args, fail, percentile, send, tempDir, TRACKER } from './common.js';
+import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
+import { compile } from '../../src/database/raw-sql.js';
+import { dueSelectSql } from '../../src/outbox/due-postbacks.query.js';
+import { percentile } from '../lib/stats.js';
+import { tempDir } from '../lib/temp-dir.js';
+import { TRACKER } from '../lib/tracker.js';
+import { args, fail, send } from './child.js';
 
 const BATCH = 50;
 const COLUMNS = [
