@@ -17,7 +17,7 @@ import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 
 import Database from 'better-sqlite3';
-import { DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 import { Conversion } from '../../src/conversion/conversion.entity.js';
 import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
@@ -27,55 +27,28 @@ import {
   type PendingPurchaseOptions,
   seedPendingPostbacks,
 } from '../../test/utils/seed-outbox.js';
+import { bulkInserter, columnsOf, inStatements } from '../lib/bulk-insert.js';
 import { TRACKER } from '../lib/tracker.js';
 import { args, fail, send } from './child.js';
 
-const PER_STATEMENT = 500;
 const PER_TRANSACTION = 100_000;
 
-/** Column names and a row → values function for `entity`, from TypeORM's metadata. */
-function columnsOf<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>) {
-  const columns = dataSource.getMetadata(entity).columns;
-  return {
-    names: columns.map((c) => c.databaseName),
-    values: (row: T) => columns.map((c) => c.getEntityValue(row, true) ?? null),
-  };
-}
-
 function rawSeed(dataSource: DataSource, file: string, batch: PendingPurchaseOptions): void {
-  const conversion = columnsOf(dataSource, Conversion);
-  const postback = columnsOf(dataSource, Postback);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
-  const insert = (table: string, names: string[], rows: number) =>
-    db.prepare(
-      `INSERT INTO ${table} (${names.join(', ')}) VALUES ${Array(rows)
-        .fill(`(${names.map(() => '?').join(', ')})`)
-        .join(', ')}`,
-    );
-  const full = {
-    conversions: insert('postback_conversions', conversion.names, PER_STATEMENT),
-    outbox: insert('postback_outbox', postback.names, PER_STATEMENT),
-  };
-  const now = batch.now ?? Date.now();
+  const conversions = bulkInserter(db, columnsOf(dataSource, Conversion));
+  const postbacks = bulkInserter(db, columnsOf(dataSource, Postback));
+  const options = { ...batch, now: batch.now ?? Date.now() };
   const writeChunk = db.transaction((from: number, to: number) => {
-    for (let start = from; start < to; start += PER_STATEMENT) {
-      const rows = Math.min(PER_STATEMENT, to - start);
-      const conversions: unknown[] = [];
-      const postbacks: unknown[] = [];
-      for (let n = start; n < start + rows; n++) {
-        const order = pendingPurchase(n, { ...batch, now });
-        conversions.push(...conversion.values(order.conversion));
-        postbacks.push(...postback.values(order.postback));
-      }
-      const whole = rows === PER_STATEMENT;
-      (whole ? full.conversions : insert('postback_conversions', conversion.names, rows)).run(
-        ...conversions,
+    inStatements(to - from, (start, end) => {
+      const orders = Array.from({ length: end - start }, (_, i) =>
+        pendingPurchase(from + start + i, options),
       );
-      (whole ? full.outbox : insert('postback_outbox', postback.names, rows)).run(...postbacks);
-    }
+      conversions(orders.map((o) => o.conversion));
+      postbacks(orders.map((o) => o.postback));
+    });
   });
   for (let from = 0; from < batch.count; from += PER_TRANSACTION) {
     writeChunk(from, Math.min(batch.count, from + PER_TRANSACTION));
