@@ -1,6 +1,6 @@
 /** The time from an event posted to its postback received, at a steady rate (SQLite). */
 import { poll } from '../../test/utils/poll.js';
-import { running, finish, start } from '../lib/children.js';
+import { finish, running, start } from '../lib/children.js';
 import type { FigureSpec } from '../lib/figure.js';
 import { openLoop } from '../lib/load.js';
 import { fmt, progress } from '../lib/progress.js';
