@@ -39,6 +39,112 @@ function stopAll(children: Child[]): Promise<(Record<string, unknown> | undefine
   return Promise.all(children.map((c) => finish(c)));
 }
 
+/** One round of the module: a fresh scratch database, seeded, three agents draining it. */
+async function drainRound(url: string, round: number): Promise<Run> {
+  const { count, processes, outbox } = DRAIN_PG;
+  const scratch = await postgresScratch();
+  const agents: Child[] = [];
+  try {
+    // Seeded not yet due, so that no agent starts before the others are up.
+    const seeded = await measureInChild(
+      `drain-pg-seed-${round}`,
+      'seed.js',
+      { url: scratch.url, count, 'due-in': 86_400_000 },
+      120_000,
+    );
+    progress(`  seeded ${fmt(count)} pending postbacks in ${fmt(seeded.seconds as number, 1)} s`);
+    for (let i = 1; i <= processes; i++) {
+      agents.push(
+        start(`drain-pg-agent-${i}-${round}`, 'events-server.js', {
+          // Each agent posts to its own path: the receiver tells who sent what.
+          receiver: `${url}/agent-${i}`,
+          database: scratch.url,
+          outbox: JSON.stringify(outbox),
+        }),
+      );
+    }
+    await Promise.all(agents.map((a) => a.next('ready', 60_000)));
+    await receiverStats({ reset: true });
+    const postgresCpuBefore = processesCpuMs('postgres');
+    // Every row due at one instant; each agent's schedule (every 100 ms) finds them.
+    const client = new pg.Client({ connectionString: scratch.url });
+    await client.connect();
+    let dueAt: number;
+    try {
+      await client.query('UPDATE postback_outbox SET next_attempt_at = created_at');
+      dueAt = preciseNow();
+    } finally {
+      await client.end();
+    }
+    const received = await poll(
+      async () => {
+        const stats = await receiverStats({ reset: false });
+        return stats.received >= count ? stats : undefined;
+      },
+      DRAIN_PG.deadlineMs,
+      `all ${count} postbacks at the receiver`,
+    );
+    const seconds = ((received.lastArrivalAt as number) - dueAt) / 1000;
+    // The last sends settle after their answer; then look for late duplicates.
+    const [counts] = await poll(
+      async () => {
+        const [status] = await statuses([agents[0]], { counts: true });
+        const outboxRows = status.outbox as Record<string, number>;
+        return (outboxRows.pending ?? 0) + (outboxRows.in_flight ?? 0) === 0 ? [status] : undefined;
+      },
+      15_000,
+      'the outbox to settle',
+    );
+    await sleep(500);
+    const final = await receiverStats({ reset: true });
+    const postgresCpuMs = processesCpuMs('postgres') - postgresCpuBefore;
+    const agentStats = await stopAll(agents);
+    const errorsLogged = agentStats.reduce((sum, s) => sum + Number(s?.errorsLogged ?? 0), 0);
+    const perSecond = count / seconds;
+    progress(
+      `  ${processes} agents: ${fmt(perSecond)}/s (${fmt(seconds, 1)} s; per agent ${JSON.stringify(final.byPath)})`,
+    );
+    const outboxRows = counts.outbox as Record<string, number>;
+    const attempts = counts.attempts as Record<string, number>;
+    const exactlyOnce =
+      final.received === count &&
+      final.distinctTxids === count &&
+      final.duplicates === 0 &&
+      outboxRows.delivered === count &&
+      attempts.delivered === count &&
+      Object.keys(attempts).length === 1;
+    return {
+      perSecond,
+      seconds,
+      exactlyOnce,
+      errorsLogged,
+      received: { ...final, firstAfterDueMs: (final.firstArrivalAt as number) - dueAt },
+      outbox: outboxRows,
+      attempts,
+      seedSeconds: seeded.seconds,
+      // Where the CPU went, µs per postback: each agent's threads (from start-up's end,
+      // so a little idle time too), PostgreSQL's processes, the receiver.
+      cpuUsPerPostback: {
+        agents: agentStats.map((a) =>
+          perItemUs((a?.cpuMsByThread ?? {}) as Record<string, number>, count),
+        ),
+        postgres: Math.round((postgresCpuMs * 1000) / count),
+        receiver: Math.round((final.cpu.user + final.cpu.system) / count),
+      },
+      agents: agentStats.map((a) => ({
+        peakRssMb: a?.peakRssMb,
+        errorsLogged: a?.errorsLogged,
+      })),
+    };
+  } finally {
+    for (const agent of agents) {
+      agent.kill();
+      running.delete(agent);
+    }
+    await dropScratch(scratch);
+  }
+}
+
 export const DRAIN_PG_FIGURE: FigureSpec = {
   id: 'drain-pg',
   figure: `outbox drain postbacks/s, ${DRAIN_PG.processes} agents on PostgreSQL`,
@@ -49,119 +155,11 @@ export const DRAIN_PG_FIGURE: FigureSpec = {
   async run() {
     const url = await receiverUrl();
     const { count, processes, outbox } = DRAIN_PG;
-    // One round of the module: a fresh scratch database, seeded, three agents draining it.
-    const drainRound = async (round: number) => {
-      const scratch = await postgresScratch();
-      const agents: Child[] = [];
-      try {
-        // Seeded not yet due, so that no agent starts before the others are up.
-        const seeded = await measureInChild(
-          `drain-pg-seed-${round}`,
-          'seed.js',
-          { url: scratch.url, count, 'due-in': 86_400_000 },
-          120_000,
-        );
-        progress(
-          `  seeded ${fmt(count)} pending postbacks in ${fmt(seeded.seconds as number, 1)} s`,
-        );
-        for (let i = 1; i <= processes; i++) {
-          agents.push(
-            start(`drain-pg-agent-${i}-${round}`, 'events-server.js', {
-              // Each agent posts to its own path: the receiver tells who sent what.
-              receiver: `${url}/agent-${i}`,
-              database: scratch.url,
-              outbox: JSON.stringify(outbox),
-            }),
-          );
-        }
-        await Promise.all(agents.map((a) => a.next('ready', 60_000)));
-        await receiverStats({ reset: true });
-        const postgresCpuBefore = processesCpuMs('postgres');
-        // Every row due at one instant; each agent's schedule (every 100 ms) finds them.
-        const client = new pg.Client({ connectionString: scratch.url });
-        await client.connect();
-        let dueAt: number;
-        try {
-          await client.query('UPDATE postback_outbox SET next_attempt_at = created_at');
-          dueAt = preciseNow();
-        } finally {
-          await client.end();
-        }
-        const received = await poll(
-          async () => {
-            const stats = await receiverStats({ reset: false });
-            return stats.received >= count ? stats : undefined;
-          },
-          DRAIN_PG.deadlineMs,
-          `all ${count} postbacks at the receiver`,
-        );
-        const seconds = ((received.lastArrivalAt as number) - dueAt) / 1000;
-        // The last sends settle after their answer; then look for late duplicates.
-        const [counts] = await poll(
-          async () => {
-            const [status] = await statuses([agents[0]], { counts: true });
-            const outboxRows = status.outbox as Record<string, number>;
-            return (outboxRows.pending ?? 0) + (outboxRows.in_flight ?? 0) === 0
-              ? [status]
-              : undefined;
-          },
-          15_000,
-          'the outbox to settle',
-        );
-        await sleep(500);
-        const final = await receiverStats({ reset: true });
-        const postgresCpuMs = processesCpuMs('postgres') - postgresCpuBefore;
-        const agentStats = await stopAll(agents);
-        const errorsLogged = agentStats.reduce((sum, s) => sum + Number(s?.errorsLogged ?? 0), 0);
-        const perSecond = count / seconds;
-        progress(
-          `  ${processes} agents: ${fmt(perSecond)}/s (${fmt(seconds, 1)} s; per agent ${JSON.stringify(final.byPath)})`,
-        );
-        const outboxRows = counts.outbox as Record<string, number>;
-        const attempts = counts.attempts as Record<string, number>;
-        const exactlyOnce =
-          final.received === count &&
-          final.distinctTxids === count &&
-          final.duplicates === 0 &&
-          outboxRows.delivered === count &&
-          attempts.delivered === count &&
-          Object.keys(attempts).length === 1;
-        return {
-          perSecond,
-          seconds,
-          exactlyOnce,
-          errorsLogged,
-          received: { ...final, firstAfterDueMs: (final.firstArrivalAt as number) - dueAt },
-          outbox: outboxRows,
-          attempts,
-          seedSeconds: seeded.seconds,
-          // Where the CPU went, µs per postback: each agent's threads (from start-up's end,
-          // so a little idle time too), PostgreSQL's processes, the receiver.
-          cpuUsPerPostback: {
-            agents: agentStats.map((a) =>
-              perItemUs((a?.cpuMsByThread ?? {}) as Record<string, number>, count),
-            ),
-            postgres: Math.round((postgresCpuMs * 1000) / count),
-            receiver: Math.round((final.cpu.user + final.cpu.system) / count),
-          },
-          agents: agentStats.map((a) => ({
-            peakRssMb: a?.peakRssMb,
-            errorsLogged: a?.errorsLogged,
-          })),
-        };
-      } finally {
-        for (const agent of agents) {
-          agent.kill();
-          running.delete(agent);
-        }
-        await dropScratch(scratch);
-      }
-    };
     const rounds: Run[] = [];
     const median = await medianOfPairs(
       DRAIN_PG.pairs,
       async (round) => {
-        const result = await drainRound(round);
+        const result = await drainRound(url, round);
         rounds.push(result);
         return result;
       },
