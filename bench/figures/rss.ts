@@ -12,6 +12,21 @@ export const RSS = sized(
   { pending: 20_000, windowSeconds: 60, idleSeconds: 1 },
 );
 
+/**
+ * The baseline: the same agent on an empty outbox, after start-up (2 s to settle, then the
+ * peak over a few seconds); its status then, and at the end of start-up.
+ */
+async function idleAgent(url: string) {
+  const agent = start('rss-idle-agent', 'events-server.js', { receiver: url, outbox: '{}' });
+  await agent.next('ready', 30_000);
+  await sleep(2_000);
+  const idleStartUp = await agent.status({ resetPeak: true });
+  await sleep(RSS.idleSeconds * 1_000);
+  const idle = await agent.status();
+  await finish(agent);
+  return { idle, idleStartUp };
+}
+
 export const RSS_FIGURE: FigureSpec = {
   id: 'rss',
   figure: `peak RSS draining ${fmt(RSS.pending)} pending postbacks (SQLite)`,
@@ -35,18 +50,7 @@ export const RSS_FIGURE: FigureSpec = {
         `  seeded ${fmt(RSS.pending)} pending postbacks in ${fmt(seeded.seconds as number, 1)} s`,
       );
 
-      // Idle: the same agent on an empty outbox, after start-up (2 s to settle, then the
-      // peak over a few seconds).
-      const idleAgent = start('rss-idle-agent', 'events-server.js', {
-        receiver: url,
-        outbox: '{}',
-      });
-      await idleAgent.next('ready', 30_000);
-      await sleep(2_000);
-      const idleStartUp = await idleAgent.status({ resetPeak: true });
-      await sleep(RSS.idleSeconds * 1_000);
-      const idle = await idleAgent.status();
-      await finish(idleAgent);
+      const { idle, idleStartUp } = await idleAgent(url);
       const idleMb = idle.peakRssMb as number;
       progress(`  idle agent: ${idleMb} MB`);
 
