@@ -6,9 +6,14 @@ import http from 'node:http';
 
 import autocannon from 'autocannon';
 
-import { fmt, preciseNow, progress, sleep } from './orchestrator.js';
+import { sleep } from './abort.js';
+import { fmt, preciseNow, progress } from './progress.js';
+import { sized } from './quick.js';
 
-export const LOAD = { connections: 32, warmupSeconds: 2, seconds: 6 };
+export const LOAD = sized(
+  { connections: 32, warmupSeconds: 2, seconds: 6 },
+  { warmupSeconds: 1, seconds: 2 },
+);
 
 export interface LoadResult {
   perSecond: number;

@@ -14,16 +14,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import type { INestApplication } from '@nestjs/common';
 
-import {
-  CountingLogger,
-  onParentMessage,
-  type ParentMessage,
-  rssSampler,
-  send,
-  tempDir,
-  threadCpuMs,
-  threadCpuSince,
-} from './common.js';
+import { threadCpuMs, threadCpuSince } from '../lib/cpu.js';
+import type { ParentMessage } from '../lib/messages.js';
+import { tempDir } from '../lib/temp-dir.js';
+import { onParentMessage, send } from './child.js';
+import { CountingLogger } from './counting-logger.js';
+import { rssSampler } from './rss-sampler.js';
 
 export const rss = rssSampler(50);
 export const logger = new CountingLogger();

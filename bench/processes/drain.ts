@@ -23,21 +23,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import axios from 'axios';
 import { DataSource } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../src/postback.data-source.js';
-import { OutboxFlusher, PostbackModule } from '../src/index.js';
-import { clickIdOf, orderIdOf, seedPendingPostbacks } from '../test/utils/seed-outbox.js';
-import {
-  args,
-  benchTracker,
-  fail,
-  runConcurrently,
-  send,
-  tempDir,
-  threadCpuMs,
-  threadCpuPerItem,
-  TRACKER,
-  sqliteSynchronous,
-} from './common.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
+import { OutboxFlusher, PostbackModule } from '../../src/index.js';
+import { clickIdOf, orderIdOf, seedPendingPostbacks } from '../../test/utils/seed-outbox.js';
+import { threadCpuMs, threadCpuPerItem } from '../lib/cpu.js';
+import { tempDir } from '../lib/temp-dir.js';
+import { benchTracker, TRACKER } from '../lib/tracker.js';
+import { args, fail, runConcurrently, send, sqliteSynchronous } from './child.js';
 
 /** The pending purchases both modes deliver: the outbox rows' values, the axios loop's URLs. */
 const SEED = { tracker: TRACKER, prefix: 'order-', commission: '0.75', currency: 'EUR' };

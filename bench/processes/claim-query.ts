@@ -6,7 +6,8 @@
  * (state = 'pending' AND next_attempt_at <= :now AND the reversal's NOT EXISTS clause, ORDER
  * BY next_attempt_at, LIMIT 50; no lock on SQLite), then run through better-sqlite3
  * directly, so what is timed is SQLite, not the driver around it.
- * The delivered rows are seeded with multi-row INSERTs in one transaction.
+ * The rows are the shared seed's purchases (test/utils/seed-outbox.ts), outbox rows only,
+ * written with multi-row INSERTs in one transaction (bench/lib/bulk-insert.ts).
  */
 import 'reflect-metadata';
 
@@ -15,29 +16,21 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../src/postback.data-source.js';
-import { compile } from '../src/database/raw-sql.js';
-import { dueSelectSql } from '../src/outbox/due-postbacks.query.js';
-import { args, fail, percentile, send, tempDir, TRACKER } from './common.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
+import { compile } from '../../src/database/raw-sql.js';
+import { dueSelectSql } from '../../src/outbox/due-postbacks.query.js';
+import { Postback } from '../../src/outbox/postback.entity.js';
+import { pendingPurchase } from '../../test/utils/seed-outbox.js';
+import { bulkInserter, columnsOf, inStatements } from '../lib/bulk-insert.js';
+import { percentile } from '../lib/stats.js';
+import { tempDir } from '../lib/temp-dir.js';
+import { TRACKER } from '../lib/tracker.js';
+import { args, fail, send } from './child.js';
 
 const BATCH = 50;
-const COLUMNS = [
-  'id',
-  'conversion_id',
-  'tracker',
-  'state',
-  'fields',
-  'attempts',
-  'next_attempt_at',
-  'after_postback_id',
-  'lease_owner',
-  'claim_token',
-  'last_status',
-  'last_error',
-  'delivered_at',
-  'created_at',
-  'updated_at',
-];
+const DAY = 86_400_000;
+/** The orders behind the rows: purchases of 59.97 EUR with a 4.50 EUR payout. */
+const ORDERS = { tracker: TRACKER, amount: '59.97', commission: '4.50' };
 
 /**
  * The claim SELECT of pending rows exactly as OutboxStore's claims issue it on SQLite (no
@@ -56,57 +49,53 @@ function claimSql(dataSource: DataSource, now: number): [string, unknown[]] {
   return [sql, names.map((name) => parameters[name])];
 }
 
+/** `count` outbox rows (no conversions: the claim reads the outbox alone), in one transaction. */
+function insertRows(
+  db: Database.Database,
+  columns: ReturnType<typeof columnsOf<Postback>>,
+  count: number,
+  make: (n: number) => Postback,
+): void {
+  const insert = bulkInserter(db, columns);
+  db.transaction(() =>
+    inStatements(count, (from, to) =>
+      insert(Array.from({ length: to - from }, (_, i) => make(from + i))),
+    ),
+  )();
+}
+
+/** Ascending UUIDs (`prefix` tells pending from delivered rows): see `idsOf`. */
 const uuid = (prefix: string, n: number) =>
   `${prefix}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
-function row(n: number, state: string, at: number): unknown[] {
-  const delivered = state === 'delivered';
-  const conversionId = uuid(delivered ? 'c0000000' : 'b0000000', n);
-  const fields = JSON.stringify({
-    clickId: `click-${n}`,
-    eventType: 'purchase',
-    conversionId,
-    occurredAt: at,
-    orderId: `order-${n}`,
-    amount: '59.97',
-    currency: 'EUR',
-    payout: '4.50',
-    payoutCurrency: 'EUR',
-    sub: {},
-  });
-  return [
-    uuid(delivered ? 'd0000000' : 'a0000000', n),
-    conversionId,
-    TRACKER,
-    state,
-    fields,
-    delivered ? 1 : 0,
-    delivered ? at + 120_000 : at,
-    null,
-    null,
-    null,
-    delivered ? 200 : null,
-    null,
-    delivered ? at + 50 : null,
-    at,
-    at + 50,
-  ];
+/** Pending row `n` of `count`, due since it was created a minute ago. */
+function pendingRow(now: number, count: number): (n: number) => Postback {
+  const orders = {
+    ...ORDERS,
+    count,
+    now,
+    createdAtOf: (n: number) => now - 60_000 + n,
+    idsOf: (n: number) => ({ conversion: uuid('b0000000', n), postback: uuid('a0000000', n) }),
+  };
+  return (n) => pendingPurchase(n, orders).postback;
 }
 
-function insertRows(db: Database.Database, count: number, make: (n: number) => unknown[]): void {
-  const PER_STATEMENT = 500;
-  const values = `(${COLUMNS.map(() => '?').join(',')})`;
-  const sql = (rows: number) =>
-    `INSERT INTO postback_outbox (${COLUMNS.join(',')}) VALUES ${Array(rows).fill(values).join(',')}`;
-  const full = db.prepare(sql(PER_STATEMENT));
-  db.transaction(() => {
-    for (let start = 0; start < count; start += PER_STATEMENT) {
-      const rows = Math.min(PER_STATEMENT, count - start);
-      const params: unknown[] = [];
-      for (let n = start; n < start + rows; n++) params.push(...make(n));
-      (rows === PER_STATEMENT ? full : db.prepare(sql(rows))).run(...params);
-    }
-  })();
+/** Delivered row `n` of `count`: created over the last 30 days, oldest first, delivered 50 ms later. */
+function deliveredRow(now: number, count: number): (n: number) => Postback {
+  const createdAtOf = (n: number) => now - 30 * DAY + Math.floor((n * 30 * DAY) / count);
+  const idsOf = (n: number) => ({ conversion: uuid('c0000000', n), postback: uuid('d0000000', n) });
+  const orders = { ...ORDERS, count, now, createdAtOf, idsOf };
+  return (n) => {
+    const { postback } = pendingPurchase(n, orders);
+    const at = postback.createdAt;
+    postback.state = 'delivered';
+    postback.attempts = 1;
+    postback.nextAttemptAt = at + 120_000;
+    postback.lastStatus = 200;
+    postback.deliveredAt = at + 50;
+    postback.updatedAt = at + 50;
+    return postback;
+  };
 }
 
 function time(
@@ -144,6 +133,7 @@ async function main(): Promise<void> {
   ).initialize(); // the module's migration creates the table and its indexes
   const now = Date.now();
   const [sql, params] = claimSql(dataSource, now);
+  const columns = columnsOf(dataSource, Postback);
   await dataSource.destroy();
 
   let db = new Database(file);
@@ -159,16 +149,12 @@ async function main(): Promise<void> {
   const empty = measure();
   const emptyPlan = plan();
   const dueRows = Number(due);
-  insertRows(db, dueRows, (n) => row(n, 'pending', now - 60_000 + n));
+  insertRows(db, columns, dueRows, pendingRow(now, dueRows));
   const emptyWithDue = measure();
 
   const seeding = performance.now();
-  const DAY = 86_400_000;
   const total = Number(delivered);
-  // Delivered over the last 30 days, oldest first.
-  insertRows(db, total, (n) =>
-    row(n, 'delivered', now - 30 * DAY + Math.floor((n * 30 * DAY) / total)),
-  );
+  insertRows(db, columns, total, deliveredRow(now, total));
   db.pragma('wal_checkpoint(TRUNCATE)');
   const seedSeconds = (performance.now() - seeding) / 1000;
   // Measured on a fresh connection with SQLite's default cache, as the agent opens it.

@@ -14,10 +14,11 @@ import { NestFactory } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
-import { ClickWriteBuffer } from '../src/click/click-write-buffer.js';
-import { postbackDataSourceOptions } from '../src/postback.data-source.js';
-import { PostbackModule } from '../src/index.js';
-import { args, benchTracker, fail, sqliteSynchronous } from './common.js';
+import { ClickWriteBuffer } from '../../src/click/click-write-buffer.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
+import { PostbackModule } from '../../src/index.js';
+import { benchTracker } from '../lib/tracker.js';
+import { args, fail, sqliteSynchronous } from './child.js';
 import { appDir, nestOptions, serve } from './server.js';
 
 @Controller()

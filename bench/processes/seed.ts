@@ -1,7 +1,7 @@
 /**
  * Child process: creates the module's schema on `--url` (its own migration) and writes
  * `--count` pending purchases with their outbox rows (test/utils/seed-outbox.ts), for the
- * tracker of bench/common.ts with a 0.75 EUR payout.
+ * tracker of bench/lib/tracker.ts with a 0.75 EUR payout.
  *
  *   --how=typeorm  through TypeORM, 500 a transaction (any engine; tens of thousands);
  *   --how=raw      SQLite only, for a million: the same entity objects turned into column values
@@ -17,64 +17,38 @@ import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 
 import Database from 'better-sqlite3';
-import { DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { DataSource } from 'typeorm';
 
-import { Conversion } from '../src/conversion/conversion.entity.js';
-import { postbackDataSourceOptions } from '../src/postback.data-source.js';
-import { Postback } from '../src/outbox/postback.entity.js';
+import { Conversion } from '../../src/conversion/conversion.entity.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
+import { Postback } from '../../src/outbox/postback.entity.js';
 import {
   pendingPurchase,
   type PendingPurchaseOptions,
   seedPendingPostbacks,
-} from '../test/utils/seed-outbox.js';
-import { args, fail, send, TRACKER } from './common.js';
+} from '../../test/utils/seed-outbox.js';
+import { bulkInserter, columnsOf, inStatements } from '../lib/bulk-insert.js';
+import { TRACKER } from '../lib/tracker.js';
+import { args, fail, send } from './child.js';
 
-const PER_STATEMENT = 500;
 const PER_TRANSACTION = 100_000;
 
-/** Column names and a row → values function for `entity`, from TypeORM's metadata. */
-function columnsOf<T extends ObjectLiteral>(dataSource: DataSource, entity: EntityTarget<T>) {
-  const columns = dataSource.getMetadata(entity).columns;
-  return {
-    names: columns.map((c) => c.databaseName),
-    values: (row: T) => columns.map((c) => c.getEntityValue(row, true) ?? null),
-  };
-}
-
 function rawSeed(dataSource: DataSource, file: string, batch: PendingPurchaseOptions): void {
-  const conversion = columnsOf(dataSource, Conversion);
-  const postback = columnsOf(dataSource, Postback);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
-  const insert = (table: string, names: string[], rows: number) =>
-    db.prepare(
-      `INSERT INTO ${table} (${names.join(', ')}) VALUES ${Array(rows)
-        .fill(`(${names.map(() => '?').join(', ')})`)
-        .join(', ')}`,
-    );
-  const full = {
-    conversions: insert('postback_conversions', conversion.names, PER_STATEMENT),
-    outbox: insert('postback_outbox', postback.names, PER_STATEMENT),
-  };
-  const now = batch.now ?? Date.now();
+  const conversions = bulkInserter(db, columnsOf(dataSource, Conversion));
+  const postbacks = bulkInserter(db, columnsOf(dataSource, Postback));
+  const options = { ...batch, now: batch.now ?? Date.now() };
   const writeChunk = db.transaction((from: number, to: number) => {
-    for (let start = from; start < to; start += PER_STATEMENT) {
-      const rows = Math.min(PER_STATEMENT, to - start);
-      const conversions: unknown[] = [];
-      const postbacks: unknown[] = [];
-      for (let n = start; n < start + rows; n++) {
-        const order = pendingPurchase(n, { ...batch, now });
-        conversions.push(...conversion.values(order.conversion));
-        postbacks.push(...postback.values(order.postback));
-      }
-      const whole = rows === PER_STATEMENT;
-      (whole ? full.conversions : insert('postback_conversions', conversion.names, rows)).run(
-        ...conversions,
+    inStatements(to - from, (start, end) => {
+      const orders = Array.from({ length: end - start }, (_, i) =>
+        pendingPurchase(from + start + i, options),
       );
-      (whole ? full.outbox : insert('postback_outbox', postback.names, rows)).run(...postbacks);
-    }
+      conversions(orders.map((o) => o.conversion));
+      postbacks(orders.map((o) => o.postback));
+    });
   });
   for (let from = 0; from < batch.count; from += PER_TRANSACTION) {
     writeChunk(from, Math.min(batch.count, from + PER_TRANSACTION));

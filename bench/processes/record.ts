@@ -30,26 +30,11 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../src/postback.data-source.js';
-import { ConversionService, PostbackModule } from '../src/index.js';
-import {
-  args,
-  benchTracker,
-  fail,
-  runConcurrently,
-  send,
-  tempDir,
-  sqliteSynchronous,
-  TRACKER,
-} from './common.js';
-
-const event = (prefix: string, n: number) => ({
-  type: 'purchase',
-  orderId: `${prefix}-${n}`,
-  amount: '59.97',
-  currency: 'EUR',
-  clickId: `click-${prefix}-${n}`,
-});
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
+import { ConversionService, PostbackModule } from '../../src/index.js';
+import { tempDir } from '../lib/temp-dir.js';
+import { benchTracker, purchase, TRACKER } from '../lib/tracker.js';
+import { args, fail, runConcurrently, send, sqliteSynchronous } from './child.js';
 
 class StatementCounter implements TypeOrmLogger {
   readonly counts = new Map<string, number>();
@@ -97,7 +82,7 @@ async function moduleMode(
   const dataSource = app.get(DataSource);
   const settings = await databaseSettings(dataSource);
 
-  await runConcurrently(warmup, concurrency, (n) => conversions.record(event('warm', n)));
+  await runConcurrently(warmup, concurrency, (n) => conversions.record(purchase('warm', n)));
   if (logger) {
     logger.total = 0;
     logger.counts.clear();
@@ -105,7 +90,7 @@ async function moduleMode(
   const started = performance.now();
   let queued = 0;
   await runConcurrently(count, concurrency, async (n) => {
-    const result = await conversions.record(event('ord', n));
+    const result = await conversions.record(purchase('ord', n));
     if (result.queued) queued++;
   });
   const seconds = (performance.now() - started) / 1000;
@@ -158,7 +143,7 @@ const OUTBOX_INSERT = `INSERT INTO postback_outbox (id, conversion_id, tracker, 
 
 /** The values ConversionService writes for event `n`: its conversion row and its outbox row. */
 function rowValues(prefix: string, n: number): [conversion: unknown[], outbox: unknown[]] {
-  const e = event(prefix, n);
+  const e = purchase(prefix, n);
   const now = Date.now();
   const conversionId = randomUUID();
   const fields = {

@@ -19,11 +19,12 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 
-import { agentModule } from '../src/agent/agent.app.js';
-import { loadAgentEnv } from '../src/agent/agent-env.js';
-import { agentValidationPipe } from '../src/agent/validation.pipe.js';
-import type { OutboxOptions } from '../src/interfaces/index.js';
-import { args, benchTracker, fail, sqliteSynchronous } from './common.js';
+import { agentModule } from '../../src/agent/agent.app.js';
+import { loadAgentEnv } from '../../src/agent/agent-env.js';
+import { agentValidationPipe } from '../../src/agent/validation.pipe.js';
+import type { OutboxOptions } from '../../src/interfaces/index.js';
+import { benchTracker } from '../lib/tracker.js';
+import { args, fail, sqliteSynchronous } from './child.js';
 import { appDir, nestOptions, serve } from './server.js';
 
 const EVENTS_FIGURE_OUTBOX: OutboxOptions = { flushIntervalMs: 3_600_000, shutdownGraceMs: 1_000 };
