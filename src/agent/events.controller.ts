@@ -12,10 +12,8 @@ export class EventsController {
    * Records the event and queues its postback. 202: the postback goes out asynchronously;
    * the answer says whether the event was attributed, queued, or a duplicate of an earlier one.
    *
-   * The body is typed as a plain record so that the global ValidationPipe passes it through
-   * untouched (it validates class-typed parameters only): CheckedEvent validates it once, with
-   * the same DTO, messages and refusal of unknown fields, where the pipe and then record()
-   * used to validate it twice.
+   * The body is typed as a plain record so that the global ValidationPipe (class-typed
+   * parameters only) passes it through: CheckedEvent validates it once, with the same DTO.
    */
   @Post()
   @HttpCode(202)

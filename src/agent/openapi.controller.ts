@@ -6,13 +6,9 @@ import { PublicRoute } from './api-key.guard.js';
 import { OPENAPI_DOCUMENT } from './openapi-file.cjs';
 
 /**
- * The document ships in the package (docs/openapi.json, written by `npm run docs:openapi` from
- * these controllers and their DTOs): @nestjs/swagger, which builds it, needs Nest 12 and is a
- * development dependency only, so the agent serves the file rather than generate it.
- *
- * `GET /openapi.json`, without a key like /health: client generators fetch it unauthenticated,
- * and it is the published description of the API, the same for every agent, naming nothing of
- * this one's configuration.
+ * Serves the shipped docs/openapi.json (`npm run docs:openapi`) rather than generating it:
+ * @nestjs/swagger is a development dependency only. Without a key, like /health: client
+ * generators fetch it unauthenticated, and it names nothing of this agent's configuration.
  */
 @Controller()
 export class OpenApiController {

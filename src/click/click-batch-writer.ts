@@ -12,14 +12,9 @@ export interface RefusedClick {
 
 /**
  * Writes a batch of clicks (distinct keys) in one transaction. Returns the rows the database
- * refused for their values; throws when the database itself failed, and then nothing of the
- * batch is written.
- *
- * A refused value fails the whole multi-row statement, and retrying would fail it forever,
- * holding back every click behind it. So a batch refused for its values is written again row
- * by row, each behind a savepoint: the good rows commit together, the refused ones are
- * returned. A row failing for any other reason (a lost connection, a full disk) fails the
- * batch instead, to be retried whole.
+ * refused for their values; throws, writing nothing, when the database itself failed.
+ * A refused value fails the whole multi-row statement forever, so such a batch is written
+ * again row by row behind savepoints: the good rows commit, the refused ones are returned.
  */
 export async function writeClickBatch(
   db: PostbackDatabase,

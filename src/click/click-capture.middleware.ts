@@ -80,11 +80,8 @@ export class ClickCaptureMiddleware implements NestMiddleware {
   }
 
   /**
-   * A click with neither a session nor a visitor key can be found again only by its click ID
-   * (or a customer the host named at landing): registrations come back unattributed and
-   * nothing is sent. The usual cause is
-   * express-session mounted through a MiddlewareConsumer, which runs after this middleware.
-   * Said once, as the misconfiguration holds for every landing.
+   * Said once: a missing session (usually express-session mounted through a MiddlewareConsumer,
+   * after this middleware) is a misconfiguration that holds for every landing.
    */
   private warnNoVisitor(tracker: string): void {
     if (this.warnedNoVisitor) return;

@@ -7,15 +7,11 @@ export interface LookupTracker {
 const texts = new Map<string, string>();
 
 /**
- * The statement of `ClickService.findByClickId`: one row of a click ID under the given
- * trackers, through the unique (tracker, click_id, visitor_key) index, one probe per tracker
- * (there is no index on the click ID alone, which every captured click would pay for).
- *
- * Several visitors can land with the same click ID, so it can have several rows. Without
- * `creditableAt`: the most recently seen. With it: a row creditable with an event at that time
- * comes first (inside its tracker's window, not captured after the event; the rule of
- * notCreditable), then the latest captured before the event (the one nearest the window),
- * then the latest. The first row then tells whether any row is creditable, and if none, why.
+ * The statement of `ClickService.findByClickId`: one probe per tracker of the unique (tracker,
+ * click_id, visitor_key) index (no index on the click ID alone: every click would pay for it).
+ * A click ID can have several rows (several visitors). Without `creditableAt`, the latest
+ * seen; with it, a creditable row first (notCreditable's rule), then the latest captured
+ * before the event, then the latest: the first row tells whether any is creditable, or why not.
  */
 export function clickIdLookup(
   columns: string,

@@ -4,11 +4,9 @@ import { Click } from './click.entity.js';
 
 /**
  * The multi-row INSERT … ON CONFLICT / ON DUPLICATE KEY of the clicks table, per engine.
- *
- * Written here rather than with TypeORM's InsertQueryBuilder, which spent more time building a
- * 500-row statement (it looks every parameter name up among all the others) than SQLite spent
- * running it, on the landing request's event loop. Statements come in a few fixed sizes, so
- * their text is built once and better-sqlite3's statement cache prepares each once.
+ * Not TypeORM's InsertQueryBuilder, too slow at building large statements on the event loop
+ * (docs/internals/performance-notes.md); a few fixed sizes, so each text is built and
+ * prepared once.
  */
 export interface ClickUpsertSql {
   /** The statement for `rows` rows that overwrites these columns of an existing row. */

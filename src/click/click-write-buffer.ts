@@ -21,17 +21,11 @@ const SHUTDOWN_ATTEMPTS = 3;
 const LOG_INTERVAL_MS = 10_000;
 
 /**
- * Holds the clicks the capture middleware validated until they are written: every
- * `capture.bufferMs` (or as soon as CLICK_WRITE_BATCH_SIZE wait), all in one transaction,
- * repeated landings of a key merged first. One write is under way at a time; clicks arriving
- * meanwhile wait for the next. With `bufferMs: 0` the next write starts as soon as the
- * previous one ends, so a click waits only for the database.
- *
- * A failed write keeps its clicks (newer landings of the same key still win) and is tried
- * again after a growing delay, within the MAX_PENDING_CLICK_WRITES bound. A row the database
- * refuses for its values is logged and dropped (it stays in the visitor's session), so it
- * cannot hold back the others forever. Shutdown writes what is left before the database
- * closes.
+ * Holds validated clicks until they are written in one transaction, every `capture.bufferMs`
+ * or at CLICK_WRITE_BATCH_SIZE, repeated landings of a key merged; one write at a time.
+ * A failed write keeps its clicks and is retried after a growing delay, within
+ * MAX_PENDING_CLICK_WRITES. A row refused for its values is logged and dropped (it stays in the
+ * session), so it cannot hold back the others. Shutdown writes what is left.
  */
 @Injectable()
 export class ClickWriteBuffer implements BeforeApplicationShutdown {

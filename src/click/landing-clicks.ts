@@ -25,16 +25,11 @@ const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 const NONE: LandingClicks = Object.freeze({ clicks: [], problems: NO_PROBLEMS });
 
 /**
- * The click a landing brings, read from its request target (path and query) — the one rule
- * for the capture middleware and the agent's `POST /v1/clicks`, so the same landing URL is
- * decoded the same way and credits the same tracker in both.
- *
- * When the parameters of several trackers arrive in one landing, the first tracker in
- * configuration order whose click ID is valid takes it, and the others are reported as
- * ignored. One landing is one visit that a partner is paid for once: capturing a click per
- * tracker would let each tracker's click compete for the same conversion (or, with a
- * later change of rules, be paid twice); the configuration order is the merchant's priority.
- * Trackers after the one chosen are not validated: only their presence is reported.
+ * The click a landing brings, read from its request target: one rule for the capture
+ * middleware and `POST /v1/clicks`. With several trackers' parameters, the first tracker in
+ * configuration order whose click ID is valid takes the landing, the others are reported as
+ * ignored (not validated): one visit is paid for once, and a click per tracker would let them
+ * compete for one conversion. See docs/internals/design-decisions.md.
  */
 export function landingClicks(
   target: string,

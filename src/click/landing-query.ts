@@ -5,24 +5,16 @@ import type { ResolvedTracker } from '../options/resolved-options.js';
 export type LandingQuery = Record<string, string | string[]>;
 
 /**
- * Reads the trackers' click and sub-parameters straight from a landing URL's query string.
- *
- * `req.query` would do, but Express parses the whole query anew on every read, decoding and
- * storing every parameter (a shop's utm_* and the like) for the few this module wants; on the
- * landing path that was the largest part of a capture's cost. The wanted names are known
- * when the module starts, so the others are only skipped here. Values come out as Express's
- * default ("simple") query parser gives them: `+` is a space, percent-escapes are decoded
- * (a malformed one as `querystring` decodes it), and a name given twice is an array. A name
- * is matched literally: `sub[1]` is the parameter named `sub[1]`, whatever query parser the
- * application uses. The parameters of trackers with `landingPlusAsSpace: false` are read
- * apart, with `+` kept (`read(url, false)`), so two trackers may read one name each their way.
+ * Reads only the trackers' click and sub-parameters from a landing URL's query string, not
+ * `req.query`, which Express parses whole on every read (docs/internals/performance-notes.md).
+ * Values as Express's "simple" parser gives them (`+` a space, escapes decoded, a repeated
+ * name an array); names matched literally (`sub[1]`). Trackers with `landingPlusAsSpace: false`
+ * are read apart, `+` kept (`read(url, false)`).
  */
 export class LandingQueryReader {
   /**
    * Each wanted name, to itself as the configuration spelled it: the result is keyed with
-   * that string, not the one just cut from the URL. A fresh string as a property key must
-   * first be looked up in V8's table of internalized strings; on the landing path that store
-   * was most of this reader's time (91 of its 107 samples in a bench profile).
+   * that string, not a fresh one cut from the URL, which V8 would look up in its string table.
    */
   private readonly names = new Map<string, string>();
   /** The same, of the trackers that keep a raw `+` (`landingPlusAsSpace: false`). */

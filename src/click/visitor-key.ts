@@ -24,10 +24,8 @@ export function isVisitorKeyDigest(stored: string): boolean {
  * credential (a session ID opens the visitor's session) or guessable (an e-mail address).
  * With a secret, HMAC-SHA256, so a leaked table cannot be checked against guesses; without,
  * SHA-256, enough for random session IDs. Prefixed with how it was made (see
- * `visitorKeyFingerprint`), so a digest is never taken for a key and hashed again.
- *
- * A key over 128 characters is hashed twice, as before keys were hashed it was stored as its
- * SHA-256: so the upgrade, which only has the stored form, gets the same digest.
+ * `visitorKeyFingerprint`), so a digest is never hashed again. A key over 128 characters is
+ * hashed twice: earlier versions stored its SHA-256, and the upgrade must get the same digest.
  */
 export function visitorKeyHasher(secret: string | undefined): (key: string) => string {
   const prefix = `v1:${visitorKeyFingerprint(secret)}:`;

@@ -3,8 +3,8 @@ import { randomFillSync } from 'node:crypto';
 /**
  * A time-ordered UUID (RFC 9562 version 7): 48 bits of epoch milliseconds, then 74 random
  * bits. Rows keyed by it are appended at the end of the primary-key index instead of at random
- * places in it: on SQLite, a batch of random (v4) keys dirtied a page per row, and writing a
- * click cost three times as much once the table held 80,000 rows.
+ * places in it, where random (v4) keys dirty a page per row
+ * (docs/internals/performance-notes.md).
  */
 export function uuidV7(now: number = Date.now()): string {
   if (offset + 16 > pool.length) {

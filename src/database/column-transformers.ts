@@ -15,13 +15,10 @@ export const epochMillis: ValueTransformer = {
 const logger = new Logger('PostbackDatabase');
 
 /**
- * JSON kept in a TEXT column, so the same entity works on every engine.
- *
- * What this module writes always parses; text edited by hand, or damaged, may not. It reads as
- * absent (null), with a warning, rather than failing every read of its row: an event
- * attributed to a click whose sub-parameters do not parse is still recorded (its postback goes
- * without them), and the outbox listing still lists a row whose fields do not (the flusher
- * dead-letters such a row with "cannot build the postback"). The text itself is not logged.
+ * JSON kept in a TEXT column, so the same entity works on every engine. Text edited by hand or
+ * damaged reads as null, with a warning (never the text), rather than failing every read of
+ * its row: the event is still recorded, the outbox row still listed (and dead-lettered by the
+ * flusher with "cannot build the postback").
  */
 export const jsonText: ValueTransformer = {
   to: (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value)),

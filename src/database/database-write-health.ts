@@ -16,12 +16,9 @@ export interface DatabaseFailure {
 
 /**
  * Whether the database takes writes, as the module's own writes found it: failing from the
- * first write refused for an outage (a full disk, an I/O error, a lost server) until a write
- * succeeds again. Reads alone do not clear it: on a full disk they go on working.
- *
- * An incident is logged once, when it starts (or, within a minute of the last such line, at its
- * first failure after that minute), with its reason, and once when it ends: not a stack trace
- * per refused request.
+ * first write refused for an outage until a write succeeds again (reads go on working on a
+ * full disk, so they do not clear it). An incident is logged when it starts (at most once a
+ * minute) and when it ends, not per refused request.
  */
 export class DatabaseWriteHealth {
   private readonly logger = new Logger(DatabaseWriteHealth.name);

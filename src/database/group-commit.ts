@@ -20,22 +20,11 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export const MAX_UNITS_PER_COMMIT = 64;
 
 /**
- * Group commit for SQLite. With `synchronous = FULL` every COMMIT waits for an fsync of the
- * WAL (about 0.2 ms on a fast disk, far more on a busy one), and better-sqlite3 waits
- * synchronously: the whole process stands still. Units of work that arrive while another
- * runs are therefore run together, in one transaction, each inside its own SAVEPOINT:
- *
- * - a unit that fails is rolled back to its savepoint, alone, and its caller gets its error;
- *   the others go on;
- * - every caller is answered only after the COMMIT that holds its rows, so nothing is
- *   acknowledged before it is durable, exactly as with a transaction of its own;
- * - if the shared transaction itself fails (the COMMIT, or an error that SQLite answers by
- *   rolling back the whole transaction), every unit in it fails: none is committed, and
- *   every caller hears so, with the batch's error unless its own input was refused.
- *
- * No unit waits for a batch to fill: a batch is whatever arrived in the same turn of the event
- * loop or while the previous work held the connection, so a lone caller commits after one
- * turn of the event loop, as good as at once.
+ * Group commit for SQLite: every COMMIT waits for an fsync, synchronously, so units of work
+ * that arrive together share one transaction, each in its own SAVEPOINT. A failing unit rolls
+ * back alone; every caller is answered only after the COMMIT that holds its rows; a failed
+ * COMMIT fails every unit in it. A batch is what arrived in one turn of the event loop or
+ * during the previous work: nothing waits for a batch to fill.
  */
 export class GroupCommit {
   private waiting: Unit[] = [];

@@ -7,17 +7,12 @@ export const HOST_TRANSACTION_WAIT_MS = 5_000;
 const MAX_POLL_MS = 50;
 
 /**
- * On a SQLite DataSource the host shares with the module, TypeORM runs everything on one
- * connection: a unit of the module's started while a transaction of the host's is open (it
- * spans the host's awaits) would run inside it, as a savepoint, and its "commit" would be
- * the host's to make or roll back. The module would then acknowledge events the host can
- * still roll away, after their postbacks went out. So the unit waits, off the event loop,
- * until the host's transaction has ended; one still open after the bound is an outage for
- * the module (503, retry later), never a reason to write inside it.
- *
- * TypeORM's flag alone, with SQLite holding no transaction, is also how a host's
- * `startTransaction` looks for an instant before its BEGIN; after the bound it can only be
- * stale (a failed ROLLBACK of the host's), which the caller then settles.
+ * On a SQLite DataSource shared with the host, TypeORM has one connection: a unit started
+ * inside an open host transaction would become its savepoint, and the module would acknowledge
+ * events the host can still roll back. So the unit waits, off the event loop, for the host's
+ * transaction to end; past the bound that is an outage (503), never a reason to write inside it.
+ * TypeORM's flag without a SQLite transaction is a host's `startTransaction` just before its
+ * BEGIN, or, past the bound, stale (a failed ROLLBACK), which the caller settles.
  */
 export async function waitForHostTransaction(
   runner: QueryRunner,

@@ -8,11 +8,9 @@ const FIRST_PROBE_DELAY_MS = 5;
 const MAX_PROBE_DELAY_MS = 200;
 
 /**
- * One wait per connection for another process's write lock. Each probe of the lock costs the
- * event loop up to the short busy timeout (SQLite sleeps on the calling thread), so callers
- * that each retried on their own schedule held it N times as long for N waiting callers.
- * Here the callers that met the lock wait on one gate; the gate alone probes, on one growing
- * schedule, while any caller waits, and opens for all of them when the lock looks free.
+ * One wait per connection for another process's write lock: each probe holds the event loop
+ * up to the short busy timeout, so the gate alone probes, on one growing schedule, and opens
+ * for every waiting caller when the lock looks free.
  */
 export class SqliteLockGate {
   /** Settles when a probe found the lock free (or nobody waits any more). */

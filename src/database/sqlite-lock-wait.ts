@@ -32,23 +32,12 @@ export function isSqliteBusy(error: unknown): boolean {
 }
 
 /**
- * Waits out a write lock that another process holds on a SQLite file (the `sqlite3` shell in
- * a transaction, a backup, a host's other process), without holding the event loop.
- *
- * better-sqlite3 meets a lock with SQLite's busy handler, which sleeps on the calling thread
- * until the lock is free or `busy_timeout` (TypeORM's default: 5 s) has passed: on the event
- * loop's connection that froze every landing, event and health check for the whole wait.
- * Here the module's own work on that connection runs with a busy timeout of a few
- * milliseconds (LOCK_PROBE_TIMEOUT_MS), so a held lock answers SQLITE_BUSY almost at once;
- * the unit of work, rolled back by then, is queued again once the lock looks free (one gate
- * per connection probes it on a growing schedule for every waiting caller: SqliteLockGate),
- * and meanwhile the process goes on serving (reads included: in WAL mode they never wait for
- * the writer).
- * The connection's own `busy_timeout` keeps its meaning as the bound of the whole wait: past
- * it the caller gets DatabaseUnavailableError, and nothing of its work was written.
- *
- * On a DataSource the host shares with the module, the host's statements keep its timeout:
- * the short one is set around each of the module's jobs only (`around`), and put back after.
+ * Waits out a write lock another process holds on a SQLite file without holding the event
+ * loop: SQLite's busy handler sleeps on the calling thread, so the module's statements probe
+ * with LOCK_PROBE_TIMEOUT_MS and a rolled-back unit is queued again when SqliteLockGate sees
+ * the lock free. The connection's own `busy_timeout` bounds the whole wait (then
+ * DatabaseUnavailableError); on a shared DataSource the short timeout is set only `around`
+ * the module's jobs. Details: docs/internals/sqlite-lock.md.
  */
 export class SqliteLockWait {
   private boundMs = DEFAULT_LOCK_WAIT_MS;

@@ -5,15 +5,10 @@ export interface SqliteConnection {
 }
 
 /**
- * One process per SQLite file. Two agents on one file would each claim the same due rows (a
- * claim there is a plain UPDATE: SQLite has no SKIP LOCKED), so the second is refused at
- * start-up.
- *
- * The lock is a companion file, `<database>-lock`, held in EXCLUSIVE locking mode by a
- * connection of its own for as long as the main connection is open; the operating system
- * drops it if the process dies, so a crash never leaves a stale lock behind. Not the database
- * file itself in EXCLUSIVE mode: that would shut out the module's own writer thread (see
- * SqliteWriterThread), a second connection of the same process.
+ * One process per SQLite file: two would claim the same due rows (SQLite has no SKIP LOCKED).
+ * The lock is a companion file, `<database>-lock`, held in EXCLUSIVE mode by a connection of
+ * its own (the OS drops it with the process, so no stale lock); not the database file itself,
+ * which would shut out the module's own writer thread.
  */
 export function lockForThisProcess(
   db: SqliteConnection,

@@ -23,14 +23,10 @@ export interface SqliteOutcome<T> {
  * A transaction on TypeORM's single SQLite connection that has committed when it resolves, and
  * leaves no transaction open when it rejects.
  *
- * TypeORM keeps its own count of open transactions beside SQLite's. When a COMMIT or a
- * statement fails with SQLITE_FULL or SQLITE_IOERR, SQLite may roll the transaction back by
- * itself; TypeORM's ROLLBACK then fails, the failure is swallowed, and its count stays "open".
- * Every later transaction becomes a SAVEPOINT, and once SQLite does hold a transaction open,
- * their "commits" are RELEASEs inside one that never commits: callers acknowledged, rows lost
- * on the next crash, and the flusher sending postbacks for them meanwhile. So the driver's own
- * `inTransaction` is the truth here: checked before and after, really rolled back when a
- * transaction is left open, and TypeORM's count reset to match.
+ * After SQLITE_FULL or SQLITE_IOERR, SQLite may roll back by itself and TypeORM's count of open
+ * transactions stays "open": every later transaction would be a SAVEPOINT that never commits
+ * (callers acknowledged, rows lost). So the driver's `inTransaction` is the truth here, checked
+ * before and after, and TypeORM's count is reset to match.
  *
  * With `measure`, it also finds out whether `work` changed rows (two statements more): the
  * caller asks only while writes are failing, when a change is what clears that.

@@ -29,24 +29,17 @@ type Reply =
   | { id: number; error: { message: string; code?: string } };
 
 /**
- * A second connection to a SQLite file, on a worker thread: batches of statements sent here
- * run as one transaction each, and their COMMIT (with its fsync at `synchronous = FULL`) holds
- * the worker, not the event loop, which meanwhile goes on serving requests and sending
- * postbacks. better-sqlite3 is synchronous: on the main thread every statement and commit
- * stops everything else the process does.
- *
- * It does not make SQLite concurrent: the caller (PostbackDatabase) queues a batch behind the
- * main connection's work and the main connection's work behind the batch, exactly as if both
- * were on one connection, so neither meets the other's write lock or a stale snapshot.
- *
- * The worker starts with `start()` or the first batch. If it dies, the batches it held fail (their
- * transactions rolled back with its connection) and the next batch starts a new one.
+ * A second connection to a SQLite file, on a worker thread, so that a batch's statements and
+ * its COMMIT's fsync hold the worker, not the event loop (better-sqlite3 is synchronous).
+ * Not concurrency: PostbackDatabase queues the batches and the main connection's work one
+ * behind the other, so neither meets the other's lock or a stale snapshot. If the worker dies,
+ * the batches it held fail and the next batch starts a new one.
  */
 export class SqliteWriterThread {
   private worker?: Worker;
   /**
    * The batches sent and not yet answered, oldest first (the worker answers in order). An
-   * array, not a Map keyed by id, for the reason PostbackHttpClient keeps its attempts in one.
+   * array, not a Map keyed by id: see docs/internals/performance-notes.md (Map or Set).
    */
   private readonly pending: (Pending & { id: number })[] = [];
   private nextId = 0;

@@ -1,11 +1,8 @@
 /**
- * `{macro}` templates for postback URLs and bodies, compiled once at start-up.
- *
- * Compiling splits the URL into origin, path and query pairs, so that rendering can encode
- * every value for exactly the place it lands in: a click ID holding `&`, `=`, `#` or spaces is
- * percent-encoded into one query value and can never add a parameter or cut the URL short.
- * The template's own literal text is made valid RFC 3986 once, at compile time (see
- * `encodeLiteral`), so what is rendered is byte for byte what an HTTP client sends.
+ * `{macro}` templates for postback URLs and bodies, compiled once at start-up into origin,
+ * path and query pairs, so each value is encoded for the place it lands in (a click ID holding
+ * `&` or `#` can never add a parameter or cut the URL short). Literal text is made valid
+ * RFC 3986 at compile time (`encodeLiteral`): what is rendered is what the client sends.
  */
 
 export type TemplatePart = { literal: string } | { macro: string };

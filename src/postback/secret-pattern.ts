@@ -1,16 +1,9 @@
 /**
- * A pattern matching a secret in any form a receiver may echo it back in. Rather than a list
- * of whole encodings (which misses a body that encodes some characters and not others), every
- * character of the secret matches any of its own forms, so mixes match too:
- * - raw;
- * - percent-encoded UTF-8 in either case (`%2F`, `%2f`, every byte or only some), `+` for a
- *   space (form encoding), and percent-encoded twice (`%252F`);
- * - JSON escapes: `\/` and the other short ones, `\uXXXX` for any character (surrogate pairs
- *   above U+FFFF), escaped twice (`\\u002F`);
- * - HTML character references: decimal, hex, and the named ones of ASCII punctuation, also
- *   with the ampersand itself escaped (`&amp;#47;`).
- * Case is ignored throughout: hex digits and entity names come in both, and a case variant
- * of a secret is no less worth hiding.
+ * A pattern matching a secret in any form a receiver may echo it back in. Each character
+ * matches any of its own forms (raw; percent-encoded, once or twice, `+` for a space; JSON
+ * escapes, once or twice; HTML references, `&amp;` included), not a list of whole encodings,
+ * which would miss a body that encodes some characters and not others. Case is ignored: hex
+ * digits and entity names come in both, and a case variant is no less worth hiding.
  */
 export function secretPattern(secrets: string[]): RegExp | undefined {
   const sources = [...new Set(secrets)]

@@ -251,13 +251,9 @@ export const NETWORK_PRESETS: PostbackPreset[] = [
     title: 'Dub (dub.co conversions)',
     role: 'network',
     clickParams: ['dub_id'],
-    // Dub's Track API: a lead (/track/lead) for a registration, a sale (/track/sale) for a
-    // purchase, both keyed by the shop's customer ID, the sale's amount an integer in Dub's
-    // minor units (hundredths of every currency but Dub's zero-decimal list). Authenticated
-    // with a workspace API key (bearer) of an owner or member; the track routes need Dub's
-    // Business plan. Leads go with mode "wait": in Dub's default ("async") the lead is
-    // ingested after the answer, and a sale right behind it meets 404 "Lead event not found"
-    // (dubinc/dub apps/web/lib/api/conversions/track-lead.ts).
+    // Dub's Track API (/track/lead, /track/sale, keyed by the customer ID). Leads go with mode
+    // "wait": in Dub's default ("async") a sale right behind the lead meets 404 "Lead event not
+    // found" (dubinc/dub apps/web/lib/api/conversions/track-lead.ts).
     postback: {
       url: 'https://api.dub.co/track/{dub_track}',
       method: 'POST',
