@@ -17,7 +17,8 @@ import { DataSource } from 'typeorm';
 
 import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
 import { compile } from '../src/database/raw-sql.js';
-import { dueSelectSql } from '../src/outbox/due-postbacks.query.js';
+import { dialectOf } from '../src/database/dialect/dialect-of.js';
+import { DUE_COLUMNS, dueSelectSql } from '../src/outbox/outbox.sql.js';
 import { args, fail, percentile, send, tempDir, TRACKER } from './common.js';
 
 const BATCH = 50;
@@ -47,9 +48,10 @@ const COLUMNS = [
 function claimSql(dataSource: DataSource, now: number): [string, unknown[]] {
   const parameters: Record<string, unknown> = {};
   const text = dueSelectSql(
+    dialectOf(dataSource),
     'postback_outbox',
     { state: 'pending', now, limit: BATCH },
-    { columns: `"p"."id" AS "id", "p"."next_attempt_at" AS "due_at"`, lock: false },
+    DUE_COLUMNS,
     parameters,
   );
   const { sql, names } = compile(dataSource, text);

@@ -22,7 +22,6 @@ import {
   insertMany,
   insertManyBound,
   insertManySql,
-  placeholders,
   rawQuery,
 } from '../database/raw-sql.js';
 import { dataSourceOf } from '../database/typeorm-compat.js';
@@ -31,10 +30,26 @@ import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
 import { settleAbandoned } from './abandoned-claims.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { refusedSince } from './refused-since.js';
-import { type DueQuery, dueSelectSql } from './due-postbacks.query.js';
 import { Postback } from './postback.entity.js';
 import { type SendMarks, sendMarksFor } from './send-journal.js';
-import { markSendingIn, markStatements, type SendingMarks } from './send-marks.js';
+import {
+  claimReturningSql,
+  clockSql,
+  columnList,
+  DELIVERED_NAMES,
+  deliveredReturningText,
+  deliveredUpdateText,
+  DUE_COLUMNS,
+  type DueQuery,
+  dueRowColumns,
+  dueSelectSql,
+  LEASE_SET,
+  leaseUpdateSql,
+  markStatements,
+  oneStatementSql,
+  ownedSelectSql,
+} from './outbox.sql.js';
+import { markSendingIn, type SendingMarks } from './send-marks.js';
 
 export type AttemptRecord = Omit<DeliveryAttempt, 'id' | 'postbackId'>;
 
@@ -90,10 +105,6 @@ interface Lease {
   nextAttemptAt: number;
   updatedAt: number;
 }
-/** What a claim's `WITH "due"` selects: the row, and its due time before the lease. */
-const DUE_COLUMNS = `"p"."id" AS "id", "p"."next_attempt_at" AS "due_at"`;
-/** A claim also clears `sending_at`: its request has not started (see `markSending`). */
-const LEASE_SET = `"state" = :state, "lease_owner" = :leaseOwner, "claim_token" = :claimToken, "next_attempt_at" = :nextAttemptAt, "sending_at" = NULL, "updated_at" = :updatedAt`;
 
 /** The rows of an UPDATE … RETURNING: PostgreSQL's driver answers [rows, count]. */
 function returned(result: unknown): ObjectLiteral[] {
@@ -151,16 +162,6 @@ function deliveredAtOf(batch: Settlement[], now: number): number {
   return latest;
 }
 
-/**
- * The UPDATE marking `count` deliveries of one group (see `groupSettlements`), checked against
- * their claim token, its parameters named with `prefix`: the group's six values, in the order
- * `deliveredValues` gives them, then the ids.
- */
-function deliveredUpdateText(table: string, count: number, prefix = ''): string {
-  const ids = Array.from({ length: count }, (_, i) => `:${prefix}id${i}`).join(', ');
-  return `UPDATE "${table}" SET "state" = :${prefix}delivered, "attempts" = :${prefix}attempts, "last_status" = :${prefix}lastStatus, "delivered_at" = :${prefix}deliveredAt, "last_error" = NULL, "lease_owner" = NULL, "claim_token" = NULL, "updated_at" = :${prefix}updatedAt WHERE "claim_token" = :${prefix}token AND "id" IN (${ids})`;
-}
-
 /** The values of `deliveredUpdateText` but the ids, in placeholder order. */
 function deliveredValues(batch: Settlement[], now: number): unknown[] {
   const [{ row, change }] = batch;
@@ -173,14 +174,6 @@ function deliveredValues(batch: Settlement[], now: number): unknown[] {
     row.claimToken,
   ];
 }
-const DELIVERED_NAMES = [
-  'delivered',
-  'attempts',
-  'lastStatus',
-  'deliveredAt',
-  'updatedAt',
-  'token',
-];
 
 /**
  * `deliveredUpdateText` for `batch`, its values added to `params` (named with `prefix`), for a
@@ -192,12 +185,15 @@ function deliveredUpdateSql(
   now: number,
   params: Record<string, unknown>,
   prefix = '',
+  returning = false,
 ): string {
   deliveredValues(batch, now).forEach(
     (value, i) => (params[`${prefix}${DELIVERED_NAMES[i]}`] = value),
   );
   batch.forEach((s, i) => (params[`${prefix}id${i}`] = s.row.id));
-  return deliveredUpdateText(table, batch.length, prefix);
+  return returning
+    ? deliveredReturningText(table, batch.length, prefix)
+    : deliveredUpdateText(table, batch.length, prefix);
 }
 
 /** A writer thread's delivered UPDATE (RETURNING the ids it still held) for each row count. */
@@ -220,7 +216,7 @@ function deliveredUpdateOffThread(
   const key = `${table}\u0000${batch.length}`;
   let sql = texts.get(key);
   if (sql === undefined) {
-    const text = `${deliveredUpdateText(table, batch.length)} RETURNING "id"`;
+    const text = deliveredReturningText(table, batch.length);
     sql = compile(dataSource, text, true).sql;
     texts.set(key, sql);
   }
@@ -282,10 +278,10 @@ function claimedColumns(manager: EntityManager): ColumnMetadata[] {
 
 /** `"alias"."column"`, … of a `ClaimedPostback`, for a RETURNING or SELECT list. */
 function claimedColumnList(manager: EntityManager, alias?: string): string {
-  const prefix = alias ? `"${alias}".` : '';
-  return claimedColumns(manager)
-    .map((c) => `${prefix}"${c.databaseName}"`)
-    .join(', ');
+  return columnList(
+    claimedColumns(manager).map((c) => c.databaseName),
+    alias,
+  );
 }
 
 /**
@@ -398,7 +394,7 @@ export class OutboxStore {
     if (round && finished.length === 0 && !round.claim && !marking) {
       return Promise.resolve({ claimed: [], lost: [] });
     }
-    if (round && this.db.postgres) return this.exchangeInOneStatement(round, marking);
+    if (round && this.db.dialect.writableCte) return this.exchangeInOneStatement(round, marking);
     if (round && this.db.offThread) return this.exchangeOffThread(round);
     return this.db.transaction(async (manager) => {
       const lost = await this.settleIn(manager, finished);
@@ -434,7 +430,7 @@ export class OutboxStore {
     finished: Settlement[],
     claim?: { limit: number; skipTrackers?: string[] },
   ): SteadyRound | undefined {
-    if (!this.db.postgres && !this.db.offThread) return undefined;
+    if (!this.db.dialect.writableCte && !this.db.offThread) return undefined;
     if (finished.length > MAX_STEADY_ROUND) return undefined;
     const { delivered, others } = groupSettlements(finished);
     if (others.length > 0) return undefined;
@@ -484,7 +480,7 @@ export class OutboxStore {
         .flatMap((group) => chunks(group))
         .forEach((batch, g) => {
           parts.push(
-            `"s${g}" AS (${deliveredUpdateSql(table, batch, now, params, `s${g}`)} RETURNING "id")`,
+            `"s${g}" AS (${deliveredUpdateSql(table, batch, now, params, `s${g}`, true)})`,
           );
           outputs.push(
             `SELECT ${columns.map(() => 'NULL').join(', ')}, NULL, "id" AS "settled_id" FROM "s${g}"`,
@@ -492,7 +488,7 @@ export class OutboxStore {
         });
       if (claim) {
         Object.assign(params, this.newLease(now));
-        const select = dueSelectSql(table, claim, { columns: DUE_COLUMNS, lock: true }, params);
+        const select = dueSelectSql(this.db.dialect, table, claim, DUE_COLUMNS, params);
         parts.push(`"due" AS (${select})`);
         parts.push(
           `"c" AS (UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING ${claimedColumnList(manager, 'u')}, "due"."due_at" AS "due_at")`,
@@ -501,13 +497,13 @@ export class OutboxStore {
           `SELECT ${columns.map((c) => `"c"."${c}"`).join(', ')}, "c"."due_at", NULL AS "settled_id" FROM "c"`,
         );
       }
-      // Marks alone return nothing; PostgreSQL runs every part of a WITH, read or not.
-      if (outputs.length === 0) outputs.push('SELECT NULL AS "settled_id" WHERE false');
       const rows = await rawQuery<ObjectLiteral[]>(
         manager,
-        `WITH ${parts.join(', ')} ${outputs.join(' UNION ALL ')}`,
+        oneStatementSql(parts, outputs),
         params,
-        { prepare: false },
+        {
+          prepare: false,
+        },
       );
       const owned = new Set(rows.map((r) => r.settled_id).filter((id) => typeof id === 'string'));
       const claimed = this.inDueOrder(
@@ -586,7 +582,7 @@ export class OutboxStore {
       skip,
       from,
     };
-    const rows = this.db.updateReturning
+    const rows = this.db.dialect.updateReturning
       ? await this.claimReturning(manager, pending, lease)
       : await this.lease(manager, await this.due(manager, pending), lease);
     return claimed.concat(rows);
@@ -617,18 +613,13 @@ export class OutboxStore {
   /** Due rows, locked where other instances compete (see `dueSelectSql`). */
   private async due(manager: EntityManager, due: DueQuery): Promise<DueRow[]> {
     const parameters: Record<string, unknown> = {};
-    const columns = `${claimedColumnList(manager, 'p')}, "p"."state" AS "state", "p"."sending_at" AS "sending_at"`;
+    const claimed = claimedColumns(manager);
+    const columns = dueRowColumns(claimed.map((c) => c.databaseName));
     const rows = await rawQuery<ObjectLiteral[]>(
       manager,
-      dueSelectSql(
-        tableOf(manager, Postback),
-        due,
-        { columns, lock: !this.db.serialised },
-        parameters,
-      ),
+      dueSelectSql(this.db.dialect, tableOf(manager, Postback), due, columns, parameters),
       parameters,
     );
-    const claimed = claimedColumns(manager);
     const driver = dataSourceOf(manager).driver;
     return rows.map((row) => ({
       ...claimedRow(claimed, driver, row),
@@ -648,11 +639,7 @@ export class OutboxStore {
     if (pending.length > 0) this.pendingFloor = pending[pending.length - 1].nextAttemptAt;
     for (const ids of chunks(rows.map((r) => r.id))) {
       const params: Record<string, unknown> = { ...lease };
-      await rawQuery(
-        manager,
-        `UPDATE "${tableOf(manager, Postback)}" SET ${LEASE_SET} WHERE "id" IN (${placeholders('id', ids, params)})`,
-        params,
-      );
+      await rawQuery(manager, leaseUpdateSql(tableOf(manager, Postback), ids, params), params);
     }
     return rows.map((row) => Object.assign(row, lease));
   }
@@ -675,13 +662,9 @@ export class OutboxStore {
   /** The claim of `claimReturning`; `params` must hold the lease's values already. */
   private claimSql(manager: EntityManager, due: DueQuery, params: Record<string, unknown>): string {
     const table = tableOf(manager, Postback);
-    const lock = this.db.postgres;
-    const select = dueSelectSql(table, due, { columns: DUE_COLUMNS, lock }, params);
-    // SQLite's RETURNING sees only the updated table: no due time, no order. Its rows come
-    // back in creation order instead, near enough (SQLite has no floor to keep).
-    return this.db.postgres
-      ? `WITH "due" AS (${select}) UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING ${claimedColumnList(manager, 'u')}, "due"."due_at" AS "due_at"`
-      : `WITH "due" AS (${select}) UPDATE "${table}" SET ${LEASE_SET} WHERE "id" IN (SELECT "id" FROM "due") RETURNING ${claimedColumnList(manager)}, "created_at"`;
+    const select = dueSelectSql(this.db.dialect, table, due, DUE_COLUMNS, params);
+    const claimed = claimedColumns(manager).map((c) => c.databaseName);
+    return claimReturningSql(this.db.dialect, table, select, claimed);
   }
 
   /** Claimed rows as returned by an UPDATE, hydrated, in due order; notes the floor. */
@@ -695,7 +678,7 @@ export class OutboxStore {
         row: claimedRow(columns, driver, row),
       }))
       .sort((a, b) => a.dueAt - b.dueAt);
-    if (this.db.postgres) this.pendingFloor = claimed[claimed.length - 1].dueAt;
+    if (this.db.dialect.writableCte) this.pendingFloor = claimed[claimed.length - 1].dueAt;
     return claimed.map((c) => c.row);
   }
 
@@ -742,14 +725,10 @@ export class OutboxStore {
     now: number,
   ): Promise<Set<string>> {
     const table = tableOf(manager, Postback);
-    if (this.db.updateReturning) {
+    if (this.db.dialect.updateReturning) {
       const params: Record<string, unknown> = {};
       const rows = returned(
-        await rawQuery(
-          manager,
-          `${deliveredUpdateSql(table, batch, now, params)} RETURNING "id"`,
-          params,
-        ),
+        await rawQuery(manager, deliveredUpdateSql(table, batch, now, params, '', true), params),
       );
       return new Set(rows.map((r) => r.id as string));
     }
@@ -757,7 +736,7 @@ export class OutboxStore {
     const ids = batch.map((s) => s.row.id);
     const owned = await rawQuery<{ id: string }[]>(
       manager,
-      `SELECT "id" FROM "${table}" WHERE "claim_token" = :token AND "id" IN (${placeholders('id', ids, select)})${this.db.serialised ? '' : ' FOR UPDATE'}`,
+      ownedSelectSql(this.db.dialect, table, ids, select),
       select,
     );
     const ownedIds = new Set(owned.map((r) => r.id));
@@ -776,10 +755,8 @@ export class OutboxStore {
    * other's rows while they are being sent (see `OutboxFlusher`).
    */
   async clockSkew(): Promise<{ skewMs: number; uncertaintyMs: number } | undefined> {
-    if (this.db.serialised) return undefined;
-    const sql = this.db.postgres
-      ? `SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint AS "now"`
-      : 'SELECT CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED) AS `now`';
+    const sql = clockSql(this.db.dialect);
+    if (sql === undefined) return undefined;
     const before = this.clock.now();
     const [row] = await this.db.run((manager) => manager.query(sql) as Promise<{ now: unknown }[]>);
     const after = this.clock.now();
