@@ -2,16 +2,16 @@ import type { ObjectLiteral } from 'typeorm';
 
 import type { PostbackDatabase } from '../database/postback-database.js';
 import { insertManySql, rawQuery } from '../database/raw-sql.js';
-import { claimedColumnList, claimedColumns, tableOf } from './claimed-postback.js';
+import { claimedColumns, tableOf } from './claimed-postback.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import type { ExchangeResult, ExchangeRound, SteadyRound } from './exchange-round.js';
 import type { OutboxRepository } from './outbox.repository.js';
 import {
   DUE_COLUMNS,
   dueSelectSql,
-  LEASE_SET,
   markStatements,
   oneStatementSql,
+  ROUND_PARTS,
 } from './outbox.sql.js';
 import { Postback } from './postback.entity.js';
 import type { SendingMarks } from './send-marks.js';
@@ -47,33 +47,26 @@ export class OneStatementRound implements ExchangeRound {
       // the statement touches them.
       if (marks) {
         markStatements(table, marks.rows, marks.at, params).forEach((update, m) =>
-          parts.push(`"m${m}" AS (${update})`),
+          parts.push(ROUND_PARTS.mark(m, update)),
         );
       }
       chunks(attemptRows(finished, now)).forEach((attempts, a) => {
         const insert = insertManySql(manager, DeliveryAttempt, attempts, params, `a${a}`);
-        parts.push(`"a${a}" AS (${insert})`);
+        parts.push(ROUND_PARTS.attempts(a, insert));
       });
       delivered
         .flatMap((group) => chunks(group))
         .forEach((batch, g) => {
-          parts.push(
-            `"s${g}" AS (${deliveredUpdateSql(table, batch, now, params, `s${g}`, true)})`,
-          );
-          outputs.push(
-            `SELECT ${columns.map(() => 'NULL').join(', ')}, NULL, "id" AS "settled_id" FROM "s${g}"`,
-          );
+          const update = deliveredUpdateSql(table, batch, now, params, `s${g}`, true);
+          parts.push(ROUND_PARTS.settled(g, update));
+          outputs.push(ROUND_PARTS.settledOutput(g, columns));
         });
       if (claim) {
         Object.assign(params, this.rows.newLease(now));
         const select = dueSelectSql(this.db.dialect, table, claim, DUE_COLUMNS, params);
-        parts.push(`"due" AS (${select})`);
-        parts.push(
-          `"c" AS (UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING ${claimedColumnList(manager, 'u')}, "due"."due_at" AS "due_at")`,
-        );
-        outputs.unshift(
-          `SELECT ${columns.map((c) => `"c"."${c}"`).join(', ')}, "c"."due_at", NULL AS "settled_id" FROM "c"`,
-        );
+        parts.push(ROUND_PARTS.due(select));
+        parts.push(ROUND_PARTS.claim(table, columns));
+        outputs.unshift(ROUND_PARTS.claimOutput(columns));
       }
       const rows = await rawQuery<ObjectLiteral[]>(
         manager,

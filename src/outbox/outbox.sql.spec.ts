@@ -14,6 +14,7 @@ import {
   markStatements,
   oneStatementSql,
   ownedSelectSql,
+  ROUND_PARTS,
 } from './outbox.sql.js';
 
 /** The columns of a claimed row, as the Postback entity names them. */
@@ -64,6 +65,21 @@ function statements(dialect: SqlDialect): Record<string, string | undefined> {
       1,
       p,
     ).join(';\n'),
+    'one statement (marks, attempts, a delivered group, a claim)': dialect.writableCte
+      ? oneStatementSql(
+          [
+            ROUND_PARTS.mark(0, markStatements(TABLE, [{ id: 'x', claimToken: 't' }], 1, p)[0]),
+            ROUND_PARTS.attempts(
+              0,
+              'INSERT INTO "postback_attempts" ("id", "attempt") VALUES (:a0r0_id, :a0r0_attempt)',
+            ),
+            ROUND_PARTS.settled(0, deliveredReturningText(TABLE, 1, 's0')),
+            ROUND_PARTS.due(select),
+            ROUND_PARTS.claim(TABLE, CLAIMED),
+          ],
+          [ROUND_PARTS.claimOutput(CLAIMED), ROUND_PARTS.settledOutput(0, CLAIMED)],
+        )
+      : undefined,
     'one statement (marks alone)': dialect.writableCte
       ? oneStatementSql(
           [`"m0" AS (${markStatements(TABLE, [{ id: 'x', claimToken: 't' }], 1, p)[0]})`],

@@ -184,6 +184,25 @@ export function markStatements(
 }
 
 /**
+ * The parts of a round in one statement (see `oneStatementSql`): the send marks, the attempts'
+ * INSERTs, the delivered UPDATEs (each returning the ids it still held, as `settled_id`), the
+ * claim (`"due"` selected, `"c"` leased, returned whole with its due time); the outputs padded
+ * to one shape for the `UNION ALL`.
+ */
+export const ROUND_PARTS = {
+  mark: (m: number, update: string) => `"m${m}" AS (${update})`,
+  attempts: (a: number, insert: string) => `"a${a}" AS (${insert})`,
+  settled: (g: number, update: string) => `"s${g}" AS (${update})`,
+  settledOutput: (g: number, claimed: string[]) =>
+    `SELECT ${claimed.map(() => 'NULL').join(', ')}, NULL, "id" AS "settled_id" FROM "s${g}"`,
+  due: (select: string) => `"due" AS (${select})`,
+  claim: (table: string, claimed: string[]) =>
+    `"c" AS (UPDATE "${table}" AS "u" SET ${LEASE_SET} FROM "due" WHERE "u"."id" = "due"."id" RETURNING ${columnList(claimed, 'u')}, "due"."due_at" AS "due_at")`,
+  claimOutput: (claimed: string[]) =>
+    `SELECT ${claimed.map((c) => `"c"."${c}"`).join(', ')}, "c"."due_at", NULL AS "settled_id" FROM "c"`,
+};
+
+/**
  * A round in one statement (PostgreSQL): each part a data-modifying `WITH`, the outputs a
  * `UNION ALL` of the rows the caller reads back. PostgreSQL runs every part of a WITH, read or
  * not; with no output (marks alone) the statement returns nothing.
