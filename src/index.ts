@@ -4,9 +4,9 @@ export {
   type PostbackModuleExtras,
 } from './postback.module-definition.js';
 export * from './interfaces/index.js';
-export { PostbackConfigurationError } from './postback-configuration.error.js';
-export { InvalidInputError } from './common/invalid-input.error.js';
-export { DatabaseUnavailableError } from './database/database-unavailable.error.js';
+export { PostbackConfigurationError } from './errors/postback-configuration.error.js';
+export { InvalidInputError } from './errors/invalid-input.error.js';
+export { DatabaseUnavailableError } from './errors/database-unavailable.error.js';
 export { ClickService, type CaptureClickInput } from './click/click.service.js';
 export { Click } from './click/click.entity.js';
 export type { PostbackSession } from './click/session-clicks.js';
@@ -15,8 +15,8 @@ export {
   type ConversionEvent,
   type RecordResult,
 } from './conversion/conversion.service.js';
+export { POSTBACK_EVENTS } from './postback.constants.js';
 export {
-  POSTBACK_EVENTS,
   type PostbackEventPayloads,
   type PurchaseEventPayload,
   type RegistrationEventPayload,
@@ -28,7 +28,8 @@ export { OutboxFlusher } from './outbox/outbox.flusher.js';
 export { TrackerCircuits } from './outbox/tracker-circuits.js';
 export type { PausedTracker } from './outbox/tracker-gate.js';
 export { OutboxAdminService, type OutboxSelection } from './outbox/outbox-admin.service.js';
-export { Postback, type PostbackState, type PostbackFields } from './outbox/postback.entity.js';
+export { Postback, type PostbackState } from './outbox/postback.entity.js';
+export type { PostbackFields } from './postback/postback-fields.js';
 export { DeliveryAttempt, type AttemptOutcome } from './outbox/delivery-attempt.entity.js';
 export { PostbackMeta } from './database/postback-meta.entity.js';
 export {
@@ -42,7 +43,7 @@ export {
   type VerifyPostbackSignatureOptions,
 } from './postback/postback-signature.js';
 export { generateHmacSecret } from './postback/hmac-secret.js';
-export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './database/postback-schema.js';
+export { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback.schema.js';
 export { SESSION_CLICKS_KEY } from './postback.constants.js';
 export {
   POSTBACK_PRESETS,
@@ -54,4 +55,4 @@ export {
   postbackDataSourceOptions,
   type PostbackDataSourceSettings,
   type SqliteSynchronous,
-} from './database/data-source-options.js';
+} from './postback.data-source.js';

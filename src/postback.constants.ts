@@ -2,8 +2,12 @@
 export const POSTBACK_RESOLVED_OPTIONS = 'POSTBACK:RESOLVED_OPTIONS';
 /** @internal The clock every time-dependent provider reads. */
 export const POSTBACK_CLOCK = 'POSTBACK:CLOCK';
-/** @internal The axios instance that sends postbacks. */
-export const POSTBACK_HTTP_CLIENT = 'POSTBACK:HTTP_CLIENT';
+
+/**
+ * The environment variable holding the key of visitor-key hashes: the agent passes it as
+ * `capture.visitorKeySecret`, and a host may fill that option from it.
+ */
+export const VISITOR_KEY_SECRET_ENV = 'POSTBACK_VISITOR_KEY_SECRET';
 
 /** Key under which captured clicks live in `req.session`. */
 export const SESSION_CLICKS_KEY = 'postbackClicks';
@@ -23,3 +27,15 @@ export const LANDING_PATH_MAX_LENGTH = 2048;
 /** Longest landing URL `POST /v1/clicks` takes (query included). */
 export const LANDING_URL_MAX_LENGTH = 8192;
 export const REFERENCE_MAX_LENGTH = 255;
+
+/**
+ * The `@nestjs/event-emitter` events the module listens to, unless the `events` option
+ * renames them.
+ *
+ * @publicApi
+ */
+export const POSTBACK_EVENTS = {
+  purchase: 'postback.purchase',
+  registration: 'postback.registration',
+  custom: 'postback.event',
+} as const;

@@ -2,9 +2,9 @@ import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
-import { isDedicatedPostbackDatabase } from './database/data-source-options.js';
+import { isDedicatedPostbackDatabase } from './database/dedicated-database.js';
 import { PostbackDatabase } from './database/postback-database.js';
-import { POSTBACK_ENTITIES } from './database/postback-schema.js';
+import { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback.schema.js';
 import { assertPostbackSchema } from './database/postback-schema-check.js';
 import { assertSupportedEngine } from './database/supported-engines.js';
 import type { PostbackModuleOptions } from './interfaces/index.js';
@@ -42,7 +42,10 @@ export const {
           provide: PostbackDatabase,
           useFactory: async (dataSource: DataSource, options: PostbackModuleOptions) => {
             await assertSupportedEngine(dataSource);
-            await assertPostbackSchema(dataSource);
+            await assertPostbackSchema(dataSource, {
+              entities: POSTBACK_ENTITIES,
+              migrations: POSTBACK_MIGRATIONS,
+            });
             return new PostbackDatabase(dataSource, {
               sqliteWriterThread:
                 options.sqliteWriterThread ?? isDedicatedPostbackDatabase(dataSource.options),

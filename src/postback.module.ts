@@ -25,10 +25,8 @@ import { PostbackHttpClient } from './outbox/postback-http.client.js';
 import { PostbackQueryService } from './outbox/postback-query.service.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from './postback.constants.js';
 import { ConfigurableModuleClass, POSTBACK_MODULE_OPTIONS } from './postback.module-definition.js';
-import {
-  type ResolvedPostbackOptions,
-  resolvePostbackOptions,
-} from './resolve-postback-options.js';
+import { resolvePostbackOptions } from './options/resolve-options.js';
+import type { ResolvedPostbackOptions } from './options/resolved-options.js';
 
 /**
  * Server-to-server conversion tracking: `PostbackModule.forRoot({ trackers: [...] })` or

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 
-import { resolvePostbackOptions } from '../src/resolve-postback-options.js';
+import { resolvePostbackOptions } from '../src/options/resolve-options.js';
 import { buildPostbackRequest } from '../src/postback/postback-request.builder.js';
 
 // The built CLI, as `npx nestjs-postback` runs it (npm test builds first).

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 
@@ -13,6 +14,9 @@ import {
   startExampleReceiver,
 } from './utils/example-receiver.js';
 import { eventually, tempDir } from './utils/sqlite.js';
+
+// A postback is awaited for up to 10 s (see send()); the test's budget must cover that wait.
+jest.setTimeout(30_000);
 
 // Everything a click ID could hold that would break a naively built or read URL.
 const HOSTILE_CLICK_ID = 'a&b=c#d e+f%20?x=/é😀';

@@ -16,7 +16,7 @@ import {
   PostbackConfigurationError,
   SESSION_CLICKS_KEY,
 } from '../src/index.js';
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { startShopApp } from './fixtures/shop-app.js';

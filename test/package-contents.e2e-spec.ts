@@ -41,7 +41,8 @@ describe('the npm tarball', () => {
       throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     }
     files = await packedFiles();
-  });
+    // npm pack --dry-run reads the whole tree: seconds on a busy machine.
+  }, 60_000);
 
   it('holds every file the exports map, main, types and bin point at, in both formats', () => {
     const targets = [pkg.main, pkg.types, ...Object.values(pkg.bin)];

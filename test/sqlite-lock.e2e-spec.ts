@@ -14,8 +14,8 @@ import {
   POSTBACK_MIGRATIONS,
   PostbackModule,
 } from '../src/index.js';
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
-import { DatabaseUnavailableError } from '../src/database/database-unavailable.error.js';
+import { postbackDataSourceOptions } from '../src/postback.data-source.js';
+import { DatabaseUnavailableError } from '../src/errors/database-unavailable.error.js';
 import { LOCK_PROBE_TIMEOUT_MS } from '../src/database/sqlite-lock-wait.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 
 import { DataSource } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { tempDir } from './utils/sqlite.js';
 
 describe('SQLite: one process per database file', () => {
@@ -29,7 +29,7 @@ describe('SQLite: one process per database file', () => {
     ).initialize();
     try {
       // The built data-source options in a child process, as a second agent would open it.
-      const options = new URL('../dist/database/data-source-options.js', import.meta.url).href;
+      const options = new URL('../dist/postback.data-source.js', import.meta.url).href;
       const child = spawnSync(
         process.execPath,
         [

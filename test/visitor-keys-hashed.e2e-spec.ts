@@ -9,7 +9,7 @@ import { createAgentApp } from '../src/agent/agent.app.js';
 import { loadAgentEnv } from '../src/agent/agent-env.js';
 import { visitorKeyDigest } from '../src/click/visitor-key.js';
 import { type VisitorDigest, VisitorKeys } from '../src/click/visitor-keys.js';
-import { VisitorKeyMismatchError } from '../src/click/visitor-key-mismatch.error.js';
+import { VisitorKeyMismatchError } from '../src/errors/visitor-key-mismatch.error.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { startAgentProcess, stopAllAgentProcesses } from './utils/agent-process.js';
 import { startShopApp, useShop } from './fixtures/shop-app.js';

@@ -16,6 +16,7 @@ type Def = { type: string } & Record<string, unknown>;
 
 const INTERFACE_FILES = [
   'src/interfaces/postback-module-options.interface.ts',
+  'src/interfaces/retry-options.interface.ts',
   'src/interfaces/tracker-options.interface.ts',
 ];
 

@@ -4,12 +4,12 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 
 import type { PostbackModuleOptions, SigningOptions, TrackerOptions } from '../interfaces/index.js';
-import { didYouMean } from '../options/did-you-mean.js';
+import { didYouMean } from '../common/did-you-mean.js';
 import { describeOptionIssues, optionErrorMap } from '../options/option-issues.js';
 import { STAND_IN_SECRET } from '../options/parse-options.js';
 import { postbackOptionProblems } from '../options/resolve-options.js';
 import { strictOptions } from '../options/strict-options.js';
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import { hmacSecretProblem } from '../postback/hmac-secret.js';
 
 /**
@@ -147,6 +147,9 @@ export function toModuleOptions(
   if (problems.length > 0 || !options) throw new PostbackConfigurationError(problems, path);
   return options;
 }
+
+/** Where the agent and the CLI look for the config file when POSTBACK_CONFIG is not set. */
+export const DEFAULT_CONFIG_FILE = './config/postback.yaml';
 
 /** Reads a YAML (or JSON) config file: see `toModuleOptions()`. */
 export function loadAgentConfig(

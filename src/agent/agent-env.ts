@@ -11,8 +11,9 @@ import {
 } from 'class-validator';
 
 import { isLoopbackHost } from '../common/loopback.js';
+import { DEFAULT_CONFIG_FILE } from './agent-config.loader.js';
 import { isBlankKey, keyProblems } from './agent-keys.js';
-import { DEFAULT_DATABASE_URL } from '../database/data-source-options.js';
+import { DEFAULT_DATABASE_URL } from '../postback.data-source.js';
 
 /**
  * The agent's environment, validated once at start-up. Secrets (the API key, tracker secrets
@@ -52,7 +53,7 @@ export class AgentEnv {
   POSTBACK_VISITOR_KEY_SECRET?: string;
 
   @IsString()
-  POSTBACK_CONFIG: string = './config/postback.yaml';
+  POSTBACK_CONFIG: string = DEFAULT_CONFIG_FILE;
 
   @IsString()
   DATABASE_URL: string = DEFAULT_DATABASE_URL;

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
-import { postbackDataSourceOptions } from '../database/data-source-options.js';
+import { postbackDataSourceOptions } from '../postback.data-source.js';
 import type { PostbackModuleOptions } from '../interfaces/index.js';
 import { PostbackModule } from '../postback.module.js';
 import { AdminController } from './admin.controller.js';

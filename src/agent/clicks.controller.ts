@@ -4,9 +4,9 @@ import type { CaptureClickInput } from '../click/click.service.js';
 import { ClickService } from '../click/click.service.js';
 import { landingClicks } from '../click/landing-clicks.js';
 import { LandingQueryReader } from '../click/landing-query.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { CaptureClickDto } from './dto/capture-click.dto.js';
 
 /** Clicks forwarded by a shop that is not a NestJS app. */

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 
-import { DatabaseUnavailableError } from '../database/database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 
 /**
  * Answers a request the database could not take now with 503, `Retry-After` and the reason:

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 
 import type { NextFunction, Request, Response } from 'express';
 
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { MAX_INPUT_DEPTH, nestsDeeperThan } from '../common/json-depth.js';
 import { invalidUtf8Fields } from './invalid-utf8.js';
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Logger } from '@nestjs/common';
 
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import { createAgentApp } from './agent.app.js';
 import { loadAgentConfig } from './agent-config.loader.js';
 import { listenHost, loadAgentEnv, withoutCredentials } from './agent-env.js';

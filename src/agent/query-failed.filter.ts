@@ -13,7 +13,7 @@ import { safeErrorText, safeStack } from '../database/safe-error-text.js';
  */
 @Catch(QueryFailedError)
 export class QueryFailedFilter implements ExceptionFilter {
-  private readonly logger = new Logger('PostbackAgent');
+  private readonly logger = new Logger(QueryFailedFilter.name);
   private readonly throttle = new LogThrottle(10_000);
 
   catch(error: QueryFailedError, host: ArgumentsHost): void {

@@ -5,7 +5,7 @@ import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import { REDACTED } from '../postback/postback-request.builder.js';
 import { samplePostback } from '../postback/postback-sample.js';
 import { secretRedactor } from '../postback/secret-redactor.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { AdminRoute } from './api-key.guard.js';
 
 /** The configured trackers: what their postbacks look like, and a test send. */

@@ -6,9 +6,9 @@ import {
 } from '../agent/agent-config.loader.js';
 import type { SigningOptions, TrackerOptions } from '../interfaces/index.js';
 import { STAND_IN_SECRET } from '../options/parse-options.js';
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import { POSTBACK_PRESETS, type PresetName } from '../postback/presets/index.js';
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { type CommandIo, EXIT } from './cli-io.js';
 import { printSample } from './sample-output.js';
 

@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 
 import { Command, CommanderError } from 'commander';
 
+import { DEFAULT_CONFIG_FILE } from '../agent/agent-config.loader.js';
 import { generateHmacSecret } from '../postback/hmac-secret.js';
 import { CLI_MAIN_FILE } from './cli-main-file.cjs';
 import { type CliIo, collect, type CommandIo, EXIT } from './cli-io.js';
@@ -39,7 +40,7 @@ function program(io: CommandIo & CliIo, done: (code: number) => void): Command {
       'the config file (default: $POSTBACK_CONFIG or ./config/postback.yaml)',
     )
     .action((options: { config?: string }) =>
-      done(runValidate(options.config ?? io.env.POSTBACK_CONFIG ?? './config/postback.yaml', io)),
+      done(runValidate(options.config ?? io.env.POSTBACK_CONFIG ?? DEFAULT_CONFIG_FILE, io)),
     );
 
   cli

@@ -1,7 +1,7 @@
 import { REDACTED } from '../postback/postback-request.builder.js';
 import { samplePostback, SAMPLE_CONVERSION } from '../postback/postback-sample.js';
 import { secretRedactor } from '../postback/secret-redactor.js';
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 import type { CommandIo } from './cli-io.js';
 
 /**

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { ClickCaptureMiddleware } from './click-capture.middleware.js';
 import type { Click } from './click.entity.js';
 import type { ClickService } from './click.service.js';

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 
 import type { Clock } from '../common/clock.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { ClickService } from './click.service.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
 import { landingClicks } from './landing-clicks.js';
@@ -21,7 +21,7 @@ const GET_OR_HEAD = new Set(['GET', 'HEAD']);
  */
 @Injectable()
 export class ClickCaptureMiddleware implements NestMiddleware {
-  private readonly logger = new Logger('PostbackClickCapture');
+  private readonly logger = new Logger(ClickCaptureMiddleware.name);
   private readonly query: LandingQueryReader;
   private warnedNoVisitor = false;
 

@@ -1,6 +1,8 @@
 import type { TrackerOptions } from '../interfaces/index.js';
-import { resolvePostbackOptions, type ResolvedTracker } from '../resolve-postback-options.js';
-import { clickIdProblem, textProblem } from './click-id.validator.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
+import { textProblem } from '../common/text.js';
+import { clickIdProblem } from './click-id.validator.js';
 
 function trackerOf(options: Partial<TrackerOptions> = {}): ResolvedTracker {
   return resolvePostbackOptions({

@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError } from '../database/database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 import type { PostbackDatabase } from '../database/postback-database.js';
 import type { Click } from './click.entity.js';
 import { takeClicks } from './click-intake.js';

@@ -2,9 +2,9 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../database/data-source-options.js';
+import { postbackDataSourceOptions } from '../postback.data-source.js';
 import { PostbackDatabase } from '../database/postback-database.js';
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { Click } from './click.entity.js';
 import {
   CLICK_WRITE_BATCH_SIZE,

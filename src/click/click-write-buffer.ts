@@ -4,7 +4,7 @@ import { LogThrottle } from '../common/log-throttle.js';
 import { safeErrorText, worthLogging } from '../database/safe-error-text.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { writeClickBatch } from './click-batch-writer.js';
 import type { Click } from './click.entity.js';
 import { clickKey, mergeLandings } from './click-upsert.js';
@@ -35,7 +35,7 @@ const LOG_INTERVAL_MS = 10_000;
  */
 @Injectable()
 export class ClickWriteBuffer implements BeforeApplicationShutdown {
-  private readonly logger = new Logger('PostbackClickCapture');
+  private readonly logger = new Logger(ClickWriteBuffer.name);
   private readonly refusalLog = new LogThrottle(LOG_INTERVAL_MS);
   private readonly failureLog = new LogThrottle(LOG_INTERVAL_MS);
   private readonly bufferMs: number;

@@ -1,5 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import {
+  CLICK_ID_COLUMN_LENGTH,
+  LANDING_PATH_MAX_LENGTH,
+  REFERENCE_MAX_LENGTH,
+} from '../postback.constants.js';
 import { epochMillis, jsonText } from '../database/column-transformers.js';
 
 /**
@@ -23,7 +28,7 @@ export class Click {
   tracker: string;
 
   /** Exactly as received: never trimmed, re-cased or decoded twice. */
-  @Column({ name: 'click_id', type: 'varchar', length: 512 })
+  @Column({ name: 'click_id', type: 'varchar', length: CLICK_ID_COLUMN_LENGTH })
   clickId: string;
 
   /** The digest of the session ID or host-chosen visitor key (`visitorKeyDigest`); '' for none. */
@@ -31,10 +36,10 @@ export class Click {
   visitorKey: string;
 
   /** Set when the visitor registers or a purchase names them. */
-  @Column({ name: 'customer_id', type: 'varchar', length: 255, nullable: true })
+  @Column({ name: 'customer_id', type: 'varchar', length: REFERENCE_MAX_LENGTH, nullable: true })
   customerId: string | null;
 
-  @Column({ name: 'landing_path', type: 'varchar', length: 2048, default: '' })
+  @Column({ name: 'landing_path', type: 'varchar', length: LANDING_PATH_MAX_LENGTH, default: '' })
   landingPath: string;
 
   /** Sub-parameters named in the tracker's `subParams`, as received. */

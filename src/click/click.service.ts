@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import { hydrate, rawQuery, selectList } from '../database/raw-sql.js';
@@ -11,11 +11,12 @@ import {
   POSTBACK_CLOCK,
   POSTBACK_RESOLVED_OPTIONS,
 } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import { CLOCK_SKEW_MS } from '../conversion/attribution-window.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
+import { CLOCK_SKEW_MS } from './attribution-window.js';
 import { dataSourceOf } from '../database/typeorm-compat.js';
 import { clickIdLookup, type LookupTracker } from './click-id-lookup.js';
-import { clickIdProblem, textProblem } from './click-id.validator.js';
+import { textProblem } from '../common/text.js';
+import { clickIdProblem } from './click-id.validator.js';
 import { Click } from './click.entity.js';
 import { takeClicks } from './click-intake.js';
 import { storeClick } from './click-store.js';
@@ -23,6 +24,7 @@ import { ClickWriteBuffer } from './click-write-buffer.js';
 import { type VisitorDigest, VisitorKeys } from './visitor-keys.js';
 import type { ExtractedClick } from './landing-clicks.js';
 import { trackerSubParams } from './tracker-sub-params.js';
+import { NOT_A_TRACKER } from '../errors/messages.js';
 
 /** @publicApi */
 export interface CaptureClickInput {
@@ -77,7 +79,7 @@ export class ClickService {
     const fields: Record<string, string[]> = {};
     let subParams: Record<string, string> | null = null;
     if (!tracker) {
-      fields.tracker = [`"${input.tracker}" is not a configured tracker`];
+      fields.tracker = [NOT_A_TRACKER(input.tracker)];
     } else {
       const problem = clickIdProblem(input.clickId, tracker);
       if (problem) fields.clickId = [problem];

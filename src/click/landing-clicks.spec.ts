@@ -1,4 +1,4 @@
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { landingClicks } from './landing-clicks.js';
 import { LandingQueryReader } from './landing-query.js';
 

@@ -1,4 +1,4 @@
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 import { clickIdProblem } from './click-id.validator.js';
 import type { LandingQueryReader } from './landing-query.js';
 import { trackerSubParams } from './tracker-sub-params.js';

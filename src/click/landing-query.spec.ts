@@ -1,6 +1,6 @@
 import { parse } from 'node:querystring';
 
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { LandingQueryReader } from './landing-query.js';
 
 const { trackers } = resolvePostbackOptions({

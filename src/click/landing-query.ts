@@ -1,6 +1,6 @@
 import { unescape } from 'node:querystring';
 
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 
 export type LandingQuery = Record<string, string | string[]>;
 

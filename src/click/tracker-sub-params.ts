@@ -1,6 +1,6 @@
 import { SUB_PARAM_MAX_LENGTH } from '../postback.constants.js';
-import type { ResolvedTracker } from '../resolve-postback-options.js';
-import { textProblem } from './click-id.validator.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
+import { textProblem } from '../common/text.js';
 
 /**
  * The sub-parameters of `tracker` in `source` (a landing query, or the sub-parameters given

@@ -3,10 +3,10 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { claimMeta, readMeta } from '../database/postback-meta.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { hashLegacyVisitorKeys } from './legacy-visitor-keys.js';
 import { visitorKeyFingerprint, visitorKeyHasher } from './visitor-key.js';
-import { VisitorKeyMismatchError } from './visitor-key-mismatch.error.js';
+import { VisitorKeyMismatchError } from '../errors/visitor-key-mismatch.error.js';
 
 /** `postback_meta` name: the fingerprint (`v1:<fingerprint>`) the stored digests are made with. */
 export const VISITOR_KEY_HASH = 'visitor_key_hash';

@@ -1,18 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
 
-import type { Request } from 'express';
-
-/**
- * The environment variable holding the key of visitor-key hashes: the agent passes it as
- * `capture.visitorKeySecret`, and a host may fill that option from it.
- */
-export const VISITOR_KEY_SECRET_ENV = 'POSTBACK_VISITOR_KEY_SECRET';
-
-/** The default visitor key: express-session's session ID. */
-export function sessionIdOf(req: Request): string | undefined {
-  return (req as Request & { sessionID?: string }).sessionID;
-}
-
 /**
  * Names the key digests are made with, never the key itself: the first 8 hex characters of
  * an HMAC of a fixed text, or `sha256` without a secret. Stored in each digest and in

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
-import { sessionIdOf, VISITOR_KEY_SECRET_ENV, visitorKeyHasher } from './visitor-key.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
+import { VISITOR_KEY_SECRET_ENV } from '../postback.constants.js';
+import { sessionIdOf } from '../common/session-id.js';
+import { visitorKeyHasher } from './visitor-key.js';
 
 /**
  * What clicks and conversions store for a visitor key, and look it up by: typed apart from a

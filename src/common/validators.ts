@@ -4,7 +4,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 
-import { textProblem } from '../click/click-id.validator.js';
+import { textProblem } from './text.js';
 import { amountProblem, isCurrencyCode } from './money.js';
 
 /** A string of at most `maxLength` characters with no control or formatting characters. */

@@ -6,7 +6,7 @@ import type { Click } from '../click/click.entity.js';
 
 import type { ClickService } from '../click/click.service.js';
 import { SESSION_CLICKS_KEY } from '../postback.constants.js';
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { AttributionService } from './attribution.service.js';
 
 const HOUR_MS = 3_600_000;

@@ -5,12 +5,13 @@ import { clickIdProblem } from '../click/click-id.validator.js';
 import type { Click } from '../click/click.entity.js';
 import { ClickService } from '../click/click.service.js';
 import { type PostbackSession, readSessionClicks } from '../click/session-clicks.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions, ResolvedTracker } from '../options/resolved-options.js';
 import type { VisitorDigest } from '../click/visitor-keys.js';
-import { CLOCK_SKEW_MS, notCreditable } from './attribution-window.js';
+import { CLOCK_SKEW_MS, notCreditable } from '../click/attribution-window.js';
 import type { AttributionSource } from './conversion.entity.js';
+import { NOT_A_TRACKER } from '../errors/messages.js';
 
 export interface AttributionQuery {
   clickId?: string;
@@ -107,7 +108,7 @@ export class AttributionService {
     const clickId = query.clickId as string;
     let tracker = query.tracker ? this.options.trackers.get(query.tracker) : undefined;
     if (query.tracker && !tracker) {
-      throw new InvalidInputError({ tracker: [`"${query.tracker}" is not a configured tracker`] });
+      throw new InvalidInputError({ tracker: [NOT_A_TRACKER(query.tracker)] });
     }
     const click = await this.clicks.findByClickId(
       manager,

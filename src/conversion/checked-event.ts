@@ -3,7 +3,7 @@ import { validateSync } from 'class-validator';
 
 import type { PostbackSession } from '../click/session-clicks.js';
 import type { PostbackEventType } from '../interfaces/index.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { MAX_INPUT_DEPTH, nestsDeeperThan } from '../common/json-depth.js';
 import { Big, toCurrencyString } from '../common/money.js';
 import { ConversionEventDto } from './dto/conversion-event.dto.js';

@@ -8,7 +8,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { safeErrorText } from '../database/safe-error-text.js';
 import { type ConversionEvent, ConversionService } from './conversion.service.js';
 
@@ -27,7 +27,7 @@ interface Emitter {
  */
 @Injectable()
 export class ConversionEventsListener implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('PostbackEvents');
+  private readonly logger = new Logger(ConversionEventsListener.name);
   private readonly bound: [Emitter, string, (payload: unknown) => unknown][] = [];
 
   constructor(

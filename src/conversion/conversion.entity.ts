@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import { CLICK_ID_COLUMN_LENGTH, REFERENCE_MAX_LENGTH } from '../postback.constants.js';
 import { epochMillis } from '../database/column-transformers.js';
 
 /** How a conversion found its click, or `none`. @publicApi */
@@ -29,10 +30,10 @@ export class Conversion {
   @Column({ type: 'varchar', length: 255 })
   reference: string;
 
-  @Column({ name: 'order_id', type: 'varchar', length: 255, nullable: true })
+  @Column({ name: 'order_id', type: 'varchar', length: REFERENCE_MAX_LENGTH, nullable: true })
   orderId: string | null;
 
-  @Column({ name: 'customer_id', type: 'varchar', length: 255, nullable: true })
+  @Column({ name: 'customer_id', type: 'varchar', length: REFERENCE_MAX_LENGTH, nullable: true })
   customerId: string | null;
 
   /** The digest of the event's `sessionKey` (`visitorKeyDigest`), never the key itself. */
@@ -55,7 +56,7 @@ export class Conversion {
   @Column({ type: 'varchar', length: 64, nullable: true })
   tracker: string | null;
 
-  @Column({ name: 'click_id', type: 'varchar', length: 512, nullable: true })
+  @Column({ name: 'click_id', type: 'varchar', length: CLICK_ID_COLUMN_LENGTH, nullable: true })
   clickId: string | null;
 
   @Column({ type: 'varchar', length: 16 })

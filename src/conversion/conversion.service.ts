@@ -4,24 +4,25 @@ import { type EntityManager, In, IsNull, Not } from 'typeorm';
 import { ClickService } from '../click/click.service.js';
 import type { Clock } from '../common/clock.js';
 import { Big, toStoredCurrencyString } from '../common/money.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
 import { type EntityRow, insertRow, insertRows } from '../database/raw-sql.js';
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
 import { pendingPostback } from '../outbox/pending-postback.js';
-import { Postback, type PostbackFields } from '../outbox/postback.entity.js';
+import { Postback } from '../outbox/postback.entity.js';
+import type { PostbackFields } from '../postback/postback-fields.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import {
   postsEvent,
   type ResolvedPostbackOptions,
   type ResolvedTracker,
-} from '../resolve-postback-options.js';
+} from '../options/resolved-options.js';
 import { AttributionService } from './attribution.service.js';
-import { computeCommission, type Money } from './commission.calculator.js';
+import { computeCommission, type Money } from '../postback/commission.calculator.js';
 import { type AttributionSource, Conversion } from './conversion.entity.js';
 import { CheckedEvent, type ConversionEvent, type ValidEvent } from './checked-event.js';
-import { isReversal, REVERSAL_TYPES } from './dto/conversion-event.dto.js';
+import { isReversal, REVERSAL_TYPES } from '../common/event-types.js';
 import { idempotencyKey } from './idempotency-key.js';
 import { refuseFutureEvent } from './future-event.js';
 import { storePendingClicks } from './pending-clicks.js';

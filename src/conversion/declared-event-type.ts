@@ -1,6 +1,6 @@
-import { InvalidInputError } from '../common/invalid-input.error.js';
-import { didYouMean } from '../options/did-you-mean.js';
-import { BUILT_IN_EVENT_TYPES, isBuiltInEventType } from '../options/event-types.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
+import { didYouMean } from '../common/did-you-mean.js';
+import { BUILT_IN_EVENT_TYPES, isBuiltInEventType } from '../common/event-types.js';
 
 /**
  * Refuses an event whose type is neither built in nor declared in `customEventTypes`: a typo

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { FUTURE_TOLERANCE_MS, refuseFutureEvent } from './future-event.js';
 
 describe('refuseFutureEvent', () => {

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 
 /**
  * How far ahead of the module's clock an event's `occurredAt` may be: enough for the shop's

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { isReversal } from './dto/conversion-event.dto.js';
+import { isReversal } from '../common/event-types.js';
 
 /**
  * The idempotency key of an event, stored as the conversion's `reference` under the unique

@@ -1,16 +1,5 @@
+import type { POSTBACK_EVENTS } from '../postback.constants.js';
 import type { ConversionEvent } from './checked-event.js';
-
-/**
- * The `@nestjs/event-emitter` events the module listens to, unless the `events` option
- * renames them.
- *
- * @publicApi
- */
-export const POSTBACK_EVENTS = {
-  purchase: 'postback.purchase',
-  registration: 'postback.registration',
-  custom: 'postback.event',
-} as const;
 
 /** A `postback.purchase` event: a purchase, its `type` implied. @publicApi */
 export type PurchaseEventPayload = Omit<ConversionEvent, 'type'>;

@@ -1,7 +1,7 @@
 import { QueryFailedError } from 'typeorm';
 
 import { asUnavailable, unavailableReason } from './database-unavailable.classifier.js';
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 
 const driver = (code: string, message = 'driver message', errno?: number) =>
   Object.assign(new Error(message), { code, errno });

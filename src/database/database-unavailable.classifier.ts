@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 
 /**
  * Tells a database that cannot work now (full, failing disk, locked, unreachable, restarting)

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 
-import type { DatabaseUnavailableError } from './database-unavailable.error.js';
+import type { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 
 /** At most one "cannot take writes" line this often, however often the database flaps. */
 const INCIDENT_LOG_INTERVAL_MS = 60_000;
@@ -24,7 +24,7 @@ export interface DatabaseFailure {
  * per refused request.
  */
 export class DatabaseWriteHealth {
-  private readonly logger = new Logger('PostbackDatabase');
+  private readonly logger = new Logger(DatabaseWriteHealth.name);
   private current?: DatabaseFailure & { logged: boolean };
   private lastLogged = Number.NEGATIVE_INFINITY;
   /** Incidents that ended before their line could be logged, since the last line. */

@@ -1,8 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import { DataSource, type EntityManager, type Logger } from 'typeorm';
 
-import { InvalidInputError } from '../common/invalid-input.error.js';
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 import { GroupCommit } from './group-commit.js';
 import { PostbackDatabase } from './postback-database.js';
 import { isSqliteBusy } from './sqlite-lock-wait.js';

@@ -4,7 +4,7 @@ import { setImmediate } from 'node:timers';
 
 import type { EntityManager } from 'typeorm';
 
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 
 type Work<T> = (manager: EntityManager) => Promise<T>;
 

@@ -1,6 +1,6 @@
 import type { QueryRunner } from 'typeorm';
 
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 
 /** Longest the module's unit waits for a host's transaction on the shared connection. */
 export const HOST_TRANSACTION_WAIT_MS = 5_000;
@@ -26,7 +26,7 @@ export async function waitForHostTransaction(
 ): Promise<void> {
   if (!connection?.inTransaction && !runner.isTransactionActive) return;
   const started = performance.now();
-  for (let delay = 1; connection?.inTransaction || runner.isTransactionActive; ) {
+  for (let delay = 1; connection?.inTransaction || runner.isTransactionActive;) {
     if (performance.now() - started + delay > boundMs) {
       if (!connection?.inTransaction) return;
       throw new DatabaseUnavailableError(

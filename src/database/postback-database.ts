@@ -1,9 +1,9 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { isDedicatedPostbackDatabase } from './data-source-options.js';
+import { isDedicatedPostbackDatabase } from './dedicated-database.js';
 import { asUnavailable } from './database-unavailable.classifier.js';
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 import { dialectOf } from './dialect/dialect-of.js';
 import type { SqlDialect } from './dialect/sql-dialect.js';
 import { DatabaseWriteHealth } from './database-write-health.js';

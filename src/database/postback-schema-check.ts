@@ -1,7 +1,12 @@
-import { type DataSource, getMetadataArgsStorage } from 'typeorm';
+import { type DataSource, getMetadataArgsStorage, type MigrationInterface } from 'typeorm';
 
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
-import { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback-schema.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
+
+/** The module's tables and migrations (POSTBACK_ENTITIES, POSTBACK_MIGRATIONS). */
+export interface PostbackSchema {
+  entities: readonly Function[];
+  migrations: readonly (new () => MigrationInterface)[];
+}
 
 /**
  * Why the host's DataSource cannot hold the module's rows, one problem each, none when it can:
@@ -9,9 +14,13 @@ import { POSTBACK_ENTITIES, POSTBACK_MIGRATIONS } from './postback-schema.js';
  * Without this check the app starts and every flush fails with TypeORM's "No metadata for
  * Postback" or a missing table, every few seconds, and no postback ever goes out.
  */
-export async function postbackSchemaProblems(dataSource: DataSource): Promise<string[]> {
+export async function postbackSchemaProblems(
+  dataSource: DataSource,
+  schema: PostbackSchema,
+): Promise<string[]> {
+  const { entities, migrations } = schema;
   const problems: string[] = [];
-  const unregistered = POSTBACK_ENTITIES.filter((entity) => !dataSource.hasMetadata(entity));
+  const unregistered = entities.filter((entity) => !dataSource.hasMetadata(entity));
   if (unregistered.length > 0) {
     problems.push(
       `the DataSource has no metadata for ${unregistered.map((e) => e.name).join(', ')}: add POSTBACK_ENTITIES (from nestjs-postback) to its entities, or set autoLoadEntities: true`,
@@ -21,7 +30,7 @@ export async function postbackSchemaProblems(dataSource: DataSource): Promise<st
   const runner = dataSource.createQueryRunner();
   try {
     const missing: string[] = [];
-    for (const table of POSTBACK_ENTITIES.map(tableNameOf)) {
+    for (const table of entities.map(tableNameOf)) {
       if (!(await runner.hasTable(table))) missing.push(table);
     }
     const fix = `add POSTBACK_MIGRATIONS (from nestjs-postback) to the DataSource's migrations and set migrationsRun: true, or run them with the TypeORM CLI`;
@@ -29,8 +38,8 @@ export async function postbackSchemaProblems(dataSource: DataSource): Promise<st
     // when some have run, the ones that have not say more than the tables they would make.
     const pending = dataSource.options.synchronize
       ? []
-      : await pendingMigrations(dataSource, runner);
-    const none = missing.length === POSTBACK_ENTITIES.length;
+      : await pendingMigrations(dataSource, runner, migrations);
+    const none = missing.length === entities.length;
     if (missing.length > 0 && (none || pending.length === 0)) {
       problems.push(`the tables ${missing.join(', ')} do not exist: ${fix}`);
     } else if (pending.length > 0) {
@@ -42,7 +51,7 @@ export async function postbackSchemaProblems(dataSource: DataSource): Promise<st
   return problems;
 }
 
-function tableNameOf(entity: (typeof POSTBACK_ENTITIES)[number]): string {
+function tableNameOf(entity: Function): string {
   const table = getMetadataArgsStorage().tables.find((t) => t.target === entity);
   return table?.name ?? entity.name;
 }
@@ -51,8 +60,9 @@ function tableNameOf(entity: (typeof POSTBACK_ENTITIES)[number]): string {
 async function pendingMigrations(
   dataSource: DataSource,
   runner: ReturnType<DataSource['createQueryRunner']>,
+  migrations: PostbackSchema['migrations'],
 ): Promise<string[]> {
-  const names = POSTBACK_MIGRATIONS.map((migration) => migration.name);
+  const names = migrations.map((migration) => migration.name);
   const { driver } = dataSource;
   const tableName = dataSource.options.migrationsTableName ?? 'migrations';
   const schema = (driver.options as { schema?: string }).schema;
@@ -68,7 +78,10 @@ async function pendingMigrations(
 }
 
 /** Refuses to start on a DataSource that cannot hold the module's rows, saying what to add. */
-export async function assertPostbackSchema(dataSource: DataSource): Promise<void> {
-  const problems = await postbackSchemaProblems(dataSource);
+export async function assertPostbackSchema(
+  dataSource: DataSource,
+  schema: PostbackSchema,
+): Promise<void> {
+  const problems = await postbackSchemaProblems(dataSource, schema);
   if (problems.length > 0) throw new PostbackConfigurationError(problems);
 }

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { QueryFailedError } from 'typeorm';
 
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 import { logDatabaseError, safeErrorText, safeStack } from './safe-error-text.js';
 
 const failed = (message: string, code: string) =>

@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 
 /**
  * An error as a log line may show it: its message with the values a database quoted in it

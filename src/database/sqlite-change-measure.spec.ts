@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 import { PostbackDatabase } from './postback-database.js';
 
 /** better-sqlite3's connection, its `prepare` counting the runs of `SELECT total_changes()`. */

@@ -4,7 +4,7 @@ import { setTimeout } from 'node:timers';
 
 import type { DataSource } from 'typeorm';
 
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 import { SqliteLockGate, writeLockFree } from './sqlite-lock-gate.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 import { waitForHostTransaction } from './host-transaction-wait.js';
 
 /** What the module needs of better-sqlite3's connection: its own view of the transaction. */

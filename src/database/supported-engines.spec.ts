@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import { assertSupportedEngine } from './supported-engines.js';
 
 /** A DataSource of the given type whose server reports `row`. */

@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError } from './database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
 import { safeErrorText, safeStack } from './safe-error-text.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { PresetName } from '../postback/presets/preset-names.js';
+import type { PresetName } from '../common/preset-names.js';
 import type { PostbackEventType } from './event-types.interface.js';
-import type { RetryOptions } from './postback-module-options.interface.js';
+import type { RetryOptions } from './retry-options.interface.js';
 
 /**
  * A tracking service or affiliate network the shop works with: where its click ID

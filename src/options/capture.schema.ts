@@ -3,7 +3,7 @@ import type { VersionValue } from '@nestjs/common/interfaces/index.js';
 import type { Request } from 'express';
 import { z } from 'zod';
 
-import { VISITOR_KEY_SECRET_ENV } from '../click/visitor-key.js';
+import { VISITOR_KEY_SECRET_ENV } from '../postback.constants.js';
 import { MAX_CLICK_BUFFER_MS } from '../postback.constants.js';
 import { functionOption, strictOptions } from './strict-options.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { amountProblem, isCurrencyCode, isDecimalString } from '../common/money.js';
-import { unknownNameHelp } from './did-you-mean.js';
+import { unknownNameHelp } from '../common/did-you-mean.js';
 import { strictOptions } from './strict-options.js';
 
 const decimal = (example: string) =>

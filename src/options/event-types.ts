@@ -1,16 +1,15 @@
-import { EVENT_TYPE_PATTERN, REVERSAL_TYPES } from '../conversion/dto/conversion-event.dto.js';
+import {
+  BUILT_IN_EVENT_TYPES,
+  EVENT_TYPE_PATTERN,
+  isBuiltInEventType,
+} from '../common/event-types.js';
 import type { BuiltInEventType, TrackerOptions } from '../interfaces/index.js';
-import { unknownNameHelp } from './did-you-mean.js';
+import { unknownNameHelp } from '../common/did-you-mean.js';
 import { pathText } from './option-issues.js';
 import { assertSame, type Same } from './same-shape.js';
 
-/** The event types the module knows without being told. */
-export const BUILT_IN_EVENT_TYPES = ['purchase', 'registration', ...REVERSAL_TYPES] as const;
-// The public union names exactly these.
+// The public union names exactly the built-in types.
 assertSame<Same<(typeof BUILT_IN_EVENT_TYPES)[number], BuiltInEventType>>();
-
-export const isBuiltInEventType = (type: string) =>
-  (BUILT_IN_EVENT_TYPES as readonly string[]).includes(type);
 
 /** What is wrong with a name given in `customEventTypes`, if anything. */
 export function customEventTypeProblem(type: string): string | undefined {

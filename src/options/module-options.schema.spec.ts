@@ -1,6 +1,6 @@
 import type { PostbackModuleOptions, TrackerOptions } from '../interfaces/index.js';
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
-import { didYouMean } from './did-you-mean.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
+import { didYouMean } from '../common/did-you-mean.js';
 import { resolvePostbackOptions } from './resolve-options.js';
 
 function tracker(overrides: Record<string, unknown> = {}): TrackerOptions {

@@ -1,9 +1,9 @@
-import { sessionIdOf } from '../click/visitor-key.js';
-import { POSTBACK_EVENTS } from '../conversion/postback-events.js';
+import { sessionIdOf } from '../common/session-id.js';
+import { POSTBACK_EVENTS } from '../postback.constants.js';
 import { systemClock } from '../common/clock.js';
 import type { PostbackModuleOptions } from '../interfaces/index.js';
 import { DEFAULT_CLICK_BUFFER_MS } from '../postback.constants.js';
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
 import { eventTypeProblems } from './event-types.js';
 import { parseOptions } from './parse-options.js';
 import { resolveOutbox } from './resolve-outbox.js';

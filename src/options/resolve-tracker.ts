@@ -1,5 +1,5 @@
 import type { RetryOptions, TrackerOptions } from '../interfaces/index.js';
-import type { ResolvedRetry } from '../outbox/backoff.js';
+import type { ResolvedRetry } from './resolved-options.js';
 import { isLoopbackUrl } from '../common/loopback.js';
 import { applyPreset, placeholderHelp } from '../postback/presets/apply-preset.js';
 import { POSTBACK_PRESETS } from '../postback/presets/index.js';

@@ -3,11 +3,14 @@ import type { Request } from 'express';
 
 import type { MinorUnitRule } from '../common/minor-units.js';
 import type { Clock } from '../common/clock.js';
-import { isReversal } from '../conversion/dto/conversion-event.dto.js';
-import type { CommissionRule, SigningOptions } from '../interfaces/index.js';
-import type { ResolvedRetry } from '../outbox/backoff.js';
-import type { PostbackFields } from '../outbox/postback.entity.js';
+import { isReversal } from '../common/event-types.js';
+import type { CommissionRule, RetryOptions, SigningOptions } from '../interfaces/index.js';
+import type { PostbackFields } from '../postback/postback-fields.js';
 import type { TemplatePart, UrlTemplate } from '../postback/postback-template.js';
+
+/** A retry schedule with its defaults filled in; no `maxAgeMs`: the schedule's span. */
+export type ResolvedRetry = Required<Omit<RetryOptions, 'maxAgeMs'>> &
+  Pick<RetryOptions, 'maxAgeMs'>;
 
 export interface ResolvedTracker {
   name: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { unknownNameHelp } from './did-you-mean.js';
+import { unknownNameHelp } from '../common/did-you-mean.js';
 
 /**
  * An object of options that refuses keys it does not declare: a misspelled option is an error

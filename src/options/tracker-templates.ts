@@ -1,4 +1,4 @@
-import { REVERSAL_TYPES } from '../conversion/dto/conversion-event.dto.js';
+import { REVERSAL_TYPES } from '../common/event-types.js';
 import type { SigningOptions, TrackerOptions } from '../interfaces/index.js';
 import { type UrlTemplate, urlTemplateMacros } from '../postback/postback-template.js';
 import { BUILT_IN_MACROS } from './macros.js';

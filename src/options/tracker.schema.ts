@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { MINOR_UNIT_RULES } from '../common/minor-units.js';
 import { isCurrencyCode } from '../common/money.js';
 import { CLICK_ID_COLUMN_LENGTH } from '../postback.constants.js';
-import type { PresetName } from '../postback/presets/preset-names.js';
+import type { PresetName } from '../common/preset-names.js';
 import { commissionRuleSchema } from './commission.schema.js';
 import { BUILT_IN_MACROS } from './macros.js';
 import { PARAM_NAME, TRACKER_NAME, VALUE_NAME } from './names.js';

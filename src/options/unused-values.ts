@@ -1,5 +1,5 @@
 import type { TrackerOptions } from '../interfaces/index.js';
-import { unknownNameHelp } from './did-you-mean.js';
+import { unknownNameHelp } from '../common/did-you-mean.js';
 import { BUILT_IN_MACROS } from './macros.js';
 
 /** `{{name}}` placeholders of a template, filled from `values` at start-up. */

@@ -1,7 +1,7 @@
 import { type EntityManager, In } from 'typeorm';
 
 import { uuidV7 } from '../common/uuid-v7.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { judgeExpiredLease, LEASE_EXPIRED_WHILE_SENDING } from './delivery-verdict.js';
 import { Postback } from './postback.entity.js';

@@ -1,11 +1,5 @@
-import { DEFAULT_RETRY } from '../resolve-postback-options.js';
-import {
-  backoffDelay,
-  maxRetryAgeMs,
-  type ResolvedRetry,
-  retryAfterDelay,
-  scheduleSpanMs,
-} from './backoff.js';
+import { DEFAULT_RETRY, type ResolvedRetry } from '../options/resolved-options.js';
+import { backoffDelay, maxRetryAgeMs, retryAfterDelay, scheduleSpanMs } from './backoff.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const middle = () => 0.5;

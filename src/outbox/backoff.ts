@@ -1,8 +1,4 @@
-import type { RetryOptions } from '../interfaces/index.js';
-
-/** A retry schedule with its defaults filled in; no `maxAgeMs`: the schedule's span. */
-export type ResolvedRetry = Required<Omit<RetryOptions, 'maxAgeMs'>> &
-  Pick<RetryOptions, 'maxAgeMs'>;
+import type { ResolvedRetry } from '../options/resolved-options.js';
 
 /**
  * Delay before the next attempt after `attempts` failed ones: exponential growth capped at

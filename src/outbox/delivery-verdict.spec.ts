@@ -1,5 +1,5 @@
 import type { TrackerOptions } from '../interfaces/index.js';
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { judgeAttempt, judgeExpiredLease } from './delivery-verdict.js';
 import type { SendResult } from './postback-http.client.js';
 

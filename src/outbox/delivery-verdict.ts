@@ -1,8 +1,9 @@
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 import { backoffDelay, maxRetryAgeMs, retryAfterDelay } from './backoff.js';
 import { POSTBACK_PRESETS } from '../postback/presets/index.js';
 import type { RetryableRefusal } from '../postback/presets/postback-preset.interface.js';
 import type { SendResult } from './postback-http.client.js';
+import { GAVE_UP } from '../errors/messages.js';
 
 /** What to do with a postback after an attempt. */
 export type DeliveryVerdict =
@@ -49,7 +50,7 @@ export function judgeAttempt(
   if (attempt >= retry.maxAttempts) {
     return {
       outcome: 'dead',
-      reason: `gave up after ${attempt} attempts; last: ${verdict.reason}`,
+      reason: GAVE_UP(attempt, verdict.reason),
     };
   }
   const delay =
@@ -60,7 +61,7 @@ export function judgeAttempt(
   if (nextAttemptAt > createdAt + maxAgeMs) {
     return {
       outcome: 'dead',
-      reason: `past the max age: no retry later than ${duration(maxAgeMs)} after the conversion (retry.maxAgeMs); gave up after ${attempt} attempts; last: ${verdict.reason}`,
+      reason: `past the max age: no retry later than ${duration(maxAgeMs)} after the conversion (retry.maxAgeMs); ${GAVE_UP(attempt, verdict.reason)}`,
     };
   }
   // Said only of a retry: once the attempts or the max age run out first, it would be untrue.
@@ -156,8 +157,6 @@ export function judgeExpiredLease(
   return {
     attempt,
     outcome: dead ? 'dead' : 'retry',
-    lastError: dead
-      ? `gave up after ${attempt} attempts; last: ${LEASE_EXPIRED_WHILE_SENDING}`
-      : LEASE_EXPIRED_WHILE_SENDING,
+    lastError: dead ? GAVE_UP(attempt, LEASE_EXPIRED_WHILE_SENDING) : LEASE_EXPIRED_WHILE_SENDING,
   };
 }

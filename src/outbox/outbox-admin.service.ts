@@ -6,14 +6,15 @@ import { type EntityManager, In, LessThan } from 'typeorm';
 import type { Clock } from '../common/clock.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import { Conversion } from '../conversion/conversion.entity.js';
-import { InvalidInputError } from '../common/invalid-input.error.js';
+import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import { sampleFields } from '../postback/postback-sample.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { OutboxFlusher } from './outbox.flusher.js';
 import { pendingPostback } from './pending-postback.js';
 import { Postback, type PostbackState } from './postback.entity.js';
+import { NOT_A_TRACKER } from '../errors/messages.js';
 
 /** Which postbacks an operation applies to: explicit IDs, or every row matching the filter. */
 export interface OutboxSelection {
@@ -46,7 +47,7 @@ const sum = (counts: number[]): number => counts.reduce((total, n) => total + n,
  */
 @Injectable()
 export class OutboxAdminService {
-  private readonly logger = new Logger('PostbackOutboxAdmin');
+  private readonly logger = new Logger(OutboxAdminService.name);
 
   constructor(
     private readonly db: PostbackDatabase,
@@ -66,7 +67,7 @@ export class OutboxAdminService {
   async sendTest(trackerName: string): Promise<{ conversionId: string; postbackId: string }> {
     const tracker = this.options.trackers.get(trackerName);
     if (!tracker) {
-      throw new InvalidInputError({ tracker: [`"${trackerName}" is not a configured tracker`] });
+      throw new InvalidInputError({ tracker: [NOT_A_TRACKER(trackerName)] });
     }
     const now = this.clock.now();
     const conversionId = randomUUID();

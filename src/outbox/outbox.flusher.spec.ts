@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { OutboxFlusher } from './outbox.flusher.js';
 import type { ClaimedPostback, OutboxStore, Settlement } from './outbox.store.js';
 import type { PostbackHttpClient } from './postback-http.client.js';

@@ -15,8 +15,8 @@ import {
   POSTBACK_RESOLVED_OPTIONS,
 } from '../postback.constants.js';
 import { logDatabaseError, safeErrorText, worthLogging } from '../database/safe-error-text.js';
-import { PostbackConfigurationError } from '../postback-configuration.error.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import { PostbackConfigurationError } from '../errors/postback-configuration.error.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { ClaimPace } from './claim-pace.js';
 import { type ClaimedPostback, OutboxStore, type Settlement } from './outbox.store.js';
 import { PostbackHttpClient } from './postback-http.client.js';
@@ -42,7 +42,7 @@ const SENT_UNMARKED = Promise.resolve(true);
  */
 @Injectable()
 export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('PostbackOutbox');
+  private readonly logger = new Logger(OutboxFlusher.name);
   private readonly gate: TrackerGate;
   private readonly sender: PostbackSender;
   private readonly marks: CoalescedMarks<ClaimedPostback>;

@@ -6,7 +6,7 @@ import type { Clock } from '../common/clock.js';
 import type { PostbackDatabase } from '../database/postback-database.js';
 import { insertMany, rawQuery } from '../database/raw-sql.js';
 import { dataSourceOf } from '../database/typeorm-compat.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { settleAbandoned } from './abandoned-claims.js';
 import type { ClaimCursor } from './claim-cursor.js';
 import {

@@ -6,7 +6,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Clock } from '../common/clock.js';
 import { PostbackDatabase } from '../database/postback-database.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { ClaimCursor } from './claim-cursor.js';
 import type { ClaimedPostback, Settlement } from './claimed-postback.js';
 import { type ExchangeRound, steadyRoundOf } from './exchange-round.js';

@@ -1,5 +1,6 @@
 import { uuidV7 } from '../common/uuid-v7.js';
-import type { Postback, PostbackFields } from './postback.entity.js';
+import type { Postback } from './postback.entity.js';
+import type { PostbackFields } from '../postback/postback-fields.js';
 
 /**
  * A new outbox row, due at once; `afterPostbackId` makes a reversal wait for its original. Its

@@ -3,7 +3,7 @@ import { type AddressInfo, Socket } from 'node:net';
 
 import { jest } from '@jest/globals';
 
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { PostbackHttpClient } from './postback-http.client.js';
 
 const TIMEOUT_MS = 300;

@@ -9,7 +9,7 @@ import axiosRetry, { isNetworkError } from 'axios-retry';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { PostbackRequest } from '../postback/postback-request.builder.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 
 /** What one send produced: a status (and a bounded body), or an error. */
 export interface SendResult {

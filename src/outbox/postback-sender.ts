@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js';
 import { buildPostbackRequest } from '../postback/postback-request.builder.js';
 import { secretRedactor } from '../postback/secret-redactor.js';
-import type { ResolvedPostbackOptions, ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions, ResolvedTracker } from '../options/resolved-options.js';
 import {
   type DeliveryVerdict,
   judgeAttempt,
@@ -10,7 +10,8 @@ import {
 } from './delivery-verdict.js';
 import type { AttemptRecord, ClaimedPostback, OutboxStore, Settlement } from './outbox.store.js';
 import type { PostbackHttpClient, SendResult } from './postback-http.client.js';
-import type { Postback, PostbackFields } from './postback.entity.js';
+import type { Postback } from './postback.entity.js';
+import type { PostbackFields } from '../postback/postback-fields.js';
 import { healthOf, type TrackerHealth } from './tracker-gate.js';
 
 /** What one send leaves to record, and what it says of the tracker's health. */

@@ -1,24 +1,10 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 import { epochMillis, jsonText } from '../database/column-transformers.js';
+import type { PostbackFields } from '../postback/postback-fields.js';
 
 /** @publicApi */
 export type PostbackState = 'pending' | 'in_flight' | 'delivered' | 'dead' | 'cancelled';
-
-/** Values frozen when the conversion is accepted; the template renders them at send time. */
-export interface PostbackFields {
-  clickId: string;
-  eventType: string;
-  conversionId: string;
-  occurredAt: number;
-  orderId?: string;
-  customerId?: string;
-  amount?: string;
-  currency?: string;
-  payout?: string;
-  payoutCurrency?: string;
-  sub?: Record<string, string>;
-}
 
 /**
  * The outbox row of one postback. Its `id` is the stable event ID, the same on every attempt.

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
-import type { ResolvedPostbackOptions } from '../resolve-postback-options.js';
+import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { type CircuitTransition, type PausedTracker, TrackerGate } from './tracker-gate.js';
 
 /**
@@ -14,7 +14,7 @@ import { type CircuitTransition, type PausedTracker, TrackerGate } from './track
 @Injectable()
 export class TrackerCircuits {
   readonly gate: TrackerGate;
-  private readonly logger = new Logger('PostbackOutbox');
+  private readonly logger = new Logger(TrackerCircuits.name);
 
   constructor(
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,

@@ -1,6 +1,7 @@
 import type { TrackerOptions } from '../interfaces/index.js';
-import type { PostbackFields } from '../outbox/postback.entity.js';
-import { resolvePostbackOptions, type ResolvedTracker } from '../resolve-postback-options.js';
+import type { PostbackFields } from './postback-fields.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 import { buildPostbackRequest, REDACTED } from './postback-request.builder.js';
 import { signContent, verifyPostbackSignature } from './postback-signature.js';
 

@@ -1,8 +1,8 @@
-import { isReversal } from '../conversion/dto/conversion-event.dto.js';
+import { isReversal } from '../common/event-types.js';
 import { toMinorUnits } from '../common/minor-units.js';
 import type { SigningOptions } from '../interfaces/index.js';
-import type { PostbackFields } from '../outbox/postback.entity.js';
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { PostbackFields } from './postback-fields.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 import {
   DEFAULT_SIGNATURE_QUERY_PARAMS,
   getSignedPayload,

@@ -1,6 +1,6 @@
 import { BUILT_IN_MACROS } from '../options/macros.js';
 import type { TrackerOptions } from '../interfaces/index.js';
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { samplePostback } from './postback-sample.js';
 import { POSTBACK_PRESETS } from './presets/index.js';
 import type { PostbackPreset } from './presets/postback-preset.interface.js';

@@ -1,6 +1,6 @@
-import type { PostbackFields } from '../outbox/postback.entity.js';
-import type { ResolvedTracker } from '../resolve-postback-options.js';
-import { computeCommission } from '../conversion/commission.calculator.js';
+import type { PostbackFields } from './postback-fields.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
+import { computeCommission } from './commission.calculator.js';
 import { buildPostbackRequest, type PostbackRequest } from './postback-request.builder.js';
 import { POSTBACK_PRESETS } from './presets/index.js';
 

@@ -1,4 +1,4 @@
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { secretRedactor } from './secret-redactor.js';
 
 const TOKEN = 'TOPSECRET tok/+=&é"<1';

@@ -1,4 +1,4 @@
-import type { ResolvedTracker } from '../resolve-postback-options.js';
+import type { ResolvedTracker } from '../options/resolved-options.js';
 import { basicCredentials, REDACTED } from './postback-request.builder.js';
 import { LONGEST_CHARACTER_FORM, secretPattern } from './secret-pattern.js';
 

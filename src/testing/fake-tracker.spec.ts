@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 
-import type { PostbackFields } from '../outbox/postback.entity.js';
+import type { PostbackFields } from '../postback/postback-fields.js';
 import {
   buildPostbackRequest,
   type PostbackRequest,
 } from '../postback/postback-request.builder.js';
-import { resolvePostbackOptions } from '../resolve-postback-options.js';
+import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { FakeTracker } from './index.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 
 import { Click, ClickService } from '../../src/index.js';
 import { ClickWriteBuffer } from '../../src/click/click-write-buffer.js';
-import { DatabaseUnavailableError } from '../../src/database/database-unavailable.error.js';
+import { DatabaseUnavailableError } from '../../src/errors/database-unavailable.error.js';
 import { PostbackDatabase } from '../../src/database/postback-database.js';
 import { startShopApp } from '../fixtures/shop-app.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';

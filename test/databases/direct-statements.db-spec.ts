@@ -7,7 +7,7 @@ import {
 } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
-import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { isUniqueViolation } from '../../src/database/postback-database.js';
 import { rawQuery } from '../../src/database/raw-sql.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { DataSource, In } from 'typeorm';
 
 import type { AgentConfigFile } from '../../src/agent/agent-config.loader.js';
-import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import type { OutboxOptions } from '../../src/interfaces/index.js';
 import { DeliveryAttempt } from '../../src/outbox/delivery-attempt.entity.js';

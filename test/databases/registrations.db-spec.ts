@@ -2,8 +2,8 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 
 import { Conversion, Postback } from '../../src/index.js';
-import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
-import { POSTBACK_MIGRATIONS } from '../../src/database/postback-schema.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
+import { POSTBACK_MIGRATIONS } from '../../src/postback.schema.js';
 import { registrationReference } from '../../src/conversion/idempotency-key.js';
 import { FakeTracker } from '../../src/demo/fake-tracker.js';
 import { FAST_OUTBOX, startAgent, testTracker, type TestAgent } from '../utils/agent.js';

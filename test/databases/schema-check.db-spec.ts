@@ -9,9 +9,11 @@ import {
   PostbackConfigurationError,
   PostbackModule,
 } from '../../src/index.js';
-import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { postbackSchemaProblems } from '../../src/database/postback-schema-check.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+
+const POSTBACK_SCHEMA = { entities: POSTBACK_ENTITIES, migrations: POSTBACK_MIGRATIONS };
 
 const TRACKER = {
   name: 'net',
@@ -81,7 +83,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const first = new DataSource({ ...hostOptions({}), migrations: [POSTBACK_MIGRATIONS[0]] });
     await first.initialize();
     try {
-      expect(await postbackSchemaProblems(first)).toEqual([
+      expect(await postbackSchemaProblems(first, POSTBACK_SCHEMA)).toEqual([
         expect.stringMatching(
           new RegExp(
             `^the module's migrations ${POSTBACK_MIGRATIONS.slice(1)
@@ -99,7 +101,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const host = new DataSource(hostOptions({ entities: POSTBACK_ENTITIES }));
     await host.initialize();
     try {
-      expect(await postbackSchemaProblems(host)).toEqual([]);
+      expect(await postbackSchemaProblems(host, POSTBACK_SCHEMA)).toEqual([]);
     } finally {
       await host.destroy();
     }

@@ -4,13 +4,10 @@ import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 
 import { Click, Conversion, ConversionService } from '../../src/index.js';
-import {
-  VISITOR_KEY_SECRET_ENV,
-  visitorKeyDigest,
-  visitorKeyFingerprint,
-} from '../../src/click/visitor-key.js';
-import { VisitorKeyMismatchError } from '../../src/click/visitor-key-mismatch.error.js';
-import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
+import { visitorKeyDigest, visitorKeyFingerprint } from '../../src/click/visitor-key.js';
+import { VISITOR_KEY_SECRET_ENV } from '../../src/postback.constants.js';
+import { VisitorKeyMismatchError } from '../../src/errors/visitor-key-mismatch.error.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { CreatePostbackTables1764000000000 } from '../../src/database/migrations/1764000000000-CreatePostbackTables.js';
 import { DropClickIdIndex1764200000000 } from '../../src/database/migrations/1764200000000-DropClickIdIndex.js';
 import { PostbackDatabase } from '../../src/database/postback-database.js';

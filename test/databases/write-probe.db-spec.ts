@@ -1,6 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
-import { postbackDataSourceOptions } from '../../src/database/data-source-options.js';
+import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { probeWrite } from '../../src/database/write-probe.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 

@@ -8,8 +8,8 @@ import { Postback } from '../../src/outbox/postback.entity.js';
 /**
  * Pending purchases with their outbox rows, shaped as ConversionService writes them, for the
  * tests and the benchmark that need many postbacks waiting without recording each one through
- * the module (bench/drain.ts, bench/main.ts's PostgreSQL and 1M-row figures,
- * test/databases/multi-process.db-spec.ts).
+ * the module (test/databases/multi-process.db-spec.ts; bench/processes: drain.ts, seed.ts for
+ * the PostgreSQL and 1M-row figures, claim-query.ts).
  */
 export interface PendingPurchaseOptions {
   /** The tracker the conversions are attributed to (by click ID). */
@@ -26,6 +26,13 @@ export interface PendingPurchaseOptions {
   count: number;
   /** @default Date.now() */
   now?: number;
+  /** When order `n` was created, instead of `count - n` ms before `now`. */
+  createdAtOf?: (n: number) => number;
+  /**
+   * The IDs of order `n`'s conversion and outbox row; random UUIDs by default. Ascending IDs
+   * keep the primary and unique indexes of a million-row table append-only while it is seeded.
+   */
+  idsOf?: (n: number) => { conversion: string; postback: string };
   /** When every row falls due; by default each when it was created (all due, oldest first). */
   dueAt?: number;
 }
@@ -44,9 +51,10 @@ export function pendingPurchase(
   const amount = options.amount ?? '10.00';
   const currency = options.currency ?? 'EUR';
   const commission = options.commission ?? null;
-  const createdAt = options.now - (options.count - n);
+  const createdAt = options.createdAtOf?.(n) ?? options.now - (options.count - n);
+  const ids = options.idsOf?.(n) ?? { conversion: randomUUID(), postback: randomUUID() };
   const conversion: Conversion = {
-    id: randomUUID(),
+    id: ids.conversion,
     type: 'purchase',
     reference: orderId,
     orderId,
@@ -63,7 +71,7 @@ export function pendingPurchase(
     createdAt,
   };
   const postback: Postback = {
-    id: randomUUID(),
+    id: ids.postback,
     conversionId: conversion.id,
     tracker: options.tracker,
     state: 'pending',

@@ -1,13 +1,8 @@
 import { IsISO8601, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
 
 import { IsAmount, IsCurrencyCode, IsSafeText } from '../../common/validators.js';
+import { EVENT_TYPE_PATTERN } from '../../common/event-types.js';
 import { CLICK_ID_COLUMN_LENGTH, REFERENCE_MAX_LENGTH } from '../../postback.constants.js';
-
-export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
-
-/** Events that undo (part of) an earlier conversion of the same order. */
-export const REVERSAL_TYPES = ['refund', 'chargeback', 'cancellation'] as const;
-export const isReversal = (type: string) => (REVERSAL_TYPES as readonly string[]).includes(type);
 
 /**
  * A shop event as the agent's `POST /v1/events` and `ConversionService.record()` accept it.

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 
-import { PostbackConfigurationError } from '../../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../../errors/postback-configuration.error.js';
 import { MYSQL } from './mysql.dialect.js';
 import { POSTGRES } from './postgres.dialect.js';
 import type { SqlDialect } from './sql-dialect.js';

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 
-import { PostbackConfigurationError } from '../../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../../errors/postback-configuration.error.js';
 import { DIALECTS, dialectOf } from './dialect-of.js';
 import { MYSQL } from './mysql.dialect.js';
 import { POSTGRES } from './postgres.dialect.js';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 
-import { PostbackConfigurationError } from '../../postback-configuration.error.js';
+import { PostbackConfigurationError } from '../../errors/postback-configuration.error.js';
 import { atLeast, codesOf, MINIMUM_VERSIONS, type SqlDialect } from './sql-dialect.js';
 
 /** Bad NULL, duplicate, out of range, incorrect value, incorrect string, too long, CHECK. */

@@ -1,6 +1,6 @@
 import type { PostbackTemplateOptions, TrackerOptions } from '../../interfaces/index.js';
-import { REVERSAL_TYPES } from '../../conversion/dto/conversion-event.dto.js';
-import { unknownNameHelp } from '../../options/did-you-mean.js';
+import { REVERSAL_TYPES } from '../../common/event-types.js';
+import { unknownNameHelp } from '../../common/did-you-mean.js';
 import type { PostbackPreset } from './postback-preset.interface.js';
 import { POSTBACK_PRESETS } from './index.js';
 

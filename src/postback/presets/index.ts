@@ -3,7 +3,7 @@ import type { PostbackPreset } from './postback-preset.interface.js';
 import { TRACKER_PRESETS } from './tracker.presets.js';
 
 export type { PostbackPreset } from './postback-preset.interface.js';
-export { PRESET_NAMES, type PresetName } from './preset-names.js';
+export { PRESET_NAMES, type PresetName } from '../../common/preset-names.js';
 
 /** Every built-in preset, by name. @publicApi */
 export const POSTBACK_PRESETS: ReadonlyMap<string, PostbackPreset> = new Map(

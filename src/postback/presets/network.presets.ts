@@ -1,4 +1,4 @@
-import { isReversal } from '../../conversion/dto/conversion-event.dto.js';
+import { isReversal } from '../../common/event-types.js';
 import type { PostbackPreset } from './postback-preset.interface.js';
 
 /** Affiliate networks the merchant (as advertiser) reports to (facts: networks.md §1, §3). */

@@ -1,7 +1,7 @@
 import type { MinorUnitRule } from '../../common/minor-units.js';
 import type { PostbackTemplateOptions } from '../../interfaces/index.js';
-import type { PostbackFields } from '../../outbox/postback.entity.js';
-import type { PresetName } from './preset-names.js';
+import type { PostbackFields } from '../postback-fields.js';
+import type { PresetName } from '../../common/preset-names.js';
 
 /**
  * What a tracking service or network documents about receiving S2S postbacks, so a merchant

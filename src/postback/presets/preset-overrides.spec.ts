@@ -1,7 +1,7 @@
 import type { TrackerOptions } from '../../interfaces/index.js';
-import type { PostbackFields } from '../../outbox/postback.entity.js';
-import { PostbackConfigurationError } from '../../postback-configuration.error.js';
-import { resolvePostbackOptions } from '../../resolve-postback-options.js';
+import type { PostbackFields } from '../postback-fields.js';
+import { PostbackConfigurationError } from '../../errors/postback-configuration.error.js';
+import { resolvePostbackOptions } from '../../options/resolve-options.js';
 import { buildPostbackRequest } from '../postback-request.builder.js';
 
 const SALE: PostbackFields = {

@@ -1,6 +1,6 @@
-import type { PostbackFields } from '../../outbox/postback.entity.js';
-import { PostbackConfigurationError } from '../../postback-configuration.error.js';
-import { resolvePostbackOptions } from '../../resolve-postback-options.js';
+import type { PostbackFields } from '../postback-fields.js';
+import { PostbackConfigurationError } from '../../errors/postback-configuration.error.js';
+import { resolvePostbackOptions } from '../../options/resolve-options.js';
 import { buildPostbackRequest } from '../postback-request.builder.js';
 import { POSTBACK_PRESETS, PRESET_NAMES, type PresetName } from './index.js';
 import { NETWORK_PRESETS } from './network.presets.js';

@@ -1,0 +1,53 @@
+/**
+ * The receiver postbacks go to (bench/processes/receiver.ts): one child for the whole run,
+ * started by the first figure that asks for its URL.
+ */
+import { throwIfAborted } from './abort.js';
+import { Child } from './children.js';
+
+let receiver: { child: Child; url: string } | undefined;
+
+export async function receiverUrl(): Promise<string> {
+  throwIfAborted();
+  if (!receiver) {
+    const child = Child.start('receiver', 'receiver.js');
+    const ready = await child.next('ready', 15_000);
+    receiver = { child, url: String(ready.url) };
+  }
+  return receiver.url;
+}
+
+export interface ReceiverStats {
+  received: number;
+  distinctTxids: number;
+  duplicates: number;
+  withoutTxid: number;
+  byPath: Record<string, number>;
+  firstArrivalAt?: number;
+  lastArrivalAt?: number;
+  /** The receiver's CPU since the last reset, µs. */
+  cpu: NodeJS.CpuUsage;
+  arrivals?: Record<string, number>;
+}
+
+/** What the receiver saw since the last reset; `reset` starts counting afresh. */
+export async function receiverStats(
+  options: { reset?: boolean; arrivals?: boolean } = { reset: true },
+): Promise<ReceiverStats> {
+  throwIfAborted();
+  if (!receiver) await receiverUrl();
+  const child = (receiver as { child: Child }).child;
+  child.send({ type: 'stats', ...options });
+  return (await child.next('stats', 30_000)).data as unknown as ReceiverStats;
+}
+
+export async function stopReceiver(): Promise<void> {
+  await receiver?.child.stop();
+  receiver = undefined;
+}
+
+/** Kills the receiver at once (the run is over or interrupted). */
+export function killReceiver(): void {
+  receiver?.child.kill();
+  receiver = undefined;
+}
