@@ -18,7 +18,8 @@ import { DataSource } from 'typeorm';
 
 import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { compile } from '../../src/database/raw-sql.js';
-import { dueSelectSql } from '../../src/outbox/due-postbacks.query.js';
+import { dialectOf } from '../../src/database/dialect/dialect-of.js';
+import { DUE_COLUMNS, dueSelectSql } from '../../src/outbox/outbox.sql.js';
 import { Postback } from '../../src/outbox/postback.entity.js';
 import { pendingPurchase } from '../../test/utils/seed-outbox.js';
 import { bulkInserter, columnsOf, inStatements } from '../lib/bulk-insert.js';
@@ -40,9 +41,10 @@ const ORDERS = { tracker: TRACKER, amount: '59.97', commission: '4.50' };
 function claimSql(dataSource: DataSource, now: number): [string, unknown[]] {
   const parameters: Record<string, unknown> = {};
   const text = dueSelectSql(
+    dialectOf(dataSource),
     'postback_outbox',
     { state: 'pending', now, limit: BATCH },
-    { columns: `"p"."id" AS "id", "p"."next_attempt_at" AS "due_at"`, lock: false },
+    DUE_COLUMNS,
     parameters,
   );
   const { sql, names } = compile(dataSource, text);

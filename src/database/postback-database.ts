@@ -4,6 +4,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { isDedicatedPostbackDatabase } from './dedicated-database.js';
 import { asUnavailable } from './database-unavailable.classifier.js';
 import { DatabaseUnavailableError } from '../errors/database-unavailable.error.js';
+import { dialectOf } from './dialect/dialect-of.js';
+import type { SqlDialect } from './dialect/sql-dialect.js';
 import { DatabaseWriteHealth } from './database-write-health.js';
 import { GroupCommit } from './group-commit.js';
 import { serverTransaction, type TransactionOptions } from './server-transaction.js';
@@ -43,10 +45,10 @@ export interface PostbackDatabaseOptions {
  * writes are failing until one succeeds again.
  */
 export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** What differs between the engines, chosen once for this DataSource (see SqlDialect). */
+  readonly dialect: SqlDialect;
+  /** One connection: every unit of work is queued here (SQLite; see `SqlDialect.serialised`). */
   readonly serialised: boolean;
-  readonly postgres: boolean;
-  /** UPDATE … RETURNING rows: PostgreSQL and better-sqlite3 (SQLite ≥ 3.35), not MySQL. */
-  readonly updateReturning: boolean;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly groupCommit: GroupCommit;
   /** Whether batches go to a writer thread (a SQLite file, and asked for). */
@@ -68,9 +70,8 @@ export class PostbackDatabase implements OnApplicationBootstrap, OnApplicationSh
     const type = dataSource.options.type;
     const file = type === 'better-sqlite3' ? dataSource.options.database : undefined;
     this.writerWanted = Boolean(options.sqliteWriterThread && file && file !== ':memory:');
-    this.serialised = type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor';
-    this.postgres = type === 'postgres';
-    this.updateReturning = this.postgres || type === 'better-sqlite3';
+    this.dialect = dialectOf(dataSource);
+    this.serialised = this.dialect.serialised;
     if (type === 'better-sqlite3') {
       this.lockWait = new SqliteLockWait(
         dataSource,

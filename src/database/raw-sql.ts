@@ -11,6 +11,8 @@ import {
 } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
+import { dialectOf } from './dialect/dialect-of.js';
+import { translate } from './dialect/sql-dialect.js';
 import { dataSourceOf } from './typeorm-compat.js';
 
 /**
@@ -25,8 +27,8 @@ import { dataSourceOf } from './typeorm-compat.js';
  * numbers included, is bound as a positional parameter, so each statement is prepared once.
  *
  * Statements are written with `"double-quoted"` identifiers and `:name` parameters; both are
- * translated once per data source (backticks on MySQL, `$n` on PostgreSQL, `?` elsewhere).
- * The text must not contain string literals: `"` would be taken for an identifier quote.
+ * translated once per data source by its dialect (see `dialect/sql-dialect.ts`). The text
+ * must not contain string literals: `"` would be taken for an identifier quote.
  */
 export interface RawStatement {
   sql: string;
@@ -53,18 +55,11 @@ export function compile(dataSource: DataSource, text: string, once = false): Raw
   const cache = cacheOf(dataSource);
   let statement = once ? undefined : cache.get(text);
   if (!statement) {
-    const driver = dataSource.driver;
-    const names: string[] = [];
-    const sql = text
-      .replace(/"([^"]+)"/g, (_, identifier: string) => driver.escape(identifier))
-      .replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
-        names.push(name);
-        return driver.createParameter(name, names.length - 1);
-      });
-    statement = { sql, names };
+    const dialect = dialectOf(dataSource);
+    statement = translate(dialect, text) as RawStatement;
     if (once) return statement;
-    if (dataSource.options.type === 'postgres') {
-      statement.preparedName = `nestjs_postback_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    if (dialect.namedStatements) {
+      statement.preparedName = `nestjs_postback_${createHash('sha256').update(statement.sql).digest('hex').slice(0, 24)}`;
     }
     // Texts that vary with batch sizes are many but few are hot: a bound keeps memory flat.
     if (cache.size >= MAX_COMPILED_TEXTS) cache.clear();
@@ -134,7 +129,7 @@ export function boundStatement(
 function directPool(manager: EntityManager): Pool | undefined {
   if (manager.queryRunner !== undefined) return undefined;
   const dataSource = dataSourceOf(manager);
-  if (dataSource.options.type !== 'postgres' || dataSource.subscribers.length > 0) {
+  if (dialectOf(dataSource).engine !== 'postgres' || dataSource.subscribers.length > 0) {
     return undefined;
   }
   return (dataSource.driver as PostgresDriver).master as Pool | undefined;
@@ -363,7 +358,7 @@ const chainedInsertTexts = new Map<string, string>();
  * statement as a whole, as the first failing INSERT would). Elsewhere one INSERT each.
  */
 export async function insertRows(manager: EntityManager, rows: EntityRow[]): Promise<void> {
-  if (rows.length < 2 || dataSourceOf(manager).options.type !== 'postgres') {
+  if (rows.length < 2 || !dialectOf(dataSourceOf(manager)).writableCte) {
     for (const { target, row } of rows) await insertRow(manager, target, row);
     return;
   }

@@ -1,14 +1,8 @@
-/** A unique-index violation, on any of the supported engines. */
+import { DIALECTS } from './dialect/dialect-of.js';
+
+/** A unique-index violation, on any of the supported engines (see `SqlDialect`). */
 export function isUniqueViolation(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string; errno?: number } })?.driverError;
-  const code = driverError?.code ?? (error as { code?: string })?.code;
-  return (
-    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    code === '23505' ||
-    code === 'ER_DUP_ENTRY' ||
-    driverError?.errno === 1062
-  );
+  return DIALECTS.some((dialect) => dialect.isUniqueViolation(error));
 }
 
 /**
@@ -17,17 +11,5 @@ export function isUniqueViolation(error: unknown): boolean {
  * fails again. Anything else (connection lost, disk full, locks) may pass on a later try.
  */
 export function isRefusedValue(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string; errno?: number } })?.driverError;
-  const code = String(driverError?.code ?? (error as { code?: string })?.code ?? '');
-  const errno = driverError?.errno ?? (error as { errno?: number })?.errno;
-  return (
-    code.startsWith('SQLITE_CONSTRAINT') ||
-    code === 'SQLITE_MISMATCH' ||
-    code === 'SQLITE_TOOBIG' ||
-    /^2[23][0-9A-Z]{3}$/.test(code) || // PostgreSQL classes 22 (data exception), 23 (integrity)
-    (errno !== undefined && MYSQL_REFUSED_VALUE.has(errno))
-  );
+  return DIALECTS.some((dialect) => dialect.isRefusedValue(error));
 }
-
-/** Bad NULL, duplicate, out of range, incorrect value, incorrect string, too long, CHECK. */
-const MYSQL_REFUSED_VALUE = new Set([1048, 1062, 1264, 1292, 1366, 1406, 3819, 4025]);

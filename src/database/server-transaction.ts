@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { DIALECTS, dialectOf } from './dialect/dialect-of.js';
+
 export interface TransactionOptions {
   /** `work` is correct under any isolation level; see `PostbackDatabase.transaction`. */
   anyIsolation?: boolean;
@@ -23,7 +25,8 @@ export async function serverTransaction<T>(
   work: (manager: EntityManager) => Promise<T>,
   options: TransactionOptions,
 ): Promise<T> {
-  const anyIsolation = options.anyIsolation && dataSource.options.type === 'postgres';
+  const dialect = dialectOf(dataSource);
+  const anyIsolation = options.anyIsolation && dialect.serverDefaultIsolation;
   const isolation = anyIsolation ? undefined : 'READ COMMITTED';
   const autocommit = anyIsolation && options.singleWrite;
   for (let attempt = 1; ; attempt++) {
@@ -34,7 +37,7 @@ export async function serverTransaction<T>(
           ? dataSource.transaction(isolation, work)
           : dataSource.transaction(work));
     } catch (error) {
-      if (attempt >= MAX_TRANSACTION_ATTEMPTS || !isTransientConflict(error)) throw error;
+      if (attempt >= MAX_TRANSACTION_ATTEMPTS || !dialect.isTransientConflict(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }
@@ -42,16 +45,7 @@ export async function serverTransaction<T>(
 
 const MAX_TRANSACTION_ATTEMPTS = 4;
 
-/** A deadlock or serialization failure: the server rolled the transaction back; rerun it. */
+/** A deadlock or serialization failure, on any engine: the server rolled the transaction back. */
 export function isTransientConflict(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string; errno?: number } })?.driverError;
-  const code = driverError?.code ?? (error as { code?: string })?.code;
-  return (
-    code === '40P01' || // PostgreSQL deadlock_detected
-    code === '40001' || // serialization_failure
-    code === 'ER_LOCK_DEADLOCK' ||
-    driverError?.errno === 1213 ||
-    code === 'ER_LOCK_WAIT_TIMEOUT' ||
-    driverError?.errno === 1205
-  );
+  return DIALECTS.some((dialect) => dialect.isTransientConflict(error));
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 
+import { dialectOf } from './dialect/dialect-of.js';
 import { PostbackMeta } from './postback-meta.entity.js';
 import { rawQuery } from './raw-sql.js';
 import { sqliteTransaction } from './sqlite-transaction.js';
@@ -12,11 +13,7 @@ import { sqliteTransaction } from './sqlite-transaction.js';
  * not). Why these two: docs/internals/design-decisions.md.
  */
 export async function probeWrite(dataSource: DataSource): Promise<void> {
-  if (
-    dataSource.options.type === 'postgres' ||
-    dataSource.options.type === 'mysql' ||
-    dataSource.options.type === 'mariadb'
-  ) {
+  if (!dialectOf(dataSource).serialised) {
     const table = dataSource.getMetadata(PostbackMeta).tableName;
     await dataSource.transaction((manager) =>
       rawQuery(manager, `UPDATE "${table}" SET "value" = "value" WHERE 1 = 0`, {}),

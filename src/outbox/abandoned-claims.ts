@@ -3,8 +3,8 @@ import { type EntityManager, In } from 'typeorm';
 import { uuidV7 } from '../common/uuid-v7.js';
 import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
+import { judgeExpiredLease, LEASE_EXPIRED_WHILE_SENDING } from './delivery-verdict.js';
 import { Postback } from './postback.entity.js';
-import { GAVE_UP } from '../errors/messages.js';
 
 /** An expired claim as the sweep finds it. */
 export interface AbandonedClaim {
@@ -12,9 +12,6 @@ export interface AbandonedClaim {
   tracker: string;
   attempts: number;
 }
-
-const MAY_HAVE_BEEN_SENT =
-  'the worker sending it stopped before recording an outcome (its lease expired)';
 
 /**
  * Settles rows whose lease ran out while in flight: their worker stopped (a crash, a kill)
@@ -44,10 +41,10 @@ export async function settleAbandoned<T extends AbandonedClaim>(
       keep.push(row);
       continue;
     }
-    const attempt = row.attempts + 1;
     const maxAttempts =
       options.trackers.get(row.tracker)?.retry.maxAttempts ?? options.outbox.retry.maxAttempts;
-    const dead = attempt >= maxAttempts;
+    const { attempt, outcome, lastError } = judgeExpiredLease(row.attempts, maxAttempts);
+    const dead = outcome === 'dead';
     await manager.insert(DeliveryAttempt, {
       id: uuidV7(now),
       postbackId: row.id,
@@ -56,11 +53,10 @@ export async function settleAbandoned<T extends AbandonedClaim>(
       durationMs: 0,
       requestUrl: '',
       statusCode: null,
-      outcome: dead ? 'dead' : 'retry',
-      error: MAY_HAVE_BEEN_SENT,
+      outcome,
+      error: LEASE_EXPIRED_WHILE_SENDING,
       responseExcerpt: null,
     });
-    const lastError = dead ? GAVE_UP(attempt, MAY_HAVE_BEEN_SENT) : MAY_HAVE_BEEN_SENT;
     await manager.update(
       Postback,
       { id: row.id },

@@ -1,6 +1,6 @@
 import type { TrackerOptions } from '../interfaces/index.js';
 import { resolvePostbackOptions } from '../options/resolve-options.js';
-import { judgeAttempt } from './delivery-verdict.js';
+import { judgeAttempt, judgeExpiredLease } from './delivery-verdict.js';
 import type { SendResult } from './postback-http.client.js';
 
 const NOW = 1_700_000_000_000;
@@ -325,5 +325,21 @@ describe("judgeAttempt for Dub's lead not yet ingested", () => {
   it('does not read that text as "not yet" from a tracker without the preset', () => {
     const verdict = judge({ status: 404, body: notIngested() });
     expect(verdict.outcome).toBe('dead');
+  });
+});
+
+describe('judgeExpiredLease', () => {
+  it('counts a lease that expired while sending as an attempt, dead at the last one', () => {
+    expect(judgeExpiredLease(0, 3)).toEqual({
+      attempt: 1,
+      outcome: 'retry',
+      lastError: 'the worker sending it stopped before recording an outcome (its lease expired)',
+    });
+    expect(judgeExpiredLease(2, 3)).toEqual({
+      attempt: 3,
+      outcome: 'dead',
+      lastError:
+        'gave up after 3 attempts; last: the worker sending it stopped before recording an outcome (its lease expired)',
+    });
   });
 });

@@ -137,3 +137,26 @@ function bodyMatches(body: string, marker: string | RegExp): boolean {
   marker.lastIndex = 0;
   return marker.test(body);
 }
+
+/** The reason an expired lease on a row that was being sent counts as an attempt. */
+export const LEASE_EXPIRED_WHILE_SENDING =
+  'the worker sending it stopped before recording an outcome (its lease expired)';
+
+/**
+ * What an expired lease on a row whose request had started counts as: it may have reached the
+ * tracker, so it is an attempt, and the last one allowed makes the postback dead (one that
+ * brings its worker down every time ends dead instead of looping forever). A row never marked
+ * as sending is no attempt at all: a lost claim (see `settleAbandoned`).
+ */
+export function judgeExpiredLease(
+  attempts: number,
+  maxAttempts: number,
+): { attempt: number; outcome: 'retry' | 'dead'; lastError: string } {
+  const attempt = attempts + 1;
+  const dead = attempt >= maxAttempts;
+  return {
+    attempt,
+    outcome: dead ? 'dead' : 'retry',
+    lastError: dead ? GAVE_UP(attempt, LEASE_EXPIRED_WHILE_SENDING) : LEASE_EXPIRED_WHILE_SENDING,
+  };
+}

@@ -1,54 +1,15 @@
 import type { EntityManager } from 'typeorm';
 
 import type { PostbackDatabase } from '../database/postback-database.js';
-import { placeholders, rawQuery } from '../database/raw-sql.js';
+import { rawQuery } from '../database/raw-sql.js';
 import { dataSourceOf } from '../database/typeorm-compat.js';
+import { type Marked, markStatements } from './outbox.sql.js';
 import { Postback } from './postback.entity.js';
-
-/** The claimed rows a mark names: their claim, so a row taken over is not marked. */
-interface Marked {
-  id: string;
-  claimToken: string | null;
-}
 
 /** Rows whose requests started at `at` (or a little later), for `OutboxStore.exchange`. */
 export interface SendingMarks<T extends Marked = Marked> {
   rows: T[];
   at: number;
-}
-
-/** Rows per UPDATE: well within every engine's limit on bound parameters. */
-const ROWS_PER_STATEMENT = 100;
-
-/**
- * The UPDATEs writing `sending_at` = `now` on `rows`, each checked against its claim token (a
- * row taken over is not marked): one per claim and hundred rows, their parameters added to
- * `params` under names starting with `prefix`, so that they can join a larger statement.
- */
-export function markStatements(
-  table: string,
-  rows: Marked[],
-  now: number,
-  params: Record<string, unknown>,
-  prefix = 'm',
-): string[] {
-  const texts: string[] = [];
-  params[`${prefix}At`] = now;
-  [...new Set(rows.map((r) => r.claimToken))].forEach((token, t) => {
-    const ids = rows.filter((r) => r.claimToken === token).map((r) => r.id);
-    params[`${prefix}${t}token`] = token;
-    for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
-      const list = placeholders(
-        `${prefix}${t}_${i}_`,
-        ids.slice(i, i + ROWS_PER_STATEMENT),
-        params,
-      );
-      texts.push(
-        `UPDATE "${table}" SET "sending_at" = :${prefix}At WHERE "claim_token" = :${prefix}${t}token AND "id" IN (${list})`,
-      );
-    }
-  });
-  return texts;
 }
 
 /**

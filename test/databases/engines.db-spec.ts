@@ -18,6 +18,7 @@ import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.
 import { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { startShopApp } from '../fixtures/shop-app.js';
 import { inspectSchema, isCI, probeEngines, type ScratchDatabase } from '../utils/db-servers.js';
+import { claimDue } from '../utils/outbox-store.js';
 import { eventually } from '../utils/sqlite.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -555,7 +556,7 @@ describe.each(probed)('$engine.label', ({ engine, probe, unavailable }) => {
           db.transaction = transaction;
           return transaction((manager) => work(pausingBeforeUpdate(manager, selected, gate)));
         };
-        const claim = store.claimDue(due.length).then(
+        const claim = claimDue(store, due.length).then(
           (rows) => ({
             claimed: rows.map((r) => (JSON.parse(r.fieldsJson) as PostbackFields).orderId).sort(),
           }),

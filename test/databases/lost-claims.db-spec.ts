@@ -4,6 +4,7 @@ import { FakeTracker } from '../../src/demo/fake-tracker.js';
 import { DeliveryAttempt, OutboxFlusher, Postback } from '../../src/index.js';
 import { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from '../utils/agent.js';
+import { claimDue } from '../utils/outbox-store.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 
 const databases = await testDatabases();
@@ -59,7 +60,7 @@ describeEachDatabase(databases, (database) => {
     const store = agent.app.get(OutboxStore);
     for (let i = 0; i < 10; i++) {
       // Claimed, then the worker dies before sending: the lease runs out.
-      expect(await store.claimDue(10)).toHaveLength(1);
+      expect(await claimDue(store, 10)).toHaveLength(1);
       now += LEASE_MS + 1;
     }
     expect(await row()).toMatchObject({ state: 'in_flight', attempts: 0, lostClaims: 9 });
@@ -78,13 +79,13 @@ describeEachDatabase(databases, (database) => {
   it('counts a claim whose request had started as an attempt, up to the dead letter', async () => {
     const store = agent.app.get(OutboxStore);
     for (let i = 0; i < 3; i++) {
-      const claimed = await store.claimDue(10);
+      const claimed = await claimDue(store, 10);
       expect(claimed).toHaveLength(1);
       // The request went out (it may have reached the tracker), then the worker died.
       await store.markSending(claimed);
       now += LEASE_MS + 1;
     }
-    await store.claimDue(10);
+    await claimDue(store, 10);
     const dead = await row();
     expect(dead).toMatchObject({ state: 'dead', attempts: 3, lostClaims: 0 });
     expect(dead.lastError).toBe(
@@ -100,13 +101,13 @@ describeEachDatabase(databases, (database) => {
       await expect(store.exchange([], undefined, { rows: [], at: now })).resolves.toBeDefined();
       return;
     }
-    const claimed = await store.claimDue(10);
+    const claimed = await claimDue(store, 10);
     expect(claimed).toHaveLength(1);
     // The flusher's shape: its sends went out, their marks go with the next exchange.
     await store.exchange([], undefined, { rows: claimed, at: now - 5 });
     expect((await row()).sendingAt).toBe(now - 5);
     now += LEASE_MS + 1;
-    await store.claimDue(10);
+    await claimDue(store, 10);
     expect(await row()).toMatchObject({ attempts: 1, lostClaims: 0 });
     expect((await attempts()).map((a) => a.startedAt)).toEqual([now - LEASE_MS - 1 - 5]);
   });

@@ -19,6 +19,7 @@ import {
   type TestAgent,
   testTracker,
 } from '../utils/agent.js';
+import { claimDue, settle } from '../utils/outbox-store.js';
 import { eventually } from '../utils/sqlite.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 
@@ -341,7 +342,7 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('re-sends, with the same event ID, a postback claimed by a worker that died', async () => {
     const crashed = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
     const { postbackId } = await record(crashed, 'O-crash');
-    const [claimed] = await crashed.app.get(OutboxStore).claimDue(10);
+    const [claimed] = await claimDue(crashed.app.get(OutboxStore), 10);
     expect(claimed.id).toBe(postbackId);
     expect(await rowOf(crashed, postbackId)).toMatchObject({
       state: 'in_flight',
@@ -359,7 +360,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const { postbackId } = await record(agent, 'O-poison');
     const store = agent.app.get(OutboxStore);
     for (let claim = 1; claim <= 6; claim++) {
-      const claimed = await store.claimDue(10);
+      const claimed = await claimDue(store, 10);
       expect(claimed.map((r) => r.id)).toEqual(claim <= 5 ? [postbackId] : []);
       // The request goes out, the worker dies with the row in flight; its lease runs out. (A
       // row never marked as sending is a lost claim, not an attempt: lost-claims.db-spec.ts.)
@@ -388,12 +389,12 @@ describeEachDatabase(await testDatabases(), (database) => {
     const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
     const { postbackId } = await record(agent, 'O-lease');
     const store = agent.app.get(OutboxStore);
-    const [stale] = await store.claimDue(10);
+    const [stale] = await claimDue(store, 10);
     // The lease runs out (a stalled process); another worker claims the row and delivers it.
     await agent.db.run((m) =>
       m.update(Postback, { id: postbackId }, { nextAttemptAt: Date.now() - 1 }),
     );
-    const [current] = await store.claimDue(10);
+    const [current] = await claimDue(store, 10);
     expect(current.claimToken).not.toBe(stale.claimToken);
     const attempt = {
       attempt: 1,
@@ -403,14 +404,16 @@ describeEachDatabase(await testDatabases(), (database) => {
       responseExcerpt: null,
     };
     expect(
-      await store.settle(
+      await settle(
+        store,
         current,
         { ...attempt, statusCode: 200, outcome: 'delivered', error: null },
         { state: 'delivered' },
       ),
     ).toBe(true);
     expect(
-      await store.settle(
+      await settle(
+        store,
         stale,
         { ...attempt, statusCode: 500, outcome: 'retry', error: 'HTTP 500' },
         { state: 'pending' },
@@ -424,12 +427,12 @@ describeEachDatabase(await testDatabases(), (database) => {
     const kept = (await record(agent, 'O-kept')).postbackId;
     const taken = (await record(agent, 'O-taken')).postbackId;
     const store = agent.app.get(OutboxStore);
-    const claimed = await store.claimDue(10);
+    const claimed = await claimDue(store, 10);
     expect(claimed.map((r) => r.id).sort()).toEqual([kept, taken].sort());
     await store.markSending(claimed); // as the flusher does before the requests go out
     // One lease runs out; another worker takes that row over.
     await agent.db.run((m) => m.update(Postback, { id: taken }, { nextAttemptAt: Date.now() - 1 }));
-    const [takeover] = await store.claimDue(10);
+    const [takeover] = await claimDue(store, 10);
     expect(takeover.id).toBe(taken);
     // The flusher's shape of a delivery: grouped into one write per claim.
     const delivered = (row: ClaimedPostback) => ({
