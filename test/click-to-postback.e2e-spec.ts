@@ -3,7 +3,7 @@ import request from 'supertest';
 import { Conversion, Postback, verifyPostbackSignature } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { useShop } from './fixtures/shop-app.js';
-import { eventually } from './utils/sqlite.js';
+import { eventually, sleep } from './utils/wait.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 // Everything a click ID could hold that would break a naively built URL.
@@ -84,7 +84,7 @@ describe('from click to signed postback', () => {
       'the postback to be marked delivered',
     );
     // Only the purchase is posted; the registration is recorded all the same.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(shop.tracker.received).toHaveLength(1);
     expect(await db.run((m) => m.count(Conversion))).toBe(2);
   });

@@ -17,7 +17,8 @@ import {
   smallTmpfs,
   tmpfsUnavailable,
 } from './utils/failing-disks.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 /**
  * Acknowledged means committed: a SQLite database that cannot write (full, failing disk)

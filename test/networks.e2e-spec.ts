@@ -3,7 +3,8 @@ import request from 'supertest';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { Postback, type TrackerOptions } from '../src/index.js';
 import { startAgent, type TestAgent } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually, sleep } from './utils/wait.js';
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
 
@@ -115,7 +116,7 @@ describe('several networks in one shop', () => {
       10_000,
       'one postback each',
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(networks.voluum.received.map((r) => r.url)).toEqual([
       '/postback?cid=VOL-CLICK&txid=ORDER-0',
     ]);

@@ -4,7 +4,8 @@ import { DeliveryAttempt, OutboxAdminService, Postback } from '../src/index.js';
 import { runCli } from '../src/cli/main.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
 const DAY_MS = 24 * 60 * 60 * 1000;

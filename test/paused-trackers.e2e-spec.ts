@@ -4,7 +4,8 @@ import request from 'supertest';
 
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 /**
  * A tracker that keeps failing is paused by its circuit breaker: the operator reads it in the

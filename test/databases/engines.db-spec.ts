@@ -18,7 +18,7 @@ import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.
 import { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { startShopApp } from '../fixtures/shop-app.js';
 import { inspectSchema, isCI, probeEngines, type ScratchDatabase } from '../utils/db-servers.js';
-import { eventually } from '../utils/sqlite.js';
+import { eventually, sleep } from '../utils/wait.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 // Everything a click ID could hold that would break a naively built URL or a narrow charset.
@@ -123,8 +123,6 @@ function pausingBeforeUpdate(
     },
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Probed before any suite is declared, so an engine's tests are selected (or skipped) at runtime.
 const probed = await probeEngines();

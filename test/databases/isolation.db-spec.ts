@@ -9,8 +9,8 @@ import {
   type TrackerOptions,
 } from '../../src/index.js';
 import { startAgent, testTracker, type TestAgent } from '../utils/agent.js';
-import { eventually } from '../utils/sqlite.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually } from '../utils/wait.js';
 
 const servers = (await testDatabases()).filter((d) => d.label !== 'SQLite');
 

@@ -16,8 +16,8 @@ import {
 } from '../utils/agent-process.js';
 import { isCI, postgres, probeEngines } from '../utils/db-servers.js';
 import { seedPendingPostbacks } from '../utils/seed-outbox.js';
-import { poll } from '../utils/poll.js';
-import { eventually, tempDir } from '../utils/sqlite.js';
+import { tempDir } from '../utils/sqlite.js';
+import { eventually, sleep } from '../utils/wait.js';
 
 /**
  * The built agent as separate operating-system processes on one database: killed with SIGKILL
@@ -120,8 +120,6 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
   return Object.fromEntries([...groupBy(items, key)].map(([k, v]) => [k, v.length]));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const randomBetween = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -329,13 +327,14 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
       }
 
       // The last incarnation runs until every row is delivered.
-      const final = await poll(
+      const final = await eventually(
         async () => {
           const counts = await healthCounts(agent);
           return counts && counts.delivered + counts.dead === ORDERS ? counts : undefined;
         },
         60_000,
         'every postback to be delivered',
+        250,
       ).catch(async (error: Error) => {
         throw new Error(
           `${error.message}; last counts ${JSON.stringify(await healthCounts(agent))}\n${agent.logs}`,
@@ -465,7 +464,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
         );
         const drainStarted = Date.now();
         const progress: string[] = [];
-        const counts = await poll(
+        const counts = await eventually(
           async () => {
             const now = await databaseCounts(dataSource);
             if (progress.length === 0 || Date.now() - drainStarted > progress.length * 5_000) {
@@ -475,6 +474,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
           },
           100_000,
           `all ${COUNT} postbacks to be delivered`,
+          250,
         ).catch(async (error: Error) => {
           throw new Error(
             `${error.message}; counts ${JSON.stringify(await databaseCounts(dataSource))}`,
@@ -621,7 +621,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
         const sentDuringOutage = tracker.received.length - sentBeforeOutage;
         const aliveAfterOutage = agent.running;
 
-        const final = await poll(
+        const final = await eventually(
           async () => {
             if (!agent.running) return { exited: true } as const;
             const counts = await healthCounts(agent);
@@ -629,6 +629,7 @@ describe.each(TARGETS)('agent processes on $label', (target) => {
           },
           60_000,
           'every postback to be delivered after the outage',
+          250,
         ).catch(async (error: Error) => {
           throw new Error(
             `${error.message}; last counts ${JSON.stringify(await healthCounts(agent))}\n${agent.logs}`,

@@ -19,8 +19,8 @@ import {
   type TestAgent,
   testTracker,
 } from '../utils/agent.js';
-import { eventually } from '../utils/sqlite.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually, sleep } from '../utils/wait.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const eventIdOf = (r: ReceivedPostback) => new URL(r.url, 'http://x').searchParams.get('pb_id');
@@ -268,7 +268,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const claimed = await claim(10);
     const started = Date.now();
     while (claimed.length < 3 && Date.now() - started < 10_000) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       claimed.push(...(await claim(10)));
     }
     expect(claimed.sort()).toEqual([second.postbackId, near.postbackId, far.postbackId].sort());
@@ -516,7 +516,7 @@ describeEachDatabase(await testDatabases(), (database) => {
       // The fourth failure opens it; a send that started before then may still be one more.
       expect(sent).toBeGreaterThanOrEqual(4);
       expect(sent).toBeLessThanOrEqual(4 + 2 - 1);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       expect(hanging.received.length).toBe(sent);
       const waiting = await agent.db.run((m) => m.findBy(Postback, { tracker: 'hanging' }));
       expect(waiting.map((p) => p.state)).toEqual(Array(20).fill('pending'));

@@ -4,8 +4,8 @@ import { OutboxAdminService, Postback } from '../../src/index.js';
 import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import type { TrackerOptions } from '../../src/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent } from '../utils/agent.js';
-import { eventually } from '../utils/sqlite.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually, sleep } from '../utils/wait.js';
 
 const query = (r: ReceivedPostback) => Object.fromEntries(new URL(r.url, 'http://x').searchParams);
 
@@ -115,7 +115,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     }).expect(400);
     expect(over.body.fields.amount[0]).toMatch(/what is left of the order to reverse \(30.00\)/);
     await tracker.waitForRequests(3);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     // Both refunds wait for the sale, then go out together, in either order.
     const sent = tracker.received.map((r) => [query(r).status, query(r).amount, query(r).payout]);
     expect(sent[0]).toEqual(['sale', '80.00', '8.00']);
@@ -202,7 +202,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     expect(refund.body).toMatchObject({ attributed: true, queued: false });
     const unknown = await send({ type: 'refund', orderId: 'NO-SUCH-ORDER' }).expect(202);
     expect(unknown.body).toMatchObject({ attributed: false, queued: false });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(tracker.received.map((r) => query(r).status)).toEqual(['sale']);
   });
 

@@ -6,6 +6,7 @@ import { FakeTracker } from '../../src/demo/fake-tracker.js';
 import { Postback } from '../../src/index.js';
 import { startAgent, type TestAgent, testTracker } from '../utils/agent.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually } from '../utils/wait.js';
 
 const databases = await testDatabases();
 
@@ -72,8 +73,7 @@ describeEachDatabase(databases, (database) => {
         (await sending.db.run((m) => m.find(Postback))).some(
           (r) => r.sendingAt !== null && r.state === 'in_flight',
         );
-      const until = Date.now() + 1_500;
-      while (!(await marked()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await eventually(marked, 1_500, 'the send marked on its row').catch(() => undefined);
       expect(await marked()).toBe(true);
     }
     await sending.app.close();

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { freePort } from '../utils/agent-process.js';
+import { sleep } from '../utils/wait.js';
 
 /**
  * The package as a shop gets it: packed from a tree with no dist/ (so `prepack` must build),
@@ -231,7 +232,7 @@ async function until(
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out; agent log:\n${log()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
 
