@@ -8,7 +8,8 @@ import { loadAgentEnv } from '../src/agent/agent-env.js';
 import { FakeTracker } from '../src/demo/fake-tracker.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { ConversionService, DatabaseUnavailableError } from '../src/index.js';
-import { FAST_OUTBOX, HMAC_SECRET, testTracker } from './utils/agent.js';
+import { FAST_OUTBOX, testTracker } from './utils/agent.js';
+import { HMAC_SECRET } from './utils/signing.js';
 import { startAgentProcess, stopAllAgentProcesses, TEST_API_KEY } from './utils/agent-process.js';
 import {
   type FailingDisk,

@@ -8,7 +8,7 @@ import { TcpProxy } from '../utils/tcp-proxy.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 import { eventually, sleep } from '../utils/wait.js';
 
-const servers = (await testDatabases()).filter((d) => d.label !== 'SQLite');
+const servers = await testDatabases('servers');
 
 /** Every line the app logs, with its level; stacks and extra arguments joined in. */
 function captureLogs(): { lines: { level: string; text: string }[]; restore(): void } {

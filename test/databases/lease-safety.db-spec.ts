@@ -6,7 +6,7 @@ import { startAgent, type TestAgent, testTracker } from '../utils/agent.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 import { eventually } from '../utils/wait.js';
 
-const servers = (await testDatabases()).filter((d) => d.label !== 'SQLite'); // SQLite admits one process
+const servers = await testDatabases('servers'); // SQLite admits one process
 const eventIdOf = (r: ReceivedPostback) => new URL(r.url, 'http://x').searchParams.get('pb_id');
 
 /**

@@ -12,13 +12,8 @@ import {
 import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import { type ClaimedPostback, OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { OutboxOptions } from '../../src/interfaces/index.js';
-import {
-  FAST_OUTBOX,
-  HMAC_SECRET,
-  startAgent,
-  type TestAgent,
-  testTracker,
-} from '../utils/agent.js';
+import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from '../utils/agent.js';
+import { HMAC_SECRET } from '../utils/signing.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 import { eventually, sleep } from '../utils/wait.js';
 
@@ -307,7 +302,7 @@ describeEachDatabase(await testDatabases(), (database) => {
       const inSync = await startAgent({ databaseUrl: url, trackers: [testTracker(tracker.url())] });
       agents.push(inSync);
       const skew = await inSync.app.get(OutboxStore).clockSkew();
-      if (database.label === 'SQLite') {
+      if (database.kind === 'sqlite') {
         expect(skew).toBeUndefined(); // one process owns the file: nothing to compare
         return;
       }

@@ -76,7 +76,7 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('records concurrent registrations of one customer under different order IDs once, across two agents', async () => {
     // One process per SQLite file: there, one agent takes all the concurrent requests.
     const first = await start();
-    const second = database.label === 'SQLite' ? first : await start();
+    const second = database.kind === 'sqlite' ? first : await start();
     const settled = await Promise.all(
       Array.from({ length: 20 }, (_, i) => register(i % 2 ? second : first, `SIGNUP-${i}`)),
     );

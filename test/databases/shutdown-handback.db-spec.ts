@@ -66,7 +66,7 @@ describeEachDatabase(databases, (database) => {
     // Claims a window of rows at start-up and starts the first send.
     const sending = await start(true);
     await tracker.waitForRequests(1, 10_000);
-    if (database.label !== 'SQLite') {
+    if (database.kind !== 'sqlite') {
       // Marked while its request is out, with an exchange of its own (see SendMarks).
       // (Still in flight: the tracker holds its answer for 2.5 s.)
       const marked = async () =>
@@ -86,7 +86,7 @@ describeEachDatabase(databases, (database) => {
     // The one being sent keeps its lease, marked as sending: it may have reached the tracker,
     // so its expired lease will count as an attempt.
     expect(inFlight).toHaveLength(1);
-    if (database.label === 'SQLite') {
+    if (database.kind === 'sqlite') {
       // One process per file: the mark goes to a journal beside it (see send-journal.ts).
       const journal = readFileSync(`${new URL(created.url).pathname}-sending`, 'utf8');
       expect(journal).toContain(`${inFlight[0].claimToken} ${inFlight[0].id} `);
