@@ -1,8 +1,9 @@
 import request from 'supertest';
 
 import { FakeTracker } from '../src/demo/fake-tracker.js';
-import { Postback, type TrackerOptions } from '../src/index.js';
+import { type TrackerOptions } from '../src/index.js';
 import { startAgent, type TestAgent } from './utils/agent.js';
+import { waitForState } from './utils/agent-driver.js';
 import { tempDir } from './utils/sqlite.js';
 import { eventually, sleep } from './utils/wait.js';
 
@@ -145,9 +146,8 @@ describe('several networks in one shop', () => {
         })
         .expect(202)
     ).body as { postbackId: string };
-    const row = () => agent.db.run((m) => m.findOneByOrFail(Postback, { id: postbackId }));
-    await eventually(async () => (await row()).state === 'dead', 10_000, 'a dead letter');
-    expect((await row()).lastError).toMatch(
+    const dead = await waitForState(agent, postbackId, 'dead');
+    expect(dead.lastError).toMatch(
       /cannot build the postback: the amount is 20\.00 USD, and tracker "everflow" reads every amount in EUR/,
     );
     expect(networks.everflow.received).toHaveLength(0);

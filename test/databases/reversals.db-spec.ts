@@ -1,9 +1,10 @@
 import request from 'supertest';
 
-import { OutboxAdminService, Postback } from '../../src/index.js';
+import { OutboxAdminService } from '../../src/index.js';
 import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
 import type { TrackerOptions } from '../../src/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent } from '../utils/agent.js';
+import { rowOf, waitForState } from '../utils/agent-driver.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 import { eventually, sleep } from '../utils/wait.js';
 
@@ -150,12 +151,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     await start([keitaroLike()]);
     await send(purchase).expect(202);
     const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
-    const row = await eventually(async () => {
-      const found = await agent.db.run((m) =>
-        m.findOneByOrFail(Postback, { id: refund.body.postbackId }),
-      );
-      return found.state === 'dead' ? found : undefined;
-    });
+    const row = await waitForState(agent, refund.body.postbackId, 'dead');
     expect(row.lastError).toMatch(/original conversion's postback was never delivered \(dead\)/);
     expect(tracker.received.map((r) => query(r).status)).toEqual(['sale']);
   });
@@ -166,12 +162,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const sale = await send(purchase).expect(202);
     const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
     const ids = [sale.body.postbackId as string, refund.body.postbackId as string];
-    const states = async () =>
-      Promise.all(
-        ids.map(
-          async (id) => (await agent.db.run((m) => m.findOneByOrFail(Postback, { id }))).state,
-        ),
-      );
+    const states = async () => Promise.all(ids.map(async (id) => (await rowOf(agent, id)).state));
     await eventually(async () => (await states()).every((state) => state === 'dead'));
 
     tracker.setDefault({ status: 200 });
