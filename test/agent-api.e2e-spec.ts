@@ -1,7 +1,7 @@
 import request from 'supertest';
 
 import { Click, Conversion, Postback } from '../src/index.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { tempDir } from './utils/sqlite.js';
 import { eventually, sleep } from './utils/wait.js';

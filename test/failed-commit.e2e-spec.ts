@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 
 import { createAgentApp } from '../src/agent/agent.app.js';
 import { loadAgentEnv } from '../src/agent/agent-env.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { ConversionService, DatabaseUnavailableError } from '../src/index.js';
 import { FAST_OUTBOX, testTracker } from './utils/agent.js';

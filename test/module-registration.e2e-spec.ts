@@ -18,7 +18,7 @@ import {
 } from '../src/index.js';
 import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { startShopApp } from './fixtures/shop-app.js';
 import { tempDir } from './utils/sqlite.js';
 import { eventually } from './utils/wait.js';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { type TrackerOptions } from '../src/index.js';
 import { startAgent, type TestAgent } from './utils/agent.js';
 import { waitForState } from './utils/agent-driver.js';

@@ -2,7 +2,7 @@ import request from 'supertest';
 
 import { DeliveryAttempt, OutboxAdminService, Postback } from '../src/index.js';
 import { runCli } from '../src/cli/main.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { attemptsOf, record, rowOf, waitForState } from './utils/agent-driver.js';
 import { tempDir } from './utils/sqlite.js';

@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import request from 'supertest';
 
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { tempDir } from './utils/sqlite.js';
 import { eventually } from './utils/wait.js';

@@ -6,7 +6,7 @@ import request from 'supertest';
 
 import { ConversionService, DeliveryAttempt, OutboxFlusher, Postback } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { useShop } from './fixtures/shop-app.js';
 import { FAST_OUTBOX, startAgent, type TestAgent } from './utils/agent.js';
 import { tempDir } from './utils/sqlite.js';

@@ -17,7 +17,7 @@ import {
 import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { DatabaseUnavailableError } from '../src/errors/database-unavailable.error.js';
 import { LOCK_PROBE_TIMEOUT_MS } from '../src/database/sqlite-lock-wait.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { tempDir } from './utils/sqlite.js';
 import { type HeldLock, holdSqliteWriteLock, watchEventLoop } from './utils/sqlite-lock-holder.js';

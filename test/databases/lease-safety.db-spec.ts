@@ -1,7 +1,7 @@
 import request from 'supertest';
 
 import { Postback } from '../../src/index.js';
-import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/testing/index.js';
 import { startAgent, type TestAgent, testTracker } from '../utils/agent.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 import { eventually } from '../utils/wait.js';

@@ -9,7 +9,7 @@ import {
   Postback,
   verifyPostbackSignature,
 } from '../../src/index.js';
-import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/testing/index.js';
 import { type ClaimedPostback, OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { OutboxOptions } from '../../src/interfaces/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from '../utils/agent.js';

@@ -5,7 +5,7 @@ import { Conversion, Postback } from '../../src/index.js';
 import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { POSTBACK_MIGRATIONS } from '../../src/postback.schema.js';
 import { registrationReference } from '../../src/conversion/idempotency-key.js';
-import { FakeTracker } from '../../src/demo/fake-tracker.js';
+import { FakeTracker } from '../../src/testing/index.js';
 import { FAST_OUTBOX, startAgent, testTracker, type TestAgent } from '../utils/agent.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 

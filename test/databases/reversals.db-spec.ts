@@ -1,7 +1,7 @@
 import request from 'supertest';
 
 import { OutboxAdminService } from '../../src/index.js';
-import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/testing/index.js';
 import type { TrackerOptions } from '../../src/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent } from '../utils/agent.js';
 import { rowOf, waitForState } from '../utils/agent-driver.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 import request from 'supertest';
 
-import { FakeTracker } from '../../src/demo/fake-tracker.js';
+import { FakeTracker } from '../../src/testing/index.js';
 import { Postback } from '../../src/index.js';
 import { startAgent, type TestAgent, testTracker } from '../utils/agent.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
