@@ -1,9 +1,10 @@
 import request from 'supertest';
 
 import { Click, Conversion, Postback } from '../src/index.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually, sleep } from './utils/wait.js';
 
 const API_KEY = 'test-api-key-0123456789abcdef';
 
@@ -199,7 +200,7 @@ describe('agent HTTP API', () => {
       expect(first.body).toMatchObject({ duplicate: false, queued: true, attributed: true });
       expect(second.body).toMatchObject({ duplicate: true, conversionId: first.body.conversionId });
       await tracker.waitForRequests(1);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       expect(tracker.received).toHaveLength(1);
     });
 
@@ -213,7 +214,7 @@ describe('agent HTTP API', () => {
       expect(await count(Conversion)).toBe(1);
       expect(await count(Postback)).toBe(1);
       await tracker.waitForRequests(1);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       expect(tracker.received).toHaveLength(1);
     });
   });

@@ -7,7 +7,7 @@ import {
   ConversionService,
   InvalidInputError,
 } from '../src/index.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
 import { tempDir } from './utils/sqlite.js';
 

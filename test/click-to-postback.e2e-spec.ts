@@ -3,9 +3,9 @@ import request from 'supertest';
 import { Conversion, Postback, verifyPostbackSignature } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { useShop } from './fixtures/shop-app.js';
-import { eventually } from './utils/sqlite.js';
+import { eventually, sleep } from './utils/wait.js';
+import { HMAC_SECRET } from './utils/signing.js';
 
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 // Everything a click ID could hold that would break a naively built URL.
 const HOSTILE_CLICK_ID = 'a&b=c#d e+f%20?x=/é😀';
 
@@ -23,7 +23,7 @@ describe('from click to signed postback', () => {
           },
           events: ['purchase'],
           commission: { purchase: { percent: '7.5' } },
-          signing: { type: 'hmac', secret: SECRET },
+          signing: { type: 'hmac', secret: HMAC_SECRET },
         },
       ],
       // Far beyond the test's patience: only the nudge after commit can deliver in time.
@@ -69,7 +69,7 @@ describe('from click to signed postback', () => {
       'pb_ts',
       'pb_sig',
     ]);
-    expect(verifyPostbackSignature({ secret: SECRET, url: received.url })).toBe(true);
+    expect(verifyPostbackSignature({ secret: HMAC_SECRET, url: received.url })).toBe(true);
     expect(
       verifyPostbackSignature({
         secret: 'whsec_b3RoZXItc2VjcmV0LWtleS1vZi0yNCtieXRlcw==',
@@ -84,7 +84,7 @@ describe('from click to signed postback', () => {
       'the postback to be marked delivered',
     );
     // Only the purchase is posted; the registration is recorded all the same.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(shop.tracker.received).toHaveLength(1);
     expect(await db.run((m) => m.count(Conversion))).toBe(2);
   });

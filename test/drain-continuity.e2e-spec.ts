@@ -1,9 +1,10 @@
 import request from 'supertest';
 
 import { Postback } from '../src/index.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 describe('a drain keeps going while trackers wait for slots', () => {
   let trackers: FakeTracker[];

@@ -5,10 +5,11 @@ import { DataSource } from 'typeorm';
 
 import { createAgentApp } from '../src/agent/agent.app.js';
 import { loadAgentEnv } from '../src/agent/agent-env.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { ConversionService, DatabaseUnavailableError } from '../src/index.js';
-import { FAST_OUTBOX, HMAC_SECRET, testTracker } from './utils/agent.js';
+import { FAST_OUTBOX, testTracker } from './utils/agent.js';
+import { HMAC_SECRET } from './utils/signing.js';
 import { startAgentProcess, stopAllAgentProcesses, TEST_API_KEY } from './utils/agent-process.js';
 import {
   type FailingDisk,
@@ -17,7 +18,8 @@ import {
   smallTmpfs,
   tmpfsUnavailable,
 } from './utils/failing-disks.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 /**
  * Acknowledged means committed: a SQLite database that cannot write (full, failing disk)

@@ -13,7 +13,8 @@ import {
   RecordingProxy,
   startExampleReceiver,
 } from './utils/example-receiver.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 // A postback is awaited for up to 10 s (see send()); the test's budget must cover that wait.
 jest.setTimeout(30_000);

@@ -4,7 +4,8 @@ import { Click, type TrackerOptions } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { startAgent, type TestAgent } from './utils/agent.js';
 import { useShop } from './fixtures/shop-app.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 /**
  * A raw `+` in a landing parameter is a space (form decoding), unless the tracker keeps it

@@ -18,9 +18,10 @@ import {
 } from '../src/index.js';
 import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { startShopApp } from './fixtures/shop-app.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 const options = (trackerUrl: string): PostbackModuleOptions => ({
   trackers: [

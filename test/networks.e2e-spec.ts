@@ -1,9 +1,11 @@
 import request from 'supertest';
 
-import { FakeTracker } from '../src/demo/fake-tracker.js';
-import { Postback, type TrackerOptions } from '../src/index.js';
+import { FakeTracker } from '../src/testing/index.js';
+import { type TrackerOptions } from '../src/index.js';
 import { startAgent, type TestAgent } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { waitForState } from './utils/agent-driver.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually, sleep } from './utils/wait.js';
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
 
@@ -115,7 +117,7 @@ describe('several networks in one shop', () => {
       10_000,
       'one postback each',
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(networks.voluum.received.map((r) => r.url)).toEqual([
       '/postback?cid=VOL-CLICK&txid=ORDER-0',
     ]);
@@ -144,9 +146,8 @@ describe('several networks in one shop', () => {
         })
         .expect(202)
     ).body as { postbackId: string };
-    const row = () => agent.db.run((m) => m.findOneByOrFail(Postback, { id: postbackId }));
-    await eventually(async () => (await row()).state === 'dead', 10_000, 'a dead letter');
-    expect((await row()).lastError).toMatch(
+    const dead = await waitForState(agent, postbackId, 'dead');
+    expect(dead.lastError).toMatch(
       /cannot build the postback: the amount is 20\.00 USD, and tracker "everflow" reads every amount in EUR/,
     );
     expect(networks.everflow.received).toHaveLength(0);

@@ -2,9 +2,10 @@ import request from 'supertest';
 
 import { DeliveryAttempt, OutboxAdminService, Postback } from '../src/index.js';
 import { runCli } from '../src/cli/main.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { attemptsOf, record, rowOf, waitForState } from './utils/agent-driver.js';
+import { tempDir } from './utils/sqlite.js';
 
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -17,23 +18,18 @@ describe('outbox operations', () => {
     request(agent.server as never)
       .post(`/v1/admin/postbacks/${path}`)
       .set('authorization', `Bearer ${ADMIN_KEY}`);
-  const record = async (orderId: string) =>
+  const purchase = async (orderId: string) =>
     (
-      await request(agent.server as never)
-        .post('/v1/events')
-        .send({
-          type: 'purchase',
-          orderId,
-          amount: '10.00',
-          currency: 'EUR',
-          clickId: `c-${orderId}`,
-        })
-        .expect(202)
-    ).body.postbackId as string;
-  const stateOf = async (id: string) =>
-    (await agent.db.run((m) => m.findOneByOrFail(Postback, { id }))).state;
-  const until = (id: string, state: Postback['state']) =>
-    eventually(async () => (await stateOf(id)) === state, 10_000, `postback ${state}`);
+      await record(agent, {
+        type: 'purchase',
+        orderId,
+        amount: '10.00',
+        currency: 'EUR',
+        clickId: `c-${orderId}`,
+      })
+    ).postbackId;
+  const stateOf = async (id: string) => (await rowOf(agent, id)).state;
+  const until = (id: string, state: Postback['state']) => waitForState(agent, id, state);
 
   beforeEach(async () => {
     tracker = await new FakeTracker().start();
@@ -52,7 +48,7 @@ describe('outbox operations', () => {
 
   it('replays a dead letter with the same event ID and a fresh attempt budget', async () => {
     tracker.respondWith({ status: 400, body: 'not yet' });
-    const id = await record('O-replay');
+    const id = await purchase('O-replay');
     await until(id, 'dead');
 
     const replay = await admin('replay')
@@ -65,9 +61,7 @@ describe('outbox operations', () => {
       new URL(r.url, 'http://x').searchParams.get('pb_id'),
     );
     expect(eventIds).toEqual([id, id]);
-    const attempts = await agent.db.run((m) =>
-      m.find(DeliveryAttempt, { where: { postbackId: id }, order: { startedAt: 'ASC' } }),
-    );
+    const attempts = await attemptsOf(agent, id);
     expect(attempts.map((a) => [a.statusCode, a.outcome])).toEqual([
       [400, 'dead'],
       [200, 'delivered'],
@@ -76,7 +70,7 @@ describe('outbox operations', () => {
 
   it('replays every dead letter of one tracker only when asked for all of them', async () => {
     tracker.setDefault({ status: 410 });
-    const ids = [await record('A'), await record('B')];
+    const ids = [await purchase('A'), await purchase('B')];
     for (const id of ids) await until(id, 'dead');
     tracker.setDefault({ status: 200 });
 
@@ -96,7 +90,7 @@ describe('outbox operations', () => {
       adminKey: ADMIN_KEY,
       outbox: { ...FAST_OUTBOX, enabled: false },
     });
-    const id = await record('O-cancel');
+    const id = await purchase('O-cancel');
     expect(
       (
         await admin('cancel')
@@ -117,7 +111,7 @@ describe('outbox operations', () => {
   });
 
   it('purges delivered postbacks older than the retention, in batches, keeping newer ones', async () => {
-    const ids = await Promise.all(['P1', 'P2', 'P3', 'P4', 'P5'].map(record));
+    const ids = await Promise.all(['P1', 'P2', 'P3', 'P4', 'P5'].map(purchase));
     for (const id of ids) await until(id, 'delivered');
     const old = ids.slice(0, 3);
     await agent.db.run((m) => m.update(Postback, old, { deliveredAt: Date.now() - 40 * DAY_MS }));
@@ -157,7 +151,7 @@ describe('outbox operations', () => {
 
   it('drives the same operations from the CLI', async () => {
     tracker.respondWith({ status: 404 });
-    const id = await record('O-cli');
+    const id = await purchase('O-cli');
     await until(id, 'dead');
     await agent.app.listen(0, '127.0.0.1');
     const env = {

@@ -6,10 +6,11 @@ import request from 'supertest';
 
 import { ConversionService, DeliveryAttempt, OutboxFlusher, Postback } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { useShop } from './fixtures/shop-app.js';
 import { FAST_OUTBOX, startAgent, type TestAgent } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 const TOKEN = 'TOPSECRET token/+=&1';
 const encoded = encodeURIComponent(TOKEN);

@@ -11,6 +11,7 @@ import {
   PostbackModule,
 } from '../src/index.js';
 import { tempDir } from './utils/sqlite.js';
+import { sleep } from './utils/wait.js';
 
 /**
  * The module on a SQLite DataSource the host shares (the README's example): TypeORM runs both
@@ -74,7 +75,7 @@ describe('a host transaction open on the shared SQLite connection', () => {
         throw new Error('the host rolls back');
       })
       .catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the host's BEGIN has run
+    await sleep(20); // the host's BEGIN has run
 
     let acknowledged = false;
     const recorded = app
@@ -87,7 +88,7 @@ describe('a host transaction open on the shared SQLite connection', () => {
         customerId: 'c',
       })
       .then(() => (acknowledged = true));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(acknowledged).toBe(false); // not while the host's transaction could still roll it back
 
     endHostTransaction();

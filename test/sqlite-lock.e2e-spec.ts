@@ -17,10 +17,11 @@ import {
 import { postbackDataSourceOptions } from '../src/postback.data-source.js';
 import { DatabaseUnavailableError } from '../src/errors/database-unavailable.error.js';
 import { LOCK_PROBE_TIMEOUT_MS } from '../src/database/sqlite-lock-wait.js';
-import { FakeTracker } from '../src/demo/fake-tracker.js';
+import { FakeTracker } from '../src/testing/index.js';
 import { startAgent, type TestAgent, testTracker } from './utils/agent.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
 import { type HeldLock, holdSqliteWriteLock, watchEventLoop } from './utils/sqlite-lock-holder.js';
+import { eventually, sleep } from './utils/wait.js';
 
 const API_KEY = 'test-api-key-0123456789abcdef';
 /** How long the other process holds the write lock: less than the agent's 5 s bound. */
@@ -255,7 +256,7 @@ describe('a SQLite write lock held by another process', () => {
           request(app.getHttpServer()).get('/landing').set('x-visitor', cid).query({ cid });
         // One landing's click is being written (it waits out the lock), the next is queued.
         await land('first').expect(200);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
         await land('second').expect(200);
 
         const started = performance.now();

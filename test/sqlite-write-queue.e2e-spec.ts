@@ -2,7 +2,7 @@ import { Conversion, ConversionService, OutboxFlusher, Postback } from '../src/i
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { useShop } from './fixtures/shop-app.js';
 import { FAST_OUTBOX, testTracker } from './utils/agent.js';
-import { eventually } from './utils/sqlite.js';
+import { eventually } from './utils/wait.js';
 
 /**
  * TypeORM runs every SQLite transaction on one shared connection; calls started in the same

@@ -5,8 +5,9 @@ import { Postback, type TrackerOptions } from '../src/index.js';
 import { PostbackDatabase } from '../src/database/postback-database.js';
 import { generateHmacSecret } from '../src/postback/hmac-secret.js';
 import { startShopApp } from './fixtures/shop-app.js';
-import { eventually, tempDir } from './utils/sqlite.js';
+import { tempDir } from './utils/sqlite.js';
 import { VerifyingReceiver, type VerifyingReceiverOptions } from './utils/verifying-receiver.js';
+import { eventually } from './utils/wait.js';
 
 // Everything a click ID could hold that would break a naively built body.
 const HOSTILE_CLICK_ID = 'a&b=c#d e+f%20?x=/é😀"\\';

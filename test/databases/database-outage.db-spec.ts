@@ -4,11 +4,11 @@ import { DataSource } from 'typeorm';
 
 import { ConversionService, DatabaseUnavailableError } from '../../src/index.js';
 import { FAST_OUTBOX, startAgent, testTracker, type TestAgent } from '../utils/agent.js';
-import { eventually } from '../utils/sqlite.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually, sleep } from '../utils/wait.js';
 
-const servers = (await testDatabases()).filter((d) => d.label !== 'SQLite');
+const servers = await testDatabases('servers');
 
 /** Every line the app logs, with its level; stacks and extra arguments joined in. */
 function captureLogs(): { lines: { level: string; text: string }[]; restore(): void } {
@@ -113,7 +113,7 @@ describeEachDatabase(servers, (database) => {
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({ database: 'failing' });
     // Several flusher rounds fail meanwhile, unlogged: the outage has its line already.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
 
     const errors = logs.lines.filter((l) => l.level === 'error' || l.level === 'fatal');
     expect(errors).toEqual([

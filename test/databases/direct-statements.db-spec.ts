@@ -12,7 +12,7 @@ import { isUniqueViolation } from '../../src/database/postback-database.js';
 import { rawQuery } from '../../src/database/raw-sql.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 
-const postgres = (await testDatabases()).filter((d) => d.label === 'PostgreSQL');
+const postgres = (await testDatabases('servers')).filter((d) => d.kind === 'postgres');
 
 const INSERT =
   'INSERT INTO "postback_clicks" ("id", "tracker", "click_id", "visitor_key", "customer_id", "landing_path", "sub_params", "first_seen_at", "last_seen_at") VALUES (:id, :tracker, :clickId, :visitorKey, NULL, :path, NULL, :at, :at)';

@@ -9,10 +9,10 @@ import {
   type TrackerOptions,
 } from '../../src/index.js';
 import { startAgent, testTracker, type TestAgent } from '../utils/agent.js';
-import { eventually } from '../utils/sqlite.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually } from '../utils/wait.js';
 
-const servers = (await testDatabases()).filter((d) => d.label !== 'SQLite');
+const servers = await testDatabases('servers');
 
 const tracker = (): TrackerOptions =>
   testTracker('http://127.0.0.1:9/postback', {
@@ -63,7 +63,7 @@ describeEachDatabase(servers, (database) => {
     await conversions.record({ ...purchase, clickId: 'C-1' });
     // PostgreSQL: a purchase is correct at any level, so it starts at the server's default.
     // MySQL/MariaDB: READ COMMITTED always, against InnoDB's gap locks.
-    expect(isolation()).toHaveLength(database.label === 'PostgreSQL' ? 0 : 1);
+    expect(isolation()).toHaveLength(database.kind === 'postgres' ? 0 : 1);
 
     texts.length = 0;
     await conversions.record({ type: 'refund', orderId: 'O-1', amount: '10.00', currency: 'EUR' });
@@ -80,7 +80,7 @@ describeEachDatabase(servers, (database) => {
     // PostgreSQL: the click look-up, then the conversion and its outbox row in one INSERT
     // (WITH … INSERT), which commits on its own. MySQL/MariaDB: a transaction, as ever.
     expect(kinds()).toEqual(
-      database.label === 'PostgreSQL'
+      database.kind === 'postgres'
         ? ['SELECT', 'WITH']
         : ['SET', 'START', 'SELECT', 'INSERT', 'INSERT', 'COMMIT'],
     );
@@ -113,7 +113,7 @@ describeEachDatabase(servers, (database) => {
  * lets the second see the first once it gets the lock; otherwise both pass the amount check.
  */
 describeEachDatabase(
-  servers.filter((d) => d.label === 'PostgreSQL'),
+  servers.filter((d) => d.kind === 'postgres'),
   (database) => {
     let agent: TestAgent;
     let drop: () => Promise<void>;

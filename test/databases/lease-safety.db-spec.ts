@@ -1,12 +1,12 @@
 import request from 'supertest';
 
 import { Postback } from '../../src/index.js';
-import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/testing/index.js';
 import { startAgent, type TestAgent, testTracker } from '../utils/agent.js';
-import { eventually } from '../utils/sqlite.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually } from '../utils/wait.js';
 
-const servers = (await testDatabases()).filter((d) => d.label !== 'SQLite'); // SQLite admits one process
+const servers = await testDatabases('servers'); // SQLite admits one process
 const eventIdOf = (r: ReceivedPostback) => new URL(r.url, 'http://x').searchParams.get('pb_id');
 
 /**

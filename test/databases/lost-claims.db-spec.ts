@@ -1,6 +1,6 @@
 import request from 'supertest';
 
-import { FakeTracker } from '../../src/demo/fake-tracker.js';
+import { FakeTracker } from '../../src/testing/index.js';
 import { DeliveryAttempt, OutboxFlusher, Postback } from '../../src/index.js';
 import { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from '../utils/agent.js';

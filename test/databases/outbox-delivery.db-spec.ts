@@ -9,19 +9,15 @@ import {
   Postback,
   verifyPostbackSignature,
 } from '../../src/index.js';
-import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/testing/index.js';
 import { type ClaimedPostback, OutboxStore } from '../../src/outbox/outbox.store.js';
 import type { OutboxOptions } from '../../src/interfaces/index.js';
-import {
-  FAST_OUTBOX,
-  HMAC_SECRET,
-  startAgent,
-  type TestAgent,
-  testTracker,
-} from '../utils/agent.js';
-import { claimDue, settle } from '../utils/outbox-store.js';
-import { eventually } from '../utils/sqlite.js';
+import { FAST_OUTBOX, startAgent, type TestAgent, testTracker } from '../utils/agent.js';
+import { attemptsOf, record, rowOf, waitForState } from '../utils/agent-driver.js';
+import { HMAC_SECRET } from '../utils/signing.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually, sleep } from '../utils/wait.js';
+import { claimDue, settle } from '../utils/outbox-store.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const eventIdOf = (r: ReceivedPostback) => new URL(r.url, 'http://x').searchParams.get('pb_id');
@@ -57,28 +53,6 @@ describeEachDatabase(await testDatabases(), (database) => {
     agents.splice(agents.indexOf(agent), 1);
     await agent.app.close();
   };
-  const record = async (agent: TestAgent, orderId: string, trackerName?: string) =>
-    (
-      await request(agent.server as never)
-        .post('/v1/events')
-        .send(purchase(orderId, trackerName))
-        .expect(202)
-    ).body;
-  const rowOf = (agent: TestAgent, id: string) =>
-    agent.db.run((m) => m.findOneByOrFail(Postback, { id }));
-  const attemptsOf = (agent: TestAgent, postbackId: string) =>
-    agent.db.run((m) =>
-      m.find(DeliveryAttempt, {
-        where: { postbackId },
-        order: { startedAt: 'ASC', attempt: 'ASC' },
-      }),
-    );
-  const settled = (agent: TestAgent, id: string, state: Postback['state'], timeoutMs = 10_000) =>
-    eventually(
-      async () => (await rowOf(agent, id)).state === state,
-      timeoutMs,
-      `postback ${state}`,
-    );
   const countIn = (agent: TestAgent, state: Postback['state']) =>
     agent.db.run((m) => m.countBy(Postback, { state }));
 
@@ -101,7 +75,7 @@ describeEachDatabase(await testDatabases(), (database) => {
       circuitBreaker: { failureThreshold: 5, cooldownMs: 200, maxCooldownMs: 400 },
     });
     const ids: string[] = [];
-    for (let i = 0; i < 30; i++) ids.push((await record(agent, `OUT-${i}`)).postbackId);
+    for (let i = 0; i < 30; i++) ids.push((await record(agent, purchase(`OUT-${i}`))).postbackId);
     // The outage: five failures open the circuit, then single probes keep failing.
     await tracker.waitForRequests(8);
     expect(tracker.received.every((r) => r.status === 503)).toBe(true);
@@ -124,8 +98,8 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('delivers on the third attempt after two 503s, recording every attempt with the same event ID', async () => {
     tracker.respondWith({ status: 503, body: 'down' }, { status: 503, body: 'still down' });
     const agent = await start();
-    const { postbackId } = await record(agent, 'O-503');
-    await settled(agent, postbackId, 'delivered');
+    const { postbackId } = await record(agent, purchase('O-503'));
+    await waitForState(agent, postbackId, 'delivered');
 
     const attempts = await attemptsOf(agent, postbackId);
     expect(attempts.map((a) => [a.attempt, a.statusCode, a.outcome])).toEqual([
@@ -148,8 +122,8 @@ describeEachDatabase(await testDatabases(), (database) => {
     );
     const agent = await start();
     const before = Date.now();
-    const first = (await record(agent, 'O-429')).postbackId;
-    const second = (await record(agent, 'O-2days')).postbackId;
+    const first = (await record(agent, purchase('O-429'))).postbackId;
+    const second = (await record(agent, purchase('O-2days'))).postbackId;
     const failedOnce = async (id: string) => {
       const row = await rowOf(agent, id);
       return row.attempts === 1 && row.state === 'pending' ? row : undefined;
@@ -168,8 +142,8 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('ends an attempt on a hanging tracker at the timeout, frees the slot and retries', async () => {
     tracker.respondWith({ hang: true });
     const agent = await start({ ...FAST_OUTBOX, timeoutMs: 300, leaseMs: 2_000 });
-    const { postbackId } = await record(agent, 'O-hang');
-    await settled(agent, postbackId, 'delivered');
+    const { postbackId } = await record(agent, purchase('O-hang'));
+    await waitForState(agent, postbackId, 'delivered');
     const [first, second] = await attemptsOf(agent, postbackId);
     expect(first).toMatchObject({
       outcome: 'retry',
@@ -187,8 +161,8 @@ describeEachDatabase(await testDatabases(), (database) => {
       ...FAST_OUTBOX,
       retry: { ...FAST_OUTBOX.retry, permanentFailureAttempts: 2 },
     });
-    const { postbackId } = await record(agent, 'O-400');
-    await settled(agent, postbackId, 'dead');
+    const { postbackId } = await record(agent, purchase('O-400'));
+    await waitForState(agent, postbackId, 'dead');
     expect(tracker.received).toHaveLength(2);
     const row = await rowOf(agent, postbackId);
     expect(row).toMatchObject({ lastStatus: 400, lastError: expect.stringContaining('HTTP 400') });
@@ -205,15 +179,15 @@ describeEachDatabase(await testDatabases(), (database) => {
 
     tracker.setDefault({ status: 200 });
     expect(await agent.app.get(OutboxAdminService).replay({ ids: [postbackId] })).toBe(1);
-    await settled(agent, postbackId, 'delivered');
+    await waitForState(agent, postbackId, 'delivered');
     expect(tracker.received.map(eventIdOf)).toEqual([postbackId, postbackId, postbackId]);
   });
 
   it('gives up after the last attempt and says why', async () => {
     tracker.setDefault({ status: 500 });
     const agent = await start();
-    const { postbackId } = await record(agent, 'O-500');
-    await settled(agent, postbackId, 'dead');
+    const { postbackId } = await record(agent, purchase('O-500'));
+    await waitForState(agent, postbackId, 'dead');
     expect(await rowOf(agent, postbackId)).toMatchObject({
       attempts: FAST_OUTBOX.retry?.maxAttempts,
       lastError: expect.stringMatching(/gave up after 5 attempts; last: HTTP 500/),
@@ -229,7 +203,7 @@ describeEachDatabase(await testDatabases(), (database) => {
       { ...FAST_OUTBOX, retry: { ...FAST_OUTBOX.retry, initialDelayMs: 300 } },
       [testTracker(down)],
     );
-    const { postbackId } = await record(first, 'O-restart');
+    const { postbackId } = await record(first, purchase('O-restart'));
     await eventually(
       async () => (await attemptsOf(first, postbackId)).length >= 1,
       5_000,
@@ -240,17 +214,17 @@ describeEachDatabase(await testDatabases(), (database) => {
 
     tracker = await new FakeTracker().start(port);
     const second = await start(FAST_OUTBOX, [testTracker(down)]);
-    await settled(second, postbackId, 'delivered');
+    await waitForState(second, postbackId, 'delivered');
     expect(tracker.received.map(orderOf)).toEqual(['O-restart']);
   });
 
   it('claims rows that fall due behind the last one claimed, near or far behind', async () => {
     // Leases long enough not to run out during the test: only these claims take rows.
     const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 60_000 });
-    const first = await record(agent, 'O-first');
-    const second = await record(agent, 'O-second');
-    const near = await record(agent, 'O-near');
-    const far = await record(agent, 'O-far');
+    const first = await record(agent, purchase('O-first'));
+    const second = await record(agent, purchase('O-second'));
+    const near = await record(agent, purchase('O-near'));
+    const far = await record(agent, purchase('O-far'));
     const firstDueAt = (await rowOf(agent, first.postbackId)).nextAttemptAt - 500;
     const dueAt = (id: string, nextAttemptAt: number) =>
       agent.db.run((m) => m.update(Postback, { id }, { nextAttemptAt }));
@@ -269,7 +243,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const claimed = await claim(10);
     const started = Date.now();
     while (claimed.length < 3 && Date.now() - started < 10_000) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       claimed.push(...(await claim(10)));
     }
     expect(claimed.sort()).toEqual([second.postbackId, near.postbackId, far.postbackId].sort());
@@ -277,8 +251,8 @@ describeEachDatabase(await testDatabases(), (database) => {
 
   it('dead-letters a row whose stored fields are not JSON, with the reason, and sends the rest', async () => {
     const agent = await start({ ...FAST_OUTBOX, enabled: false });
-    const broken = (await record(agent, 'O-broken')).postbackId;
-    const intact = (await record(agent, 'O-intact')).postbackId;
+    const broken = (await record(agent, purchase('O-broken'))).postbackId;
+    const intact = (await record(agent, purchase('O-intact'))).postbackId;
     // A hand edit gone wrong: the text is cut short.
     await agent.db.run((m) =>
       m
@@ -308,7 +282,7 @@ describeEachDatabase(await testDatabases(), (database) => {
       const inSync = await startAgent({ databaseUrl: url, trackers: [testTracker(tracker.url())] });
       agents.push(inSync);
       const skew = await inSync.app.get(OutboxStore).clockSkew();
-      if (database.label === 'SQLite') {
+      if (database.kind === 'sqlite') {
         expect(skew).toBeUndefined(); // one process owns the file: nothing to compare
         return;
       }
@@ -341,7 +315,7 @@ describeEachDatabase(await testDatabases(), (database) => {
 
   it('re-sends, with the same event ID, a postback claimed by a worker that died', async () => {
     const crashed = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
-    const { postbackId } = await record(crashed, 'O-crash');
+    const { postbackId } = await record(crashed, purchase('O-crash'));
     const [claimed] = await claimDue(crashed.app.get(OutboxStore), 10);
     expect(claimed.id).toBe(postbackId);
     expect(await rowOf(crashed, postbackId)).toMatchObject({
@@ -351,13 +325,13 @@ describeEachDatabase(await testDatabases(), (database) => {
     await stop(crashed); // died after claiming, before sending
 
     const survivor = await start({ ...FAST_OUTBOX, leaseMs: 2_500 });
-    await settled(survivor, postbackId, 'delivered');
+    await waitForState(survivor, postbackId, 'delivered');
     expect(tracker.received.map(eventIdOf)).toEqual([postbackId]);
   });
 
   it('dead-letters a postback whose worker dies every time, recording each loss', async () => {
     const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
-    const { postbackId } = await record(agent, 'O-poison');
+    const { postbackId } = await record(agent, purchase('O-poison'));
     const store = agent.app.get(OutboxStore);
     for (let claim = 1; claim <= 6; claim++) {
       const claimed = await claimDue(store, 10);
@@ -387,7 +361,7 @@ describeEachDatabase(await testDatabases(), (database) => {
 
   it('refuses to let a worker whose lease was taken over record its outcome', async () => {
     const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
-    const { postbackId } = await record(agent, 'O-lease');
+    const { postbackId } = await record(agent, purchase('O-lease'));
     const store = agent.app.get(OutboxStore);
     const [stale] = await claimDue(store, 10);
     // The lease runs out (a stalled process); another worker claims the row and delivers it.
@@ -424,8 +398,8 @@ describeEachDatabase(await testDatabases(), (database) => {
 
   it('tells, in one write of several deliveries, which rows it still held', async () => {
     const agent = await start({ ...FAST_OUTBOX, enabled: false, leaseMs: 2_500 });
-    const kept = (await record(agent, 'O-kept')).postbackId;
-    const taken = (await record(agent, 'O-taken')).postbackId;
+    const kept = (await record(agent, purchase('O-kept'))).postbackId;
+    const taken = (await record(agent, purchase('O-taken'))).postbackId;
     const store = agent.app.get(OutboxStore);
     const claimed = await claimDue(store, 10);
     expect(claimed.map((r) => r.id).sort()).toEqual([kept, taken].sort());
@@ -469,7 +443,7 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('lets a send in flight finish on shutdown and records its outcome', async () => {
     tracker.respondWith({ status: 200, delayMs: 700 });
     const agent = await start();
-    const { postbackId } = await record(agent, 'O-shutdown');
+    const { postbackId } = await record(agent, purchase('O-shutdown'));
     await tracker.waitForRequests(1); // the tracker has the request; its answer is 700 ms away
     await stop(agent);
 
@@ -497,11 +471,11 @@ describeEachDatabase(await testDatabases(), (database) => {
           testTracker(hanging.url(), { name: 'hanging', clickParams: ['x'] }),
         ],
       );
-      for (let i = 0; i < 20; i++) await record(agent, `hanging-${i}`, 'hanging');
+      for (let i = 0; i < 20; i++) await record(agent, purchase(`hanging-${i}`, 'hanging'));
       await hanging.waitForRequests(2, 2_000); // both of its slots are now held
 
       const started = Date.now();
-      for (let i = 0; i < 20; i++) await record(agent, `healthy-${i}`, 'healthy');
+      for (let i = 0; i < 20; i++) await record(agent, purchase(`healthy-${i}`, 'healthy'));
       await tracker.waitForRequests(20, TIMEOUT_MS);
       // All delivered before the hanging tracker's first attempts could even time out.
       expect(Date.now() - started).toBeLessThan(TIMEOUT_MS);
@@ -519,7 +493,7 @@ describeEachDatabase(await testDatabases(), (database) => {
       // The fourth failure opens it; a send that started before then may still be one more.
       expect(sent).toBeGreaterThanOrEqual(4);
       expect(sent).toBeLessThanOrEqual(4 + 2 - 1);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       expect(hanging.received.length).toBe(sent);
       const waiting = await agent.db.run((m) => m.findBy(Postback, { tracker: 'hanging' }));
       expect(waiting.map((p) => p.state)).toEqual(Array(20).fill('pending'));

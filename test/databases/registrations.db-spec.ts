@@ -5,7 +5,7 @@ import { Conversion, Postback } from '../../src/index.js';
 import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { POSTBACK_MIGRATIONS } from '../../src/postback.schema.js';
 import { registrationReference } from '../../src/conversion/idempotency-key.js';
-import { FakeTracker } from '../../src/demo/fake-tracker.js';
+import { FakeTracker } from '../../src/testing/index.js';
 import { FAST_OUTBOX, startAgent, testTracker, type TestAgent } from '../utils/agent.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 
@@ -76,7 +76,7 @@ describeEachDatabase(await testDatabases(), (database) => {
   it('records concurrent registrations of one customer under different order IDs once, across two agents', async () => {
     // One process per SQLite file: there, one agent takes all the concurrent requests.
     const first = await start();
-    const second = database.label === 'SQLite' ? first : await start();
+    const second = database.kind === 'sqlite' ? first : await start();
     const settled = await Promise.all(
       Array.from({ length: 20 }, (_, i) => register(i % 2 ? second : first, `SIGNUP-${i}`)),
     );

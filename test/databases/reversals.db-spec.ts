@@ -1,11 +1,12 @@
 import request from 'supertest';
 
-import { OutboxAdminService, Postback } from '../../src/index.js';
-import { FakeTracker, type ReceivedPostback } from '../../src/demo/fake-tracker.js';
+import { OutboxAdminService } from '../../src/index.js';
+import { FakeTracker, type ReceivedPostback } from '../../src/testing/index.js';
 import type { TrackerOptions } from '../../src/index.js';
 import { FAST_OUTBOX, startAgent, type TestAgent } from '../utils/agent.js';
-import { eventually } from '../utils/sqlite.js';
+import { rowOf, waitForState } from '../utils/agent-driver.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually, sleep } from '../utils/wait.js';
 
 const query = (r: ReceivedPostback) => Object.fromEntries(new URL(r.url, 'http://x').searchParams);
 
@@ -115,7 +116,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     }).expect(400);
     expect(over.body.fields.amount[0]).toMatch(/what is left of the order to reverse \(30.00\)/);
     await tracker.waitForRequests(3);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     // Both refunds wait for the sale, then go out together, in either order.
     const sent = tracker.received.map((r) => [query(r).status, query(r).amount, query(r).payout]);
     expect(sent[0]).toEqual(['sale', '80.00', '8.00']);
@@ -150,12 +151,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     await start([keitaroLike()]);
     await send(purchase).expect(202);
     const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
-    const row = await eventually(async () => {
-      const found = await agent.db.run((m) =>
-        m.findOneByOrFail(Postback, { id: refund.body.postbackId }),
-      );
-      return found.state === 'dead' ? found : undefined;
-    });
+    const row = await waitForState(agent, refund.body.postbackId, 'dead');
     expect(row.lastError).toMatch(/original conversion's postback was never delivered \(dead\)/);
     expect(tracker.received.map((r) => query(r).status)).toEqual(['sale']);
   });
@@ -166,12 +162,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     const sale = await send(purchase).expect(202);
     const refund = await send({ type: 'refund', orderId: 'ORDER-1' }).expect(202);
     const ids = [sale.body.postbackId as string, refund.body.postbackId as string];
-    const states = async () =>
-      Promise.all(
-        ids.map(
-          async (id) => (await agent.db.run((m) => m.findOneByOrFail(Postback, { id }))).state,
-        ),
-      );
+    const states = async () => Promise.all(ids.map(async (id) => (await rowOf(agent, id)).state));
     await eventually(async () => (await states()).every((state) => state === 'dead'));
 
     tracker.setDefault({ status: 200 });
@@ -202,7 +193,7 @@ describeEachDatabase(await testDatabases(), (database) => {
     expect(refund.body).toMatchObject({ attributed: true, queued: false });
     const unknown = await send({ type: 'refund', orderId: 'NO-SUCH-ORDER' }).expect(202);
     expect(unknown.body).toMatchObject({ attributed: false, queued: false });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(tracker.received.map((r) => query(r).status)).toEqual(['sale']);
   });
 

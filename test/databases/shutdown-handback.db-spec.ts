@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 
 import request from 'supertest';
 
-import { FakeTracker } from '../../src/demo/fake-tracker.js';
+import { FakeTracker } from '../../src/testing/index.js';
 import { Postback } from '../../src/index.js';
 import { startAgent, type TestAgent, testTracker } from '../utils/agent.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
+import { eventually } from '../utils/wait.js';
 
 const databases = await testDatabases();
 
@@ -65,15 +66,14 @@ describeEachDatabase(databases, (database) => {
     // Claims a window of rows at start-up and starts the first send.
     const sending = await start(true);
     await tracker.waitForRequests(1, 10_000);
-    if (database.label !== 'SQLite') {
+    if (database.kind !== 'sqlite') {
       // Marked while its request is out, with an exchange of its own (see SendMarks).
       // (Still in flight: the tracker holds its answer for 2.5 s.)
       const marked = async () =>
         (await sending.db.run((m) => m.find(Postback))).some(
           (r) => r.sendingAt !== null && r.state === 'in_flight',
         );
-      const until = Date.now() + 1_500;
-      while (!(await marked()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await eventually(marked, 1_500, 'the send marked on its row').catch(() => undefined);
       expect(await marked()).toBe(true);
     }
     await sending.app.close();
@@ -86,7 +86,7 @@ describeEachDatabase(databases, (database) => {
     // The one being sent keeps its lease, marked as sending: it may have reached the tracker,
     // so its expired lease will count as an attempt.
     expect(inFlight).toHaveLength(1);
-    if (database.label === 'SQLite') {
+    if (database.kind === 'sqlite') {
       // One process per file: the mark goes to a journal beside it (see send-journal.ts).
       const journal = readFileSync(`${new URL(created.url).pathname}-sending`, 'utf8');
       expect(journal).toContain(`${inFlight[0].claimToken} ${inFlight[0].id} `);

@@ -9,13 +9,13 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { FakeTracker } from '../../src/testing/index.js';
 import { freePort } from '../utils/agent-process.js';
+import { eventually } from '../utils/wait.js';
 
 /**
  * The package as a shop gets it: packed from a tree with no dist/ (so `prepack` must build),
@@ -121,28 +121,12 @@ async function node(app: string, args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-/** A tracker on loopback that records the query strings of the postbacks it receives. */
-async function startReceiver(): Promise<{
-  server: Server;
-  url: string;
-  received: URLSearchParams[];
-}> {
-  const received: URLSearchParams[] = [];
-  const server = createServer((req, res) => {
-    received.push(new URL(req.url ?? '/', 'http://receiver').searchParams);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://127.0.0.1:${port}/postback`, received };
-}
-
 /**
  * `npx nestjs-postback-agent` on SQLite, from the app's directory: a click, then a purchase, must
  * come out as one postback to the receiver.
  */
 async function agentDeliversAPostback(app: string): Promise<void> {
-  const receiver = await startReceiver();
+  const receiver = await new FakeTracker().start();
   const port = await freePort();
   writeFileSync(
     join(app, 'postback.json'),
@@ -151,7 +135,7 @@ async function agentDeliversAPostback(app: string): Promise<void> {
         {
           name: 'network',
           clickParams: ['cid'],
-          postback: { url: `${receiver.url}?cid={click_id}&txid={order_id}&payout={payout}` },
+          postback: { url: `${receiver.url()}?cid={click_id}&txid={order_id}&payout={payout}` },
           commission: { purchase: { percent: '10' } },
         },
       ],
@@ -181,12 +165,16 @@ async function agentDeliversAPostback(app: string): Promise<void> {
       headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+  const withLog = (error: Error) => {
+    throw new Error(`${error.message}; agent log:\n${log}`);
+  };
   try {
-    await until(
+    await eventually(
       async () => (await fetch(`${base}/health`).catch(() => undefined))?.status === 200,
       60_000,
-      () => log,
-    );
+      'GET /health to answer 200',
+      200,
+    ).catch(withLog);
     expect(
       (
         await call('/v1/clicks', {
@@ -204,12 +192,10 @@ async function agentDeliversAPostback(app: string): Promise<void> {
       sessionKey: 'visitor-1',
     };
     expect((await call('/v1/events', purchase)).status).toBe(202);
-    await until(
-      async () => receiver.received.length > 0,
-      30_000,
-      () => log,
+    await eventually(() => receiver.received.length > 0, 30_000, 'the postback', 200).catch(
+      withLog,
     );
-    expect(receiver.received.map((q) => Object.fromEntries(q))).toEqual([
+    expect(receiver.received.map((r) => r.fields)).toEqual([
       { cid: 'CLICK-1', txid: 'ORDER-1', payout: '2.00' },
     ]);
   } finally {
@@ -219,19 +205,7 @@ async function agentDeliversAPostback(app: string): Promise<void> {
     } catch {
       // it had exited already: its log is in the failure above
     }
-    receiver.server.close();
-  }
-}
-
-async function until(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  log: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out; agent log:\n${log()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await receiver.stop();
   }
 }
 

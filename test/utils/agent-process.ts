@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { AgentConfigFile } from '../../src/agent/agent-config.loader.js';
+import { sleep } from './wait.js';
 
 /**
  * Runs the built agent (`node dist/agent/main.js`) as a separate operating-system process, the
@@ -75,8 +76,6 @@ process.once('exit', () => {
     }
   }
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One agent process. Create it with `startAgentProcess()`. */
 export class AgentProcess {

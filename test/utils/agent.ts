@@ -4,8 +4,7 @@ import { createAgentApp } from '../../src/agent/agent.app.js';
 import { loadAgentEnv } from '../../src/agent/agent-env.js';
 import { PostbackDatabase } from '../../src/database/postback-database.js';
 import type { OutboxOptions, TrackerOptions } from '../../src/index.js';
-
-export const HMAC_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+import { HMAC_SECRET } from './signing.js';
 
 /** A tracker posting purchases to `url` with a 10 % commission, signed with HMAC. */
 export function testTracker(url: string, overrides: Partial<TrackerOptions> = {}): TrackerOptions {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import { freePort } from './agent-process.js';
-import { poll } from './poll.js';
+import { eventually } from './wait.js';
 
 /** The receiver examples of docs/verifying-postbacks.md, which these tests run as they are. */
 export const EXAMPLES = {
@@ -57,7 +57,7 @@ export async function startExampleReceiver(
     await exited;
   };
   try {
-    await poll(
+    await eventually(
       () =>
         fetch(url('/')).then(
           (r) => (r.status === 401 ? true : undefined),

@@ -1,21 +1,14 @@
+import { eventually } from './wait.js';
+
 /**
- * Polls `check` every `intervalMs` until it returns a value, or throws after `timeoutMs`: for
- * checks that ask a database or an agent process (the tests' `eventually` is for cheap ones).
- * The multi-process tests and the benchmark both use it.
+ * `eventually` at a database's pace (every 250 ms). Kept under this name for bench/, which
+ * imports it; tests call `eventually` from wait.ts.
  */
-export async function poll<T>(
+export function poll<T>(
   check: () => Promise<T | undefined>,
   timeoutMs: number,
   what: string,
   intervalMs = 250,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  return eventually(check, timeoutMs, what, intervalMs);
 }
