@@ -9,6 +9,7 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 
 import type { Clock } from '../common/clock.js';
+import { WakeSignal } from '../common/wake-signal.js';
 import {
   FLUSH_INTERVAL_NAME,
   POSTBACK_CLOCK,
@@ -50,12 +51,11 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   private readonly minimumLeaseLeftMs: number;
   private running?: Promise<void>;
   private again = false;
-  /** Wakes a drain that waits on sends in flight, so it claims what a nudge announced. */
-  private wake?: () => void;
-  /** A wake-up that came while the drain was not asleep (see `sleep`). */
-  private wakeRequested = false;
-  /** A wake-up of the sleeping drain is scheduled (see `wakeUp`). */
-  private wakeScheduled = false;
+  /**
+   * Wakes the drain when a send finishes, an exchange lands, or a nudge announces rows, so it
+   * refills free slots, files outcomes and claims again.
+   */
+  private readonly signal = new WakeSignal();
   private stopping = false;
   /** The running drain's claimed rows not yet started (see `beforeApplicationShutdown`). */
   private queued: ClaimedPostback[] = [];
@@ -124,7 +124,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
   flush(): Promise<void> {
     if (this.running) {
       this.again = true;
-      this.wakeUp();
+      this.signal.wake();
       return this.running;
     }
     this.running = this.drain()
@@ -146,7 +146,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     }
     if (!this.running) return;
     // The drain stops starting sends and hands back what it holds but has not started.
-    this.wakeUp();
+    this.signal.wake();
     const grace = () =>
       new Promise<void>((resolve) =>
         setTimeout(resolve, this.options.outbox.shutdownGraceMs).unref(),
@@ -255,7 +255,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
                 finished.push(outcome.settlement);
               }
               this.pace.count(1, this.clock.now());
-              this.wakeUp();
+              this.signal.wake();
             });
         }
         if (expiring.length > 0) await this.store.release(expiring);
@@ -324,7 +324,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
               .finally(() => {
                 exchanging = undefined;
                 exchanged++;
-                this.wakeUp();
+                this.signal.wake();
               });
             this.exchanging = exchanging;
           }
@@ -334,7 +334,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           if (exchanged === exchangedBeforeDispatch) break;
           continue;
         }
-        await this.sleep(
+        await this.signal.sleep(
           exchanging
             ? undefined
             : this.untilWrite(
@@ -346,7 +346,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
       }
       // Shutdown or a failing database: hand back what was claimed but not started (sends
       // in flight may outlast the grace period), wait for the sends, then write them down.
-      while (exchanging) await this.sleep();
+      while (exchanging) await this.signal.sleep();
       if (queue.length > 0) await this.handBack(queue.splice(0));
       // The sends still in flight may outlast the grace period: their marks go now.
       const stillUnmarked = unmarked.takeAll(new Set(finished.map((s) => s.row.id)));
@@ -357,7 +357,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
           logDatabaseError(this.logger, what, error);
         });
       }
-      while (inFlight > 0) await this.sleep();
+      while (inFlight > 0) await this.signal.sleep();
       if (finished.length > 0) {
         try {
           this.report(finished, (await this.store.exchange(finished)).lost);
@@ -380,47 +380,6 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     const waiting = new Map<string, number>();
     for (const row of queue) waiting.set(row.tracker, (waiting.get(row.tracker) ?? 0) + 1);
     return [...waiting].filter(([, count]) => count > limit).map(([tracker]) => tracker);
-  }
-
-  /**
-   * Waits for a send to finish, an exchange to land, a nudge, or `ms` (when given). One of
-   * those that came while the drain was busy elsewhere (not asleep) ends the next sleep at once.
-   */
-  private sleep(ms?: number): Promise<void> {
-    if (this.wakeRequested) {
-      this.wakeRequested = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        // At once, not after the promise settles: a wake-up in between must not be lost.
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = ms === undefined ? undefined : setTimeout(done, ms);
-      this.wake = done;
-    });
-  }
-
-  /**
-   * Wakes the drain once the callbacks ready now have run, not at each: responses arrive in
-   * bursts (one poll of the sockets hands over several), and one pass of the loop then
-   * refills every free slot and files every outcome, rather than one pass per response.
-   */
-  private wakeUp(): void {
-    if (!this.wake) {
-      this.wakeRequested = true;
-      return;
-    }
-    if (this.wakeScheduled) return;
-    this.wakeScheduled = true;
-    setImmediate(() => {
-      this.wakeScheduled = false;
-      // Asleep again by now, or still: either way this is a wake-up it asked for.
-      if (this.wake) this.wake();
-      else this.wakeRequested = true;
-    });
   }
 
   /** Logs what the operator must know of a write: lost leases, dead postbacks. */
