@@ -20,8 +20,7 @@ import { PostbackConfigurationError } from '../errors/postback-configuration.err
 import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { ClaimPace } from './claim-pace.js';
 import { type ClaimedPostback, OutboxStore, type Settlement } from './outbox.store.js';
-import { PostbackHttpClient } from './postback-http.client.js';
-import { PostbackSender, type SentPostback } from './postback-sender.js';
+import { PostbackSender } from './postback-sender.js';
 import { CoalescedMarks, PendingMarks } from './send-marks.js';
 import { TrackerCircuits } from './tracker-circuits.js';
 import type { TrackerGate } from './tracker-gate.js';
@@ -45,7 +44,6 @@ const SENT_UNMARKED = Promise.resolve(true);
 export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxFlusher.name);
   private readonly gate: TrackerGate;
-  private readonly sender: PostbackSender;
   private readonly marks: CoalescedMarks<ClaimedPostback>;
   /** A queued row is only sent with at least this much of its lease left. */
   private readonly minimumLeaseLeftMs: number;
@@ -65,7 +63,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     private readonly store: OutboxStore,
-    private readonly http: PostbackHttpClient,
+    private readonly sender: PostbackSender,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
     @Optional() private readonly scheduler?: SchedulerRegistry,
@@ -75,7 +73,6 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
     this.minimumLeaseLeftMs = timeoutMs + Math.min(1_000, (leaseMs - timeoutMs) / 2);
     this.pace = new ClaimPace(2 * options.outbox.concurrency, options.outbox.batchSize);
     this.gate = (circuits ?? new TrackerCircuits(options)).gate;
-    this.sender = new PostbackSender(store, http, options, clock);
     this.marks = new CoalescedMarks((rows) => store.markSending(rows));
   }
 
@@ -239,7 +236,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         }
         for (const row of starting) {
           void marked
-            .then((sent) => (sent ? this.deliver(row) : undefined))
+            .then((sent) => (sent ? this.sender.send(row) : undefined))
             .catch((error: Error) => {
               // A bug, not a delivery outcome: the row stays in flight until its lease
               // expires, then counts as an attempt and goes out again.
@@ -435,10 +432,5 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
         return false;
       },
     );
-  }
-
-  /** Sends one postback (see PostbackSender); a method, so a test can stand in for it. */
-  private deliver(row: ClaimedPostback): Promise<SentPostback> {
-    return this.sender.send(row);
   }
 }
