@@ -23,6 +23,7 @@ import { OutboxStore } from './outbox/outbox.store.js';
 import { TrackerCircuits } from './outbox/tracker-circuits.js';
 import { PostbackHttpClient } from './outbox/postback-http.client.js';
 import { PostbackQueryService } from './outbox/postback-query.service.js';
+import { PostbackSender } from './outbox/postback-sender.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from './postback.constants.js';
 import { ConfigurableModuleClass, POSTBACK_MODULE_OPTIONS } from './postback.module-definition.js';
 import { resolvePostbackOptions } from './options/resolve-options.js';
@@ -58,6 +59,7 @@ import type { ResolvedPostbackOptions } from './options/resolved-options.js';
     OutboxStore,
     PostbackHttpClient,
     TrackerCircuits,
+    PostbackSender,
     OutboxFlusher,
     PostbackQueryService,
     OutboxAdminService,

@@ -52,3 +52,13 @@ export class ClaimPace {
     this.counted = 0;
   }
 }
+
+/**
+ * Trackers with more than `limit` rows waiting in the flusher's `queue`: a claim skips them,
+ * so a slow tracker cannot fill the window.
+ */
+export function crowdedTrackers(queue: { tracker: string }[], limit: number): string[] {
+  const waiting = new Map<string, number>();
+  for (const row of queue) waiting.set(row.tracker, (waiting.get(row.tracker) ?? 0) + 1);
+  return [...waiting].filter(([, count]) => count > limit).map(([tracker]) => tracker);
+}

@@ -4,6 +4,7 @@ import { resolvePostbackOptions } from '../options/resolve-options.js';
 import { OutboxFlusher } from './outbox.flusher.js';
 import type { ClaimedPostback, OutboxStore, Settlement } from './outbox.store.js';
 import type { PostbackHttpClient } from './postback-http.client.js';
+import { PostbackSender } from './postback-sender.js';
 
 const options = resolvePostbackOptions({
   trackers: [
@@ -72,6 +73,13 @@ function slowForC1() {
   return { client, sent, answer };
 }
 
+const clock = { now: () => Date.now() };
+
+/** A flusher that sends through `client`, as the module wires it. */
+function flusherWith(store: OutboxStore, client: PostbackHttpClient, tuned = options) {
+  return new OutboxFlusher(store, new PostbackSender(store, client, tuned, clock), tuned, clock);
+}
+
 const tick = (ms = 2) => new Promise((r) => setTimeout(r, ms));
 
 const okClient = {
@@ -81,7 +89,7 @@ const okClient = {
 describe('OutboxFlusher.flush', () => {
   it('sends every claimed row and writes the outcomes in rounds, not one by one', async () => {
     const { store, written } = storeWith(Array.from({ length: 40 }, (_, n) => claimedRow(n)));
-    const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });
+    const flusher = flusherWith(store, okClient);
     await flusher.flush();
     expect(written.map((s) => s.row.id).sort()).toEqual(
       Array.from({ length: 40 }, (_, n) => `pb-${n}`).sort(),
@@ -110,7 +118,7 @@ describe('OutboxFlusher.flush', () => {
         return { status: 200, body: 'OK', durationMs: 2 };
       }),
     } as unknown as PostbackHttpClient;
-    await new OutboxFlusher(store, slow, narrow, { now: () => Date.now() }).flush();
+    await flusherWith(store, slow, narrow).flush();
     expect(written).toHaveLength(60);
     const calls = (store.exchange as unknown as jest.Mock).mock.calls as [
       Settlement[],
@@ -139,7 +147,7 @@ describe('OutboxFlusher.flush', () => {
         return { status: 200, body: 'OK', durationMs: 1 };
       }),
     } as unknown as PostbackHttpClient;
-    const flushed = new OutboxFlusher(store, client, options, { now: () => Date.now() }).flush();
+    const flushed = flusherWith(store, client).flush();
     // The first claim holds two rounds of the 4 slots: all 8 go out before the write returns.
     for (let i = 0; i < 50 && sent.length < 8; i++) await new Promise((r) => setTimeout(r, 2));
     expect(sent).toHaveLength(8);
@@ -164,7 +172,7 @@ describe('OutboxFlusher.flush', () => {
       if (exchange.mock.calls.length === 1) await held;
       return { claimed, lost: [] };
     });
-    const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });
+    const flusher = flusherWith(store, okClient);
     const flushed = flusher.flush();
     await new Promise((r) => setTimeout(r, 5));
     due.push(claimedRow(1), claimedRow(2));
@@ -178,13 +186,14 @@ describe('OutboxFlusher.flush', () => {
 
   it('finishes the drain when a send fails in an unexpected way, leaving the row to its lease', async () => {
     const { store, written } = storeWith([claimedRow(1), claimedRow(2)]);
-    const flusher = new OutboxFlusher(store, okClient, options, { now: () => Date.now() });
-    const deliver = (flusher as unknown as { deliver: (row: ClaimedPostback) => Promise<unknown> })
-      .deliver;
-    (flusher as unknown as { deliver: (row: ClaimedPostback) => Promise<unknown> }).deliver =
-      function (this: OutboxFlusher, row: ClaimedPostback) {
-        return row.id === 'pb-1' ? Promise.reject(new Error('boom')) : deliver.call(this, row);
-      };
+    // A delivery attempt that breaks its promise never to reject (a bug).
+    const sender = new PostbackSender(store, okClient, options, clock);
+    const send = sender.send.bind(sender);
+    const broken = {
+      send: (row: ClaimedPostback) =>
+        row.id === 'pb-1' ? Promise.reject(new Error('boom')) : send(row),
+    } as PostbackSender;
+    const flusher = new OutboxFlusher(store, broken, options, clock);
     await expect(flusher.flush()).resolves.toBeUndefined();
     // The broken one is not recorded (it stays in flight until its lease expires); the other is.
     expect(written.map((s) => s.row.id)).toEqual(['pb-2']);
@@ -193,7 +202,7 @@ describe('OutboxFlusher.flush', () => {
   it('sends at once where the marks are a column, and writes a mark within the delay', async () => {
     const { store, written, exchange } = columnMarksStore([claimedRow(1)]);
     const { client, sent, answer } = slowForC1();
-    const flushed = new OutboxFlusher(store, client, options, { now: () => Date.now() }).flush();
+    const flushed = flusherWith(store, client).flush();
     for (let i = 0; i < 100 && sent.length < 1; i++) await tick();
     expect(sent).toHaveLength(1);
     // Nothing else to write: the mark of the send still out gets an exchange of its own.
@@ -211,7 +220,7 @@ describe('OutboxFlusher.flush', () => {
   it('never marks a row in the exchange that settles it', async () => {
     const { store, written, exchange } = columnMarksStore([claimedRow(1), claimedRow(2)]);
     const { client, sent, answer } = slowForC1();
-    const flushed = new OutboxFlusher(store, client, options, { now: () => Date.now() }).flush();
+    const flushed = flusherWith(store, client).flush();
     for (let i = 0; i < 100 && sent.length < 2; i++) await tick();
     // pb-2 is answered at once; pb-1 is still out when the delay ends.
     const settledPb2 = () => written.some((s) => s.row.id === 'pb-2');

@@ -1,4 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
+
 import type { Clock } from '../common/clock.js';
+import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import { buildPostbackRequest } from '../postback/postback-request.builder.js';
 import { secretRedactor } from '../postback/secret-redactor.js';
 import type { ResolvedPostbackOptions, ResolvedTracker } from '../options/resolved-options.js';
@@ -8,8 +11,13 @@ import {
   notYetReason,
   notYetRefusal,
 } from './delivery-verdict.js';
-import type { AttemptRecord, ClaimedPostback, OutboxStore, Settlement } from './outbox.store.js';
-import type { PostbackHttpClient, SendResult } from './postback-http.client.js';
+import {
+  type AttemptRecord,
+  type ClaimedPostback,
+  OutboxStore,
+  type Settlement,
+} from './outbox.store.js';
+import { PostbackHttpClient, type SendResult } from './postback-http.client.js';
 import type { Postback } from './postback.entity.js';
 import type { PostbackFields } from '../postback/postback-fields.js';
 import { healthOf, type TrackerHealth } from './tracker-gate.js';
@@ -20,13 +28,17 @@ export interface SentPostback {
   health: TrackerHealth;
 }
 
-/** Renders, sends and judges one claimed postback, for the flusher. */
+/**
+ * One delivery attempt: renders, sends and judges one claimed postback, for the flusher. A
+ * provider of its own, so a test can stand in for it (`overrideProvider(PostbackSender)`).
+ */
+@Injectable()
 export class PostbackSender {
   constructor(
-    private readonly store: Pick<OutboxStore, 'stateOf' | 'refusedSince'>,
+    private readonly store: OutboxStore,
     private readonly http: PostbackHttpClient,
-    private readonly options: ResolvedPostbackOptions,
-    private readonly clock: Clock,
+    @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
+    @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
   ) {}
 
   /**
