@@ -1,7 +1,7 @@
 import { logDatabaseError, safeErrorText, worthLogging } from '../database/safe-error-text.js';
 import { crowdedTrackers } from './claim-pace.js';
 import type { DrainTools } from './drain-tools.js';
-import type { ClaimedPostback, Settlement } from './outbox.store.js';
+import type { ClaimedPostback, Settlement } from './claimed-postback.js';
 import type { SentPostback } from './postback-sender.js';
 import { PendingMarks } from './send-marks.js';
 import { reportWrite } from './write-report.js';

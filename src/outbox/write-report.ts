@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 
-import type { Settlement } from './outbox.store.js';
+import type { Settlement } from './claimed-postback.js';
 
 /** Logs what the operator must know of a write of `written`: lost leases, dead postbacks. */
 export function reportWrite(logger: Logger, written: Settlement[], lost: Settlement[]): void {
