@@ -63,6 +63,24 @@ describe('a host transaction open on the shared SQLite connection', () => {
     dir.remove();
   });
 
+  it('closes with the host’s app without an error, though the host’s DataSource closes first', async () => {
+    // Nest shuts the host's TypeOrmModule down before this module (both are global: the
+    // order of their registration decides), so the module's last job finds the connection
+    // closed. Nest 11 rejects close() with a hook's error, Nest 12 logs it.
+    const errors: unknown[] = [];
+    const quiet = () => undefined;
+    app.useLogger({ log: quiet, warn: quiet, error: (message) => errors.push(message) });
+    await app.get(ConversionService).record({
+      type: 'purchase',
+      orderId: 'O-close',
+      amount: '1',
+      currency: 'EUR',
+      customerId: 'c',
+    });
+    await app.close();
+    expect(errors).toEqual([]);
+  });
+
   it('records an event only after the host’s transaction ended, so its rollback cannot take it', async () => {
     const dataSource = app.get(DataSource);
     let endHostTransaction!: () => void;

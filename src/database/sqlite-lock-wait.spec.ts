@@ -22,7 +22,9 @@ describe('SqliteLockWait', () => {
       timeout: 300,
     }).initialize();
   });
-  afterEach(() => dataSource.destroy());
+  afterEach(async () => {
+    if (dataSource.isInitialized) await dataSource.destroy();
+  });
 
   it('runs the work again while it meets the lock, and answers what it gives once free', async () => {
     const wait = new SqliteLockWait(dataSource, true);
@@ -74,6 +76,20 @@ describe('SqliteLockWait', () => {
       during = busyTimeout();
     });
     expect([during, busyTimeout()]).toEqual([LOCK_PROBE_TIMEOUT_MS, 300]);
+  });
+
+  it('runs a job as it is once the host has destroyed its DataSource, before it or during it', async () => {
+    // A host's app closing: Nest may shut its TypeOrmModule down before this module (TypeORM
+    // keeps the closed connection), and a queued job of the module's runs after that.
+    const wait = new SqliteLockWait(dataSource, false);
+    await wait.around(async () => undefined); // the connection seen, the host's timeout read
+    await expect(
+      wait.around(async () => {
+        await dataSource.destroy();
+        return 'ran';
+      }),
+    ).resolves.toBe('ran');
+    await expect(wait.around(async () => 'ran again')).resolves.toBe('ran again');
   });
 
   it('lets one gate probe the lock for every waiting caller, not each caller its own tries', async () => {

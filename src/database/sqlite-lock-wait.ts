@@ -19,6 +19,8 @@ const DEFAULT_LOCK_WAIT_MS = 5_000;
 
 /** What this needs of a better-sqlite3 connection. */
 interface SqliteConnection {
+  /** False once closed: better-sqlite3 throws on every call then. */
+  readonly open: boolean;
   pragma(source: string, options?: { simple: boolean }): unknown;
   readonly inTransaction: boolean;
   exec(source: string): unknown;
@@ -70,7 +72,8 @@ export class SqliteLockWait {
       try {
         return await job();
       } finally {
-        connection.pragma(`busy_timeout = ${this.hostTimeoutMs}`);
+        // The host may have destroyed its DataSource meanwhile (its app closing).
+        if (connection.open) connection.pragma(`busy_timeout = ${this.hostTimeoutMs}`);
       }
     }
     return job();
@@ -134,11 +137,18 @@ export class SqliteLockWait {
     );
   }
 
-  /** The connection, its timeout read (and on a dedicated one, shortened) the first time it is seen. */
+  /**
+   * The connection, its timeout read (and on a dedicated one, shortened) the first time it is
+   * seen; undefined once closed. TypeORM keeps a destroyed DataSource's closed connection, and
+   * a host's DataSource can be destroyed before the module's last job runs: Nest shuts global
+   * modules down in the order they were registered, and with Nest 11 the host's TypeOrmModule
+   * goes first. The job then runs as it is (and says itself if it needed the database).
+   */
   private connected(): SqliteConnection | undefined {
     const connection = (this.dataSource.driver as { databaseConnection?: SqliteConnection })
       .databaseConnection;
-    if (!connection || connection === this.connection) return connection;
+    if (!connection?.open) return undefined;
+    if (connection === this.connection) return connection;
     this.connection = connection;
     const configured = Number(connection.pragma('busy_timeout', { simple: true }));
     if (Number.isFinite(configured)) this.boundMs = configured;

@@ -11,6 +11,7 @@ import { postbackDataSourceOptions } from '../../src/postback.data-source.js';
 import { CreatePostbackTables1764000000000 } from '../../src/database/migrations/1764000000000-CreatePostbackTables.js';
 import { DropClickIdIndex1764200000000 } from '../../src/database/migrations/1764200000000-DropClickIdIndex.js';
 import { PostbackDatabase } from '../../src/database/postback-database.js';
+import { escapeQueryWithParameters } from '../../src/database/typeorm-compat.js';
 import { type ShopAppSettings, shopAppModule, startShopApp } from '../fixtures/shop-app.js';
 import { describeEachDatabase, testDatabases } from '../utils/test-databases.js';
 import { initError } from '../utils/init-error.js';
@@ -160,7 +161,8 @@ describeEachDatabase(await testDatabases(), (database) => {
     // What a start killed part-way leaves: the key claimed, some batches hashed, not all.
     const migrated = new DataSource({ ...postbackDataSourceOptions({ url }) });
     await migrated.initialize();
-    const [insert, values] = migrated.driver.escapeQueryWithParameters(
+    const [insert, values] = escapeQueryWithParameters(
+      migrated.driver,
       'INSERT INTO postback_meta (name, value) VALUES (:name, :value)',
       { name: 'visitor_key_hash', value: `v1:${visitorKeyFingerprint(SECRET)}` },
     );
