@@ -17,6 +17,7 @@ import { VisitorKeys } from './click/visitor-keys.js';
 import { AttributionService } from './conversion/attribution.service.js';
 import { ConversionEventsListener } from './conversion/conversion-events.listener.js';
 import { ConversionService } from './conversion/conversion.service.js';
+import { ReversalService } from './conversion/reversal.service.js';
 import { OutboxAdminService } from './outbox/outbox-admin.service.js';
 import { OutboxFlusher } from './outbox/outbox.flusher.js';
 import { OutboxStore } from './outbox/outbox.store.js';
@@ -54,6 +55,7 @@ import type { ResolvedPostbackOptions } from './options/resolved-options.js';
     ClickCaptureMiddleware,
     AttributionService,
     ConversionService,
+    ReversalService,
     ConversionEventsListener,
     OutboxStore,
     PostbackHttpClient,
