@@ -10,6 +10,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 
 import { ClickCaptureMiddleware } from './click/click-capture.middleware.js';
+import { ClickRepository } from './click/click.repository.js';
 import { ClickService } from './click/click.service.js';
 import { ClickWriteBuffer } from './click/click-write-buffer.js';
 import { VisitorKeyCheck } from './click/visitor-key-check.js';
@@ -48,6 +49,7 @@ import type { ResolvedPostbackOptions } from './options/resolved-options.js';
       useFactory: (options: ResolvedPostbackOptions) => options.clock,
       inject: [POSTBACK_RESOLVED_OPTIONS],
     },
+    ClickRepository,
     ClickService,
     ClickWriteBuffer,
     VisitorKeys,
