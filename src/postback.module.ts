@@ -10,6 +10,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 
 import { ClickCaptureMiddleware } from './click/click-capture.middleware.js';
+import { ClickRepository } from './click/click.repository.js';
 import { ClickService } from './click/click.service.js';
 import { ClickWriteBuffer } from './click/click-write-buffer.js';
 import { VisitorKeyCheck } from './click/visitor-key-check.js';
@@ -17,6 +18,7 @@ import { VisitorKeys } from './click/visitor-keys.js';
 import { AttributionService } from './conversion/attribution.service.js';
 import { ConversionEventsListener } from './conversion/conversion-events.listener.js';
 import { ConversionService } from './conversion/conversion.service.js';
+import { ReversalService } from './conversion/reversal.service.js';
 import { OutboxAdminService } from './outbox/outbox-admin.service.js';
 import { OutboxFlusher } from './outbox/outbox.flusher.js';
 import { OutboxStore } from './outbox/outbox.store.js';
@@ -48,6 +50,7 @@ import type { ResolvedPostbackOptions } from './options/resolved-options.js';
       useFactory: (options: ResolvedPostbackOptions) => options.clock,
       inject: [POSTBACK_RESOLVED_OPTIONS],
     },
+    ClickRepository,
     ClickService,
     ClickWriteBuffer,
     VisitorKeys,
@@ -55,6 +58,7 @@ import type { ResolvedPostbackOptions } from './options/resolved-options.js';
     ClickCaptureMiddleware,
     AttributionService,
     ConversionService,
+    ReversalService,
     ConversionEventsListener,
     OutboxStore,
     PostbackHttpClient,

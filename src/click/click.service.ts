@@ -3,43 +3,23 @@ import type { EntityManager } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import { InvalidInputError } from '../errors/invalid-input.error.js';
-import { uuidV7 } from '../common/uuid-v7.js';
-import { PostbackDatabase } from '../database/postback-database.js';
-import { hydrate, rawQuery, selectList } from '../database/raw-sql.js';
-import {
-  LANDING_PATH_MAX_LENGTH,
-  POSTBACK_CLOCK,
-  POSTBACK_RESOLVED_OPTIONS,
-} from '../postback.constants.js';
+import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { CLOCK_SKEW_MS } from './attribution-window.js';
-import { dataSourceOf } from '../database/typeorm-compat.js';
-import { clickIdLookup, type LookupTracker } from './click-id-lookup.js';
-import { textProblem } from '../common/text.js';
-import { clickIdProblem } from './click-id.validator.js';
-import { Click } from './click.entity.js';
-import { takeClicks } from './click-intake.js';
-import { storeClick } from './click-store.js';
+import {
+  type CaptureClickInput,
+  checkCaptureInput,
+  customerIdProblem,
+} from './capture-click-input.js';
+import type { Click } from './click.entity.js';
+import { ClickRepository } from './click.repository.js';
+import { clickRow, landingClickRow } from './click-row.js';
+import type { LookupTracker } from './click.sql.js';
 import { ClickWriteBuffer } from './click-write-buffer.js';
 import { type VisitorDigest, VisitorKeys } from './visitor-keys.js';
 import type { ExtractedClick } from './landing-clicks.js';
-import { trackerSubParams } from './tracker-sub-params.js';
-import { NOT_A_TRACKER } from '../errors/messages.js';
 
-/** @publicApi */
-export interface CaptureClickInput {
-  tracker: string;
-  /** Exactly as the tracker sent it (already URL-decoded once, as every query parser does). */
-  clickId: string;
-  /**
-   * Session ID or other visitor key; later events of this visitor find the click by it.
-   * Stored as its digest (see `visitorKeyDigest`), never in clear.
-   */
-  visitorKey?: string;
-  customerId?: string;
-  landingPath?: string;
-  subParams?: Record<string, string> | null;
-}
+export type { CaptureClickInput } from './capture-click-input.js';
 
 /**
  * Stores click IDs and finds them again for attribution. Validation happens here, so a click
@@ -47,11 +27,10 @@ export interface CaptureClickInput {
  */
 @Injectable()
 export class ClickService {
-  private clickColumns?: string;
   private allTrackers?: LookupTracker[];
 
   constructor(
-    private readonly db: PostbackDatabase,
+    private readonly clicks: ClickRepository,
     private readonly buffer: ClickWriteBuffer,
     @Inject(POSTBACK_RESOLVED_OPTIONS) private readonly options: ResolvedPostbackOptions,
     @Inject(POSTBACK_CLOCK) private readonly clock: Clock,
@@ -61,13 +40,13 @@ export class ClickService {
 
   /** Validates and stores a click; a repeated landing only refreshes `lastSeenAt`. */
   async capture(input: CaptureClickInput): Promise<Click> {
-    return storeClick(this.db, this.prepare(input));
+    return this.clicks.store(this.prepare(input));
   }
 
   /** `capture()` for several clicks, refused at once when the database cannot take them now. */
   take(inputs: CaptureClickInput[]): Promise<Click[]> {
     const rows = inputs.map((input) => this.prepare(input));
-    return takeClicks(this.db, rows);
+    return this.clicks.storeAtOnce(rows);
   }
 
   /**
@@ -75,31 +54,9 @@ export class ClickService {
    * Throws `InvalidInputError` with every problem.
    */
   prepare(input: CaptureClickInput): Click {
-    const tracker = this.options.trackers.get(input.tracker);
-    const fields: Record<string, string[]> = {};
-    let subParams: Record<string, string> | null = null;
-    if (!tracker) {
-      fields.tracker = [NOT_A_TRACKER(input.tracker)];
-    } else {
-      const problem = clickIdProblem(input.clickId, tracker);
-      if (problem) fields.clickId = [problem];
-      // Only the tracker's own sub-parameters, as from a landing; the others are not stored.
-      subParams = trackerSubParams(tracker, input.subParams ?? {}, (name, problem) => {
-        fields[`subParams.${name}`] = [problem];
-      });
-    }
-    if (input.customerId !== undefined) {
-      const problem = textProblem(input.customerId, 255);
-      if (problem) fields.customerId = [problem];
-    }
-    // As record()'s sessionKey: a lone surrogate would turn into U+FFFD on its way to the
-    // database, and two visitors' keys into one.
-    if (input.visitorKey) {
-      const problem = textProblem(input.visitorKey, 1024);
-      if (problem) fields.visitorKey = [problem];
-    }
-    if (Object.keys(fields).length > 0) throw new InvalidInputError(fields);
-    return this.rowOf({ ...input, subParams });
+    const subParams = checkCaptureInput(input, this.options.trackers.get(input.tracker));
+    const visitor = this.visitorKeys.digest(input.visitorKey);
+    return clickRow({ ...input, subParams }, visitor, this.clock.now());
   }
 
   /**
@@ -112,41 +69,16 @@ export class ClickService {
     customerId: string | undefined,
     landingPath: string,
   ): Click {
-    if (customerId !== undefined) {
-      const problem = textProblem(customerId, 255);
-      if (problem) throw new InvalidInputError({ customerId: [problem] });
-    }
-    // rowOf's work, without the input object: this runs on every landing.
+    const problem = customerIdProblem(customerId);
+    if (problem) throw new InvalidInputError({ customerId: [problem] });
     const now = this.clock.now();
-    return {
-      id: uuidV7(now),
-      tracker: click.tracker,
-      clickId: click.clickId,
-      visitorKey: this.visitorKeys.digest(visitorKey) ?? '',
-      customerId: customerId ?? null,
-      landingPath:
-        landingPath.length > LANDING_PATH_MAX_LENGTH
-          ? landingPath.slice(0, LANDING_PATH_MAX_LENGTH)
-          : landingPath,
-      subParams: click.subParams && hasKeys(click.subParams) ? click.subParams : null,
-      firstSeenAt: now,
-      lastSeenAt: now,
-    };
-  }
-
-  private rowOf(input: CaptureClickInput): Click {
-    const now = this.clock.now();
-    return {
-      id: uuidV7(),
-      tracker: input.tracker,
-      clickId: input.clickId,
-      visitorKey: this.visitorKeys.digest(input.visitorKey) ?? '',
-      customerId: input.customerId ?? null,
-      landingPath: (input.landingPath ?? '').slice(0, LANDING_PATH_MAX_LENGTH),
-      subParams: input.subParams && Object.keys(input.subParams).length ? input.subParams : null,
-      firstSeenAt: now,
-      lastSeenAt: now,
-    };
+    return landingClickRow(
+      click,
+      this.visitorKeys.digest(visitorKey),
+      customerId,
+      landingPath,
+      now,
+    );
   }
 
   /**
@@ -160,60 +92,40 @@ export class ClickService {
   /**
    * A click with this ID of this tracker or, without one, of any configured tracker (a click
    * of a tracker no longer configured cannot be attributed anyway): the most recently seen;
-   * with `occurredAt`, one creditable with an event at that time if any (see clickIdLookup).
+   * with `occurredAt`, one creditable with an event at that time if any (see ClickSql.byClickId).
    */
-  async findByClickId(
+  findByClickId(
     manager: EntityManager,
     clickId: string,
     tracker?: string,
     occurredAt?: number,
   ): Promise<Click | null> {
-    const { text, parameters } = clickIdLookup(
-      this.columns(manager),
-      tracker ? [this.lookupTracker(tracker)] : (this.allTrackers ??= this.lookupTrackers()),
+    return this.clicks.findByClickId(
+      manager,
       clickId,
+      tracker ? [this.lookupTracker(tracker)] : (this.allTrackers ??= this.lookupTrackers()),
       occurredAt === undefined ? undefined : { occurredAt, skewMs: CLOCK_SKEW_MS },
     );
-    const rows = await rawQuery(manager, text, parameters);
-    return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
   }
 
   /** The row of this click for this visitor, if they landed with it. */
-  async findForVisitor(
+  findForVisitor(
     manager: EntityManager,
     clickId: string,
     tracker: string,
     visitor: VisitorDigest,
   ): Promise<Click | null> {
-    const rows = await rawQuery(
-      manager,
-      `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."tracker" = :tracker AND "c"."click_id" = :clickId AND "c"."visitor_key" = :visitorKey`,
-      { tracker, clickId, visitorKey: visitor },
-    );
-    return rows.length > 0 ? hydrate(manager, Click, rows[0]) : null;
+    return this.clicks.findForVisitor(manager, clickId, tracker, visitor);
   }
 
   /** Recent clicks of a visitor or a customer, newest first, for attribution to choose from. */
-  async findRecent(
+  findRecent(
     manager: EntityManager,
     by: { visitor: VisitorDigest } | { customerId: string },
     since: number,
     firstSeenBy: number,
   ): Promise<Click[]> {
-    // Served by IDX_postback_clicks_visitor_seen and IDX_postback_clicks_customer_seen.
-    const rows =
-      'visitor' in by
-        ? await rawQuery(
-            manager,
-            `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."visitor_key" = :key AND "c"."last_seen_at" >= :since AND "c"."first_seen_at" <= :firstSeenBy ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
-            { key: by.visitor, since, firstSeenBy },
-          )
-        : await rawQuery(
-            manager,
-            `SELECT ${this.columns(manager)} FROM "postback_clicks" "c" WHERE "c"."customer_id" = :key AND "c"."last_seen_at" >= :since AND "c"."first_seen_at" <= :firstSeenBy ORDER BY "c"."last_seen_at" DESC LIMIT 20`,
-            { key: by.customerId, since, firstSeenBy },
-          );
-    return rows.map((row) => hydrate(manager, Click, row));
+    return this.clicks.findRecent(manager, by, since, firstSeenBy);
   }
 
   /**
@@ -221,26 +133,14 @@ export class ClickService {
    * Pass the chosen click's current customer: when the click is linked already and there is
    * no visitor key, there is nothing to update and no statement is sent.
    */
-  async linkCustomer(
+  linkCustomer(
     manager: EntityManager,
     customerId: string,
     visitor: VisitorDigest | null,
     click: Pick<Click, 'id' | 'customerId'> | null | undefined,
   ): Promise<void> {
     const clickRowId = click && click.customerId === null ? click.id : undefined;
-    const set =
-      'UPDATE "postback_clicks" SET "customer_id" = :customerId WHERE "customer_id" IS NULL';
-    if (visitor !== null && clickRowId !== undefined) {
-      await rawQuery(manager, `${set} AND ("visitor_key" = :key OR "id" = :id)`, {
-        customerId,
-        key: visitor,
-        id: clickRowId,
-      });
-    } else if (visitor !== null) {
-      await rawQuery(manager, `${set} AND "visitor_key" = :key`, { customerId, key: visitor });
-    } else if (clickRowId !== undefined) {
-      await rawQuery(manager, `${set} AND "id" = :id`, { customerId, id: clickRowId });
-    }
+    return this.clicks.linkCustomer(manager, customerId, visitor, clickRowId);
   }
 
   private lookupTrackers(): LookupTracker[] {
@@ -250,14 +150,4 @@ export class ClickService {
   private lookupTracker(name: string): LookupTracker {
     return { name, windowMs: this.options.trackers.get(name)?.attributionWindowMs ?? 0 };
   }
-
-  /** The select list of a click row, aliased "c"; built once. */
-  private columns(manager: EntityManager): string {
-    return (this.clickColumns ??= selectList(dataSourceOf(manager).getMetadata(Click), 'c'));
-  }
-}
-
-function hasKeys(object: Record<string, string>): boolean {
-  for (const _ in object) return true;
-  return false;
 }

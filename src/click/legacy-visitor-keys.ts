@@ -1,9 +1,12 @@
 import type { PostbackDatabase } from '../database/postback-database.js';
 import { rawQuery } from '../database/raw-sql.js';
+import { Click } from './click.entity.js';
 import { isVisitorKeyDigest } from './visitor-key.js';
 
 /** Rows read per statement; an update carries two parameters per row it rewrites. */
 const BATCH = 200;
+/** The table `Conversion` names (`@Entity`), before a DataSource's entityPrefix. */
+const CONVERSIONS = 'postback_conversions';
 
 /**
  * Replaces the visitor keys earlier versions stored in clear (session IDs, custom keys) by
@@ -17,7 +20,13 @@ export async function hashLegacyVisitorKeys(
   hash: (key: string) => string,
 ): Promise<number> {
   let hashed = 0;
-  for (const table of ['postback_clicks', 'postback_conversions']) {
+  // The DataSource's names for the tables, an entityPrefix included. The conversions table is
+  // found by the name its entity gives it: click/ does not import conversion/.
+  const { dataSource } = db;
+  const conversions =
+    dataSource.entityMetadatas.find((metadata) => metadata.givenTableName === CONVERSIONS)
+      ?.tableName ?? CONVERSIONS;
+  for (const table of [dataSource.getMetadata(Click).tableName, conversions]) {
     for (let after = ''; ;) {
       const rows: { id: string; visitor_key: string }[] = await db.run((m) =>
         rawQuery(
