@@ -30,7 +30,7 @@ export async function postbackSchemaProblems(
   const runner = dataSource.createQueryRunner();
   try {
     const missing: string[] = [];
-    for (const table of entities.map(tableNameOf)) {
+    for (const table of entities.map((entity) => tableNameOf(dataSource, entity))) {
       if (!(await runner.hasTable(table))) missing.push(table);
     }
     const fix = `add POSTBACK_MIGRATIONS (from nestjs-postback) to the DataSource's migrations and set migrationsRun: true, or run them with the TypeORM CLI`;
@@ -51,7 +51,10 @@ export async function postbackSchemaProblems(
   return problems;
 }
 
-function tableNameOf(entity: Function): string {
+// The registered entity's name carries the DataSource's entityPrefix; an unregistered one
+// (already reported above) is looked for under its declared name.
+function tableNameOf(dataSource: DataSource, entity: Function): string {
+  if (dataSource.hasMetadata(entity)) return dataSource.getMetadata(entity).tableName;
   const table = getMetadataArgsStorage().tables.find((t) => t.target === entity);
   return table?.name ?? entity.name;
 }

@@ -1,8 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
-import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { TypeOrmModule } from '@nestjs/typeorm';
 
 import {
   Click,
@@ -57,15 +56,7 @@ describeEachDatabase(await testDatabases(), (database) => {
           outbox: { enabled: false },
         }),
       ],
-    })
-      // The start-up schema check looks the tables up by their unprefixed names (see the
-      // report of issue 18, point 6); this test is about the statements, so it goes around it.
-      .overrideProvider(PostbackDatabase)
-      .useFactory({
-        factory: (dataSource: DataSource) => new PostbackDatabase(dataSource),
-        inject: [getDataSourceToken()],
-      })
-      .compile();
+    }).compile();
     app = moduleRef.createNestApplication({ logger: ['error'] });
     await app.init();
   });
