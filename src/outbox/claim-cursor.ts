@@ -14,8 +14,8 @@ export class ClaimCursor {
   /**
    * PostgreSQL and MySQL/MariaDB keep a row's old entry in the due index until VACUUM (or
    * InnoDB's purge) removes it, and a claim's index scan walks over the entries of every row
-   * claimed before it, by this instance and the others: on a draining backlog, about 500 rows
-   * read per postback sent, measured. The floor is the due time of the last pending row this
+   * claimed before it, by this instance and the others (hundreds per postback on a draining
+   * backlog: docs/internals/performance-notes.md). The floor is the due time of the last pending row this
    * instance claimed; its claims start there. SQLite updates its index in place: no floor.
    */
   private pendingFloor: number | undefined;

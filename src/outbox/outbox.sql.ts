@@ -37,7 +37,6 @@ export const LEASE_SET = `"state" = :state, "lease_owner" = :leaseOwner, "claim_
  * (state, next_attempt_at) yields two ranges that the database must merge and sort, so with a
  * backlog of a million due rows every claim would sort a million rows to return fifty. With
  * one state the index returns them already in due order and the scan stops at the limit.
- * The benchmark measures this very text.
  */
 export function dueSelectSql(
   dialect: SqlDialect,

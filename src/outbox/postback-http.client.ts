@@ -28,8 +28,7 @@ export interface SendResult {
 const BODY_READ_LIMIT = 64 * 1024;
 /**
  * TCP keep-alive delay on pooled sockets: what axios sets on each request's socket (one
- * minute). http.Agent's default (1 s), set again on every socket it takes back, would make
- * the two alternate: two setsockopt calls per postback, a fifth of a bare axios loop's CPU.
+ * minute), so http.Agent does not set its own 1 s back on every socket it takes back.
  */
 const TCP_KEEP_ALIVE_MS = 60_000;
 /** How often overdue attempts are looked for: a timeout fires up to this much late. */
@@ -51,8 +50,8 @@ interface Attempt {
  *
  * The timeout is enforced by one sweep over the attempts in flight, which destroys the
  * requests of those past their deadline, rather than by a timer and an AbortSignal per
- * request: those cost about a fifth of the client's throughput in the drain benchmark. Each
- * attempt hands axios its own `transport`, which notes the requests it makes.
+ * request, which cost far more (docs/internals/performance-notes.md). Each attempt hands axios
+ * its own `transport`, which notes the requests it makes.
  *
  * axios-retry repeats only a request that failed to connect or lost its connection, twice and
  * within the same timeout; the outbox row carries the long retry schedule. It never retries on a
@@ -65,11 +64,9 @@ export class PostbackHttpClient implements OnApplicationShutdown {
   private readonly axios: AxiosInstance;
   private readonly timeoutMs: number;
   /**
-   * The attempts in flight, in no order (see `untrack`). An array, not a Set: a Set with an
-   * add and a delete per send is rehashed every few sends, and V8 links each replaced table to
-   * the next one (for iterators); once one of them had been moved to the old generation, that
-   * chain kept every later table, and through them every attempt's requests and responses,
-   * alive past young-generation collections: a drain's heap, hence its peak RSS, grew with it.
+   * The attempts in flight, in no order (see `untrack`). An array, not a Set: the tables a Set
+   * replaces as it rehashes stay linked, and kept every attempt alive into the old generation
+   * (docs/internals/performance-notes.md).
    */
   private readonly inFlight: Attempt[] = [];
   private sweeper?: NodeJS.Timeout;
@@ -125,11 +122,8 @@ export class PostbackHttpClient implements OnApplicationShutdown {
       };
       if (hasKeys(request.headers)) config.headers = request.headers;
       if (request.body !== undefined) config.data = request.body;
-      // Never `proxy: false` to skip axios' per-send proxy lookup (HTTP_PROXY, NO_PROXY):
-      // with it, axios' adapter takes its direct-agent path, and each send's objects then
-      // outlived young-generation collections (measured: 6 KB per send promoted to the old
-      // generation, against 0.06 KB without; scavenges took three times as long), which cost
-      // more than the lookup and made the heap grow faster during a drain.
+      // Never `proxy: false` to skip axios' per-send proxy lookup: axios' direct-agent path
+      // then keeps each send's objects alive longer, which costs more than the lookup.
       const response = await this.axios.request<Readable>(config);
       const { body, cutShort } = await readBounded(response.data, BODY_READ_LIMIT);
       const header = (name: string) => {
@@ -154,9 +148,7 @@ export class PostbackHttpClient implements OnApplicationShutdown {
     } finally {
       this.untrack(attempt);
       // And lets go of its requests, so that an attempt kept past its end (by the kind of chain
-      // described at `inFlight`) cannot keep them and their responses. With this and the writer
-      // thread's pending batches in an array too, five drains of 300,000 through the agent each
-      // promoted ~0.47 GB to the old generation in all; without, most promoted 2.8-3.3 GB.
+      // described at `inFlight`) cannot keep them and their responses.
       attempt.requests.length = 0;
     }
   }

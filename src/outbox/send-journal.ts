@@ -26,17 +26,12 @@ export interface SendMarks {
 const COMPACT_AT = 10_000;
 
 /**
- * On PostgreSQL and MySQL/MariaDB the mark is the row's `sending_at` column: any instance may
- * find the expired lease. The requests do not wait for it: the flusher's marks ride with its
- * next exchange (within SETTLE_DELAY_MS of the send), as the outcomes do. A worker killed in
- * between leaves those few sends unmarked: counted as lost claims, sent again, never
- * dead-lettered early. (A separate UPDATE awaited before the sends slowed a drain shared by
- * several agents; docs/internals/bench-issue-15.md.) A SQLite file serves one process, and a write there waits for the
- * write under way (a round's commit, an fsync): the sends would wait for every round. The
- * mark goes instead to a journal beside the database file, appended without fsync: it
- * outlives a kill of the process (the kernel holds it), which is what it is for, and is read
- * by the next process on that file. (A power loss can lose a mark: that send then counts as a
- * lost claim rather than an attempt, never the reverse.)
+ * On PostgreSQL and MySQL/MariaDB the mark is the row's `sending_at` column, so any instance
+ * may find the expired lease; it rides the flusher's next exchange, and a worker killed before
+ * it leaves lost claims, never early dead letters. On SQLite, where a write waits for the one
+ * under way, the mark is appended (no fsync) to a journal beside the database file: it
+ * outlives a kill of the process, and a power loss can only turn an attempt into a lost claim.
+ * Why not an awaited UPDATE: docs/internals/bench-issue-15.md.
  */
 export function sendMarksFor(db: PostbackDatabase): SendMarks {
   if (!db.serialised) {
