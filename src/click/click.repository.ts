@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager, ObjectLiteral } from 'typeorm';
 
 import { PostbackDatabase } from '../database/postback-database.js';
-import { hydrate, rawQuery } from '../database/raw-sql.js';
+import { rawQuery } from '../database/raw-sql.js';
+import { hydrate } from '../database/raw-insert.js';
 import { dataSourceOf } from '../database/typeorm-compat.js';
 import { Click } from './click.entity.js';
 import { takeClicks } from './click-intake.js';

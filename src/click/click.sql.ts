@@ -1,6 +1,6 @@
 import type { EntityMetadata } from 'typeorm';
 
-import { selectList } from '../database/raw-sql.js';
+import { selectList } from '../database/raw-insert.js';
 
 /** A tracker a click ID is looked up under, with its attribution window. */
 export interface LookupTracker {

@@ -6,7 +6,7 @@ import type { Clock } from '../common/clock.js';
 import { InvalidInputError } from '../errors/invalid-input.error.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { isUniqueViolation, PostbackDatabase } from '../database/postback-database.js';
-import { type EntityRow, insertRows } from '../database/raw-sql.js';
+import { type EntityRow, insertRows } from '../database/raw-insert.js';
 import { OutboxFlusher } from '../outbox/outbox.flusher.js';
 import { Postback } from '../outbox/postback.entity.js';
 import { POSTBACK_CLOCK, POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';

@@ -4,7 +4,7 @@ import { type EntityManager, In, IsNull, Not } from 'typeorm';
 import { VisitorKeys } from '../click/visitor-keys.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import { PostbackDatabase } from '../database/postback-database.js';
-import { insertRow } from '../database/raw-sql.js';
+import { insertRow } from '../database/raw-insert.js';
 import { Postback } from '../outbox/postback.entity.js';
 import { POSTBACK_RESOLVED_OPTIONS } from '../postback.constants.js';
 import { postsEvent, type ResolvedPostbackOptions } from '../options/resolved-options.js';

@@ -1,7 +1,8 @@
 import type { ObjectLiteral } from 'typeorm';
 
 import type { PostbackDatabase } from '../database/postback-database.js';
-import { insertManySql, rawQuery } from '../database/raw-sql.js';
+import { rawQuery } from '../database/raw-sql.js';
+import { insertManySql } from '../database/raw-insert.js';
 import { claimedColumns, tableOf } from './claimed-postback.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import type { ExchangeResult, ExchangeRound, SteadyRound } from './exchange-round.js';

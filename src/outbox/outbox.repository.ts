@@ -4,7 +4,8 @@ import { type EntityManager, In, type ObjectLiteral } from 'typeorm';
 
 import type { Clock } from '../common/clock.js';
 import type { PostbackDatabase } from '../database/postback-database.js';
-import { insertMany, rawQuery } from '../database/raw-sql.js';
+import { rawQuery } from '../database/raw-sql.js';
+import { insertMany } from '../database/raw-insert.js';
 import { dataSourceOf } from '../database/typeorm-compat.js';
 import type { ResolvedPostbackOptions } from '../options/resolved-options.js';
 import { settleAbandoned } from './abandoned-claims.js';

@@ -1,5 +1,5 @@
 import type { SqlDialect } from '../database/dialect/sql-dialect.js';
-import { placeholders } from '../database/raw-sql.js';
+import { placeholders } from '../database/raw-insert.js';
 import type { Postback } from './postback.entity.js';
 
 /**

@@ -2,7 +2,8 @@ import type { DataSource, ObjectLiteral } from 'typeorm';
 
 import type { PostbackDatabase } from '../database/postback-database.js';
 import type { WriterStatement } from '../database/sqlite-writer-thread.js';
-import { boundStatement, compile, insertManyBound } from '../database/raw-sql.js';
+import { boundStatement, compile } from '../database/raw-sql.js';
+import { insertManyBound } from '../database/raw-insert.js';
 import { type Settlement, tableOf } from './claimed-postback.js';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import type { ExchangeResult, ExchangeRound, SteadyRound } from './exchange-round.js';
