@@ -35,6 +35,39 @@ export function applyPreset(
     );
     return undefined;
   }
+  presetProblems(tracker, preset, problem);
+  const signing = tracker.signing;
+  const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };
+  for (const [type, values] of Object.entries(tracker.eventValues ?? {})) {
+    eventValues[type] = { ...eventValues[type], ...values };
+  }
+  inheritFromPurchase(eventValues, preset.reversalsKeep ?? []);
+  return {
+    clickParams: preset.clickParams,
+    successBodyMatch: preset.successBodyMatch,
+    events: preset.events,
+    minorUnits: preset.minorUnits,
+    ...definedOnly(tracker),
+    postback: mergeTemplate(preset.postback, tracker.postback, problem, preset.title),
+    reversalPostbackUrl: tracker.reversalPostbackUrl ?? preset.reversalUrl,
+    values: { ...preset.defaults, ...tracker.values },
+    eventValues,
+    signing:
+      signing?.type === 'token' && signing.param === undefined && preset.token?.param
+        ? { ...signing, param: preset.token.param }
+        : signing,
+  } as AppliedTracker;
+}
+
+/**
+ * What the tracker must add to its preset, or may not combine with it: the credential the
+ * network needs, the currency it reads amounts in, a reversal endpoint, computed macros.
+ */
+function presetProblems(
+  tracker: TrackerOptions,
+  preset: PostbackPreset,
+  problem: (text: string) => void,
+): void {
   const signing = tracker.signing;
   if (preset.token?.required && signing?.type !== 'token') {
     problem(
@@ -85,26 +118,6 @@ export function applyPreset(
       );
     }
   }
-  const eventValues: Record<string, Record<string, string>> = { ...preset.eventValues };
-  for (const [type, values] of Object.entries(tracker.eventValues ?? {})) {
-    eventValues[type] = { ...eventValues[type], ...values };
-  }
-  inheritFromPurchase(eventValues, preset.reversalsKeep ?? []);
-  return {
-    clickParams: preset.clickParams,
-    successBodyMatch: preset.successBodyMatch,
-    events: preset.events,
-    minorUnits: preset.minorUnits,
-    ...definedOnly(tracker),
-    postback: mergeTemplate(preset.postback, tracker.postback, problem, preset.title),
-    reversalPostbackUrl: tracker.reversalPostbackUrl ?? preset.reversalUrl,
-    values: { ...preset.defaults, ...tracker.values },
-    eventValues,
-    signing:
-      signing?.type === 'token' && signing.param === undefined && preset.token?.param
-        ? { ...signing, param: preset.token.param }
-        : signing,
-  } as AppliedTracker;
 }
 
 /**
