@@ -4,6 +4,7 @@
  */
 import { throwIfAborted } from './abort.js';
 import { Child } from './children.js';
+import type { CountingReceiverStats } from './counting-receiver.js';
 
 let receiver: { child: Child; url: string } | undefined;
 
@@ -17,18 +18,8 @@ export async function receiverUrl(): Promise<string> {
   return receiver.url;
 }
 
-export interface ReceiverStats {
-  received: number;
-  distinctTxids: number;
-  duplicates: number;
-  withoutTxid: number;
-  byPath: Record<string, number>;
-  firstArrivalAt?: number;
-  lastArrivalAt?: number;
-  /** The receiver's CPU since the last reset, µs. */
-  cpu: NodeJS.CpuUsage;
-  arrivals?: Record<string, number>;
-}
+/** What the receiver process counted: its own stats, sent over IPC. */
+export type ReceiverStats = CountingReceiverStats;
 
 /** What the receiver saw since the last reset; `reset` starts counting afresh. */
 export async function receiverStats(
