@@ -1,6 +1,6 @@
-import { logDatabaseError, safeErrorText, worthLogging } from '../database/safe-error-text.js';
+import { logDatabaseError } from '../database/safe-error-text.js';
 import { crowdedTrackers } from './claim-pace.js';
-import type { DrainTools } from './drain-tools.js';
+import { type DrainTools, markSending } from './drain-tools.js';
 import type { ClaimedPostback, Settlement } from './claimed-postback.js';
 import type { SentPostback } from './postback-sender.js';
 import { PendingMarks } from './send-marks.js';
@@ -194,7 +194,7 @@ export class DrainRound {
     const { store, sender, logger } = this.tools;
     let marked: Promise<boolean> = SENT_UNMARKED;
     if (store.marksRideExchanges) this.unmarked.add(starting, now);
-    else marked = this.markSending(starting);
+    else marked = markSending(this.tools, starting);
     for (const row of starting) {
       void marked
         .then((sent) => (sent ? sender.send(row) : undefined))
@@ -283,20 +283,5 @@ export class DrainRound {
         this.exchanged++;
         this.tools.signal.wake();
       });
-  }
-
-  /** Marks rows as sending; false when that fails: then they are not sent. */
-  private markSending(rows: ClaimedPostback[]): Promise<boolean> {
-    return this.tools.marks.mark(rows).then(
-      () => true,
-      (error: Error) => {
-        if (worthLogging(error)) {
-          this.tools.logger.warn(
-            `Could not mark ${rows.length} postback(s) as sending, so they were not sent; they go out once their leases expire, as lost claims, not attempts: ${safeErrorText(error)}`,
-          );
-        }
-        return false;
-      },
-    );
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 
 import type { Clock } from '../common/clock.js';
+import { safeErrorText, worthLogging } from '../database/safe-error-text.js';
 import type { WakeSignal } from '../common/wake-signal.js';
 import type { ClaimPace } from './claim-pace.js';
 import type { ClaimedPostback } from './claimed-postback.js';
@@ -23,4 +24,19 @@ export interface DrainTools {
   readonly concurrency: number;
   /** A queued row is only sent with at least this much of its lease left. */
   readonly minimumLeaseLeftMs: number;
+}
+
+/** Marks rows as sending; false when that fails: then they are not sent. */
+export function markSending(tools: DrainTools, rows: ClaimedPostback[]): Promise<boolean> {
+  return tools.marks.mark(rows).then(
+    () => true,
+    (error: Error) => {
+      if (worthLogging(error)) {
+        tools.logger.warn(
+          `Could not mark ${rows.length} postback(s) as sending, so they were not sent; they go out once their leases expire, as lost claims, not attempts: ${safeErrorText(error)}`,
+        );
+      }
+      return false;
+    },
+  );
 }

@@ -163,7 +163,7 @@ export class OutboxFlusher implements OnApplicationBootstrap, BeforeApplicationS
    * whose circuit opens while they wait go back to the database, due when it may close.
    *
    * The database sees rounds, not single postbacks: finished attempts are written together
-   * (after at most DrainRound.SETTLE_DELAY_MS, or once a round's worth has piled up), and a claim rides
+   * (after at most SETTLE_DELAY_MS (drain-round.ts), or once a round's worth has piled up), and a claim rides
    * in the same transaction. One such exchange runs at a time, beside the sends: while the
    * database works (a PostgreSQL round trip, a SQLite commit on the writer thread), the rows
    * still queued keep going out, so the sends never wait for a claim the queue could cover.
